@@ -1,0 +1,1 @@
+"""The ``litcl`` command."""

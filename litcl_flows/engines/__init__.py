@@ -1,0 +1,1 @@
+"""Engines: custodian Jobs, handlers and validators for external codes (dp, lmp)."""

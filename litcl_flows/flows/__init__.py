@@ -1,0 +1,1 @@
+"""Build whole study Flows from a validated study spec."""

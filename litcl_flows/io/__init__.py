@@ -1,0 +1,1 @@
+"""Science core: readers and writers of trajectories and engine files."""

@@ -1,0 +1,1 @@
+"""pydantic documents that land in the JobStore."""

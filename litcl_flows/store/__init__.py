@@ -1,0 +1,1 @@
+"""Launchpad and JobStore from settings (embedded or MongoDB), and queries."""

@@ -1,0 +1,1 @@
+"""Science core: build and order crystal structures (pymatgen in, pymatgen out)."""
