@@ -76,7 +76,7 @@ class LitclSettings(BaseSettings):
             YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file),
         )
 
-    # Paths derived from `home`; the names are part of the documented layout (docs/configuration.md).
+    # Paths derived from `home`: the layout documented in docs/configuration.md.
     @property
     def settings_file(self) -> Path:
         return self.home / SETTINGS_FILE_NAME

@@ -1,0 +1,52 @@
+"""The ``litcl`` command group; subcommands load on demand so that startup stays fast."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import click
+
+#: command name → "module:attribute". Modules import heavy libraries only inside commands.
+COMMANDS: dict[str, str] = {
+    "init": "litcl_flows.cli.workflow:init",
+    "submit": "litcl_flows.cli.workflow:submit",
+    "run": "litcl_flows.cli.workflow:run",
+    "status": "litcl_flows.cli.workflow:status",
+    "query": "litcl_flows.cli.workflow:query",
+    "lpad": "litcl_flows.cli.workflow:lpad",
+    "rlaunch": "litcl_flows.cli.workflow:rlaunch",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported only when listed or invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="LITCL_HOME",
+    help="litcl home folder (default: $LITCL_HOME or ~/.litcl).",
+)
+@click.version_option(package_name="litcl_flows")
+def cli(home: str | None) -> None:
+    """Li-ion transport studies: DFT+U, AIMD, DeePMD, LAMMPS, analysis and NEB as workflows.
+
+    Embedded by default (launchpad and store in one folder, no server); MongoDB for
+    clusters. Start with `litcl init`, then `litcl submit SPEC.yaml` and `litcl run`.
+    """
+    if home:
+        # Settings read LITCL_HOME to find litcl.yaml: set it once for the whole process.
+        os.environ["LITCL_HOME"] = os.path.abspath(home)

@@ -1,0 +1,69 @@
+"""Output shared by the commands: rich tables on a terminal, JSON for scripts, one-line errors."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Errors that are the user's input or environment, shown as one line with a non-zero exit.
+USER_ERRORS: tuple[type[Exception], ...] = (ValueError, FileNotFoundError, RuntimeError)
+
+
+def one_line_errors(command: F) -> F:
+    """Turn expected errors into click's one-line ``Error: ...`` and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except USER_ERRORS as error:
+            raise click.ClickException(str(error).splitlines()[0]) from error
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(data: Any) -> None:
+    """Print one JSON document on stdout."""
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def stderr_console():
+    """A rich console on stderr, for progress and notes that scripts should not parse.
+
+    Bound to the stream object now, so that jobs redirecting ``sys.stderr`` into their
+    launch folder do not swallow the progress display.
+    """
+    from rich.console import Console
+
+    return Console(file=sys.stderr)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str)
+    return "" if value is None else str(value)
+
+
+def print_table(
+    title: str, rows: Sequence[dict[str, Any]], columns: Iterable[str] | None = None
+) -> None:
+    """Print records as a rich table (columns: the union of the records' keys by default)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    names = list(columns or dict.fromkeys(key for row in rows for key in row))
+    table = Table(title=title)
+    for name in names:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*(_cell(row.get(name)) for name in names))
+    Console(file=sys.stdout).print(table)

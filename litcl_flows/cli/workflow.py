@@ -1,0 +1,229 @@
+"""Workflow commands: init, submit, run, status, query, and FireWorks' lpad/rlaunch."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from litcl_flows.cli.output import (
+    one_line_errors,
+    print_json,
+    print_table,
+    stderr_console,
+)
+
+
+def _settings(**overrides: object):
+    from litcl_flows.settings import load_settings
+
+    return load_settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+@click.command()
+@click.option("--mode", type=click.Choice(["embedded", "mongodb"]), help="Where state lives.")
+@click.option("--host", "mongo_host", help="MongoDB host or mongodb:// URI (no credentials).")
+@click.option("--port", "mongo_port", type=int, help="MongoDB port.")
+@click.option("--database", "mongo_database", help="MongoDB database.")
+@click.option("--username", "mongo_username", help="MongoDB user; password: $LITCL_MONGO_PASSWORD.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@one_line_errors
+def init(as_json: bool, **options: object) -> None:
+    """Create $LITCL_HOME and write the FireWorks and jobflow config files (idempotent)."""
+    from litcl_flows.store.config import write_config_files
+
+    settings = _settings(**options)
+    report = write_config_files(settings)
+    commands = [
+        f"export FW_CONFIG_FILE={settings.fw_config_file}",
+        f"export JOBFLOW_CONFIG_FILE={settings.jobflow_config_file}",
+    ]
+    if settings.mode == "embedded":
+        commands += ["litcl submit workflows/smoke.yaml", "litcl run", "litcl query"]
+    else:
+        commands += [
+            "lpad reset            # only once, for a new database",
+            "litcl submit workflows/smoke.yaml",
+            "qlaunch rapidfire     # or: rlaunch rapidfire on a node that reaches MongoDB",
+        ]
+    if as_json:
+        print_json(
+            {
+                "home": str(report.home),
+                "mode": settings.mode,
+                "files": [str(path) for path in report.written],
+                "launchpad_created": report.launchpad_created,
+                "next_commands": commands,
+            }
+        )
+        return
+    click.echo(f"litcl home: {report.home} ({settings.mode} mode)")
+    for path in report.written:
+        click.echo(f"  wrote {path}")
+    if report.launchpad_created:
+        click.echo(f"  created the embedded launchpad {settings.launchpad_db_file}")
+    click.echo("\nFireWorks' and jobflow's own commands use the same launchpad and store after:")
+    click.echo("\n".join(f"  {command}" for command in commands))
+    if settings.mode == "embedded":
+        click.echo(
+            "\nEmbedded mode serves one process at a time: never run the bare `lpad` or "
+            "`rlaunch` beside `litcl run`;\nuse `litcl lpad ...` / `litcl rlaunch ...`, which "
+            "take the launchpad lock. Concurrent workers need MongoDB."
+        )
+
+
+@click.command()
+@click.argument("spec_file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the workflow id as JSON.")
+@one_line_errors
+def submit(spec_file: str, as_json: bool) -> None:
+    """Validate a study spec (YAML) and add its workflow to the launchpad."""
+    from litcl_flows.flows.spec import load_spec
+    from litcl_flows.flows.study import build_study_workflow
+    from litcl_flows.store.launchpad import add_workflow
+
+    spec = load_spec(spec_file)
+    # Build the whole workflow before touching the launchpad: an error leaves nothing behind.
+    workflow = build_study_workflow(spec)
+    workflow_id = add_workflow(_settings(), workflow)
+    if as_json:
+        print_json({"study": spec.name, "workflow_id": workflow_id, "n_jobs": len(workflow.fws)})
+    else:
+        click.echo(
+            f"submitted study {spec.name!r} as workflow {workflow_id} ({len(workflow.fws)} jobs)"
+        )
+
+
+@click.command()
+@click.option("--max-jobs", type=int, default=0, help="Stop after this many jobs (0: no limit).")
+@click.option("--json", "as_json", is_flag=True, help="Print the jobs run as JSON.")
+@one_line_errors
+def run(max_jobs: int, as_json: bool) -> None:
+    """Run every READY job in this process, one after another, with progress on stderr."""
+    from litcl_flows.store.launchpad import LaunchEvent, run_workers
+
+    console = stderr_console()
+    status = console.status("looking for ready jobs")
+    status.start()
+
+    def started(fw_id: int, name: str, done: int, total: int) -> None:
+        status.update(f"[{done + 1}/{total}] running {name} (fw {fw_id})")
+
+    def finished(event: LaunchEvent) -> None:
+        mark = "[green]done[/]" if event.state == "COMPLETED" else f"[red]{event.state}[/]"
+        console.print(
+            f"[{event.done}/{event.total}] {event.name} (fw {event.fw_id}) {mark} "
+            f"in {event.seconds:.1f} s"
+        )
+
+    try:
+        events = run_workers(_settings(), max_jobs, on_start=started, on_finish=finished)
+    finally:
+        status.stop()
+    if as_json:
+        print_json([event.__dict__ for event in events])
+    failed = [event for event in events if event.state != "COMPLETED"]
+    if not events:
+        console.print("no ready jobs")
+    if failed:
+        ids = ",".join(str(event.fw_id) for event in failed)
+        raise click.ClickException(
+            f"{len(failed)} job(s) failed; see `litcl lpad get_fws -i {ids} -d all`"
+        )
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@one_line_errors
+def status(as_json: bool) -> None:
+    """Workflows on the launchpad and the states of their jobs."""
+    from litcl_flows.store.launchpad import workflow_summaries
+
+    summaries = workflow_summaries(_settings())
+    rows = [summary.__dict__ for summary in summaries]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        click.echo("no workflows on the launchpad")
+        return
+    for row in rows:
+        row["fw_states"] = ", ".join(
+            f"{count} {state}" for state, count in row["fw_states"].items()
+        )
+    print_table("workflows", rows)
+
+
+@click.command()
+@click.option("--study", help="Only jobs of this study.")
+@click.option("--job", "job_name", help="Only jobs with this name (e.g. relax).")
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    help="Dotted path to show (repeatable), e.g. output.output.energy.",
+)
+@click.option("--limit", type=int, default=0, help="At most this many documents (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@one_line_errors
+def query(
+    study: str | None, job_name: str | None, fields: tuple[str, ...], limit: int, as_json: bool
+) -> None:
+    """Stored job outputs: relaxed energies, lattices, any field of any document."""
+    from litcl_flows.store.query import query_outputs
+
+    records = query_outputs(_settings(), study, job_name, list(fields), limit)
+    if as_json:
+        print_json(records)
+    elif records:
+        columns = [key for key in dict.fromkeys(k for r in records for k in r) if key != "uuid"]
+        print_table("stored outputs", records, columns)
+    else:
+        click.echo("no stored outputs match")
+
+
+_PASSTHROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+
+
+def _fireworks_command(main: str, args: tuple[str, ...]) -> None:
+    settings = _settings()
+    if settings.mode == "mongodb":
+        argv = ["-l", str(settings.launchpad_file), *args]
+        if main == "lpad":
+            from fireworks.scripts.lpad_run import lpad as entry
+        else:
+            from fireworks.scripts.rlaunch_run import rlaunch as entry
+
+            argv[2:2] = ["-w", str(settings.fworker_file)]
+        sys.exit(entry(argv))
+    from litcl_flows.store.config import is_initialised, write_config_files
+    from litcl_flows.store.embedded import run_fireworks_command
+
+    if not is_initialised(settings):
+        write_config_files(settings)
+    sys.exit(
+        run_fireworks_command(
+            main,
+            list(args),
+            settings.launchpad_file,
+            settings.fworker_file,
+            settings.launchpad_db_file,
+            settings.lock_file,
+        )
+    )
+
+
+@click.command(context_settings=_PASSTHROUGH)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@one_line_errors
+def lpad(args: tuple[str, ...]) -> None:
+    """FireWorks' `lpad` on litcl's launchpad (embedded: under the launchpad lock)."""
+    _fireworks_command("lpad", args)
+
+
+@click.command(context_settings=_PASSTHROUGH)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@one_line_errors
+def rlaunch(args: tuple[str, ...]) -> None:
+    """FireWorks' `rlaunch` on litcl's launchpad (embedded: locked; `multi` refused)."""
+    _fireworks_command("rlaunch", args)

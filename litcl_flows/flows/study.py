@@ -1,0 +1,46 @@
+"""Build the Flow of a study from its validated spec."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from litcl_flows.flows.spec import StudySpec
+from litcl_flows.makers.relax import chgnet_relax_maker
+from litcl_flows.structures.library import load_structure, order_by_majority_occupancy
+
+if TYPE_CHECKING:
+    from jobflow import Flow
+
+
+def build_study_flow(spec: StudySpec) -> Flow:
+    """The study's jobflow Flow; every job carries ``metadata.study`` for queries."""
+    from jobflow import Flow
+
+    structure = order_by_majority_occupancy(load_structure(spec.material.structure))
+    relax = chgnet_relax_maker(
+        fmax_eV_A=spec.relax.fmax_eV_A,
+        max_steps=spec.relax.max_steps,
+        relax_cell=spec.relax.relax_cell,
+    ).make(structure)
+    flow = Flow([relax], output=relax.output, name=spec.name)
+    flow.update_metadata(
+        {
+            "study": spec.name,
+            "material": structure.composition.reduced_formula,
+            "reference_engine": spec.reference_engine,
+        }
+    )
+    return flow
+
+
+def build_study_workflow(spec: StudySpec):  # -> fireworks.Workflow (imported lazily)
+    """The study as a FireWorks Workflow, with no JobStore serialised into it.
+
+    ``store=None`` keeps credentials out of the launchpad: workers find the JobStore
+    through their own ``JOBFLOW_CONFIG_FILE`` (STACK.md §8.2).
+    """
+    from jobflow.managers.fireworks import flow_to_workflow
+
+    workflow = flow_to_workflow(build_study_flow(spec), store=None)
+    workflow.metadata.update({"study": spec.name})
+    return workflow
