@@ -1,0 +1,182 @@
+"""Collect the unwrapped, drift-corrected positions of the mobile ions from a frame stream."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from litcl_flows.io.frames import Frame, TrajectoryFormatError
+
+
+class TransportWarning(UserWarning):
+    """A result is computed but may not mean what it seems (coarse frames, short run, …)."""
+
+
+@dataclass(frozen=True)
+class MobileTrajectory:
+    """Unwrapped positions of the mobile ions, as the MSD needs them.
+
+    Attributes
+    ----------
+    positions_A
+        Shape (n_frames, n_mobile, 3), float64, Å, continuous in time, drift-corrected when
+        requested.
+    steps
+        MD step of every frame, shape (n_frames,), evenly spaced.
+    volume_A3
+        Cell volume averaged over the frames (NPT cells change), Å³.
+    drift_A
+        Mean displacement of the framework atoms per frame, shape (n_frames, 3), Å; zeros when
+        drift correction is off or there is no framework.
+    species
+        Mobile element.
+    cells_A
+        Cell of every frame, shape (n_frames, 3, 3), Å.
+    """
+
+    positions_A: np.ndarray
+    steps: np.ndarray
+    volume_A3: float
+    drift_A: np.ndarray
+    species: str
+    cells_A: np.ndarray
+
+    @property
+    def n_frames(self) -> int:
+        return self.positions_A.shape[0]
+
+    @property
+    def n_mobile(self) -> int:
+        return self.positions_A.shape[1]
+
+
+class _Unwrapper:
+    """Continuous positions of a fixed set of atoms, fed one frame at a time.
+
+    Wrapped input is unwrapped by the minimum-image convention between consecutive frames in
+    fractional coordinates (valid for any triclinic and for a changing NPT cell).
+    """
+
+    def __init__(self, warn_fraction: float, label: str) -> None:
+        self._frac: np.ndarray | None = None
+        self._unwrapped_frac: np.ndarray | None = None
+        self._warn_fraction = warn_fraction
+        self._warned = False
+        self._label = label
+
+    def __call__(self, frame: Frame, mask: np.ndarray, index: int) -> np.ndarray:
+        positions = frame.positions_A[mask]
+        if frame.unwrapped:
+            return positions
+        frac = positions @ np.linalg.inv(frame.cell_A)
+        if self._frac is None or self._unwrapped_frac is None:
+            self._frac, self._unwrapped_frac = frac, frac.copy()
+        else:
+            jump = frac - self._frac
+            jump -= np.round(jump)
+            # A minimum-image step near half a cell is ambiguous: the true move may be the
+            # other way round. Steps beyond warn_fraction mean the frames are too far apart.
+            largest = float(np.abs(jump).max(initial=0.0))
+            if largest > self._warn_fraction and not self._warned:
+                self._warned = True
+                warnings.warn(
+                    f"{self._label}: frame {index} (step {frame.step}): an atom moved "
+                    f"{largest:.2f} of a cell length since the previous frame; frames are too "
+                    "far apart to unwrap safely",
+                    TransportWarning,
+                    stacklevel=4,
+                )
+            self._unwrapped_frac += jump
+            self._frac = frac
+        return self._unwrapped_frac @ frame.cell_A
+
+
+def collect_mobile(
+    frames: Iterable[Frame],
+    mobile: str,
+    drift_correction: bool = True,
+    unwrap_warn_fraction: float = 0.25,
+    label: str = "<trajectory>",
+    on_frame: Callable[[int], None] | None = None,
+) -> MobileTrajectory:
+    """Read a frame stream once, keeping only the mobile ions' unwrapped positions.
+
+    Parameters
+    ----------
+    frames
+        Frames from any `litcl_flows.io` reader, all atoms or at least mobile + framework.
+    mobile
+        Element of the mobile ion, e.g. ``"Li"``.
+    drift_correction
+        Subtract the mean displacement of the framework (all non-mobile atoms) from the mobile
+        ions, as pymatgen-analysis-diffusion and kinisi do; skipped when there is no framework.
+    unwrap_warn_fraction
+        Warn when a minimum-image step between frames exceeds this fraction of a cell vector.
+    label
+        File name for messages.
+    on_frame
+        Called with the frame index after each frame (progress reporting).
+
+    Returns
+    -------
+    MobileTrajectory
+
+    Raises
+    ------
+    TrajectoryFormatError
+        No frames, mobile species absent, or unevenly spaced steps.
+    """
+    mobile_rows: list[np.ndarray | None] = []
+    steps: list[int] = []
+    cells: list[np.ndarray] = []
+    drift: list[np.ndarray] = []
+    unwrap_mobile = _Unwrapper(unwrap_warn_fraction, label)
+    unwrap_framework = _Unwrapper(unwrap_warn_fraction, label)
+    is_mobile = framework0 = None
+    for index, frame in enumerate(frames):
+        if is_mobile is None:
+            is_mobile = frame.symbols == mobile
+            if not is_mobile.any():
+                present = ", ".join(sorted(set(frame.symbols.tolist())))
+                raise TrajectoryFormatError(
+                    f"{label}: frame 0: no {mobile} atoms (species present: {present})"
+                )
+        if steps:
+            spacing = frame.step - steps[-1]
+            expected = steps[1] - steps[0] if len(steps) > 1 else spacing
+            if spacing <= 0 or spacing != expected:
+                raise TrajectoryFormatError(
+                    f"{label}: frame {index} (step {frame.step}): steps are not evenly spaced "
+                    f"(previous step {steps[-1]}, spacing {expected})"
+                )
+        mobile_rows.append(unwrap_mobile(frame, is_mobile, index))
+        if drift_correction and not is_mobile.all():
+            centre = unwrap_framework(frame, ~is_mobile, index).mean(axis=0)
+            framework0 = centre if framework0 is None else framework0
+            drift.append(centre - framework0)
+        else:
+            drift.append(np.zeros(3))
+        steps.append(frame.step)
+        cells.append(frame.cell_A)
+        if on_frame is not None:
+            on_frame(index)
+    if not mobile_rows:
+        raise TrajectoryFormatError(f"{label}: no frames")
+    drift_A = np.array(drift)
+    # Fill a preallocated array and free each frame as it is copied, so the peak is one copy.
+    positions = np.empty((len(mobile_rows), int(is_mobile.sum()), 3))
+    for i, row in enumerate(mobile_rows):
+        positions[i] = row - drift_A[i]
+        mobile_rows[i] = None
+    cells_A = np.array(cells)
+    return MobileTrajectory(
+        positions_A=positions,
+        steps=np.array(steps, dtype=np.int64),
+        volume_A3=float(np.mean(np.abs(np.linalg.det(cells_A)))),
+        drift_A=drift_A,
+        species=mobile,
+        cells_A=cells_A,
+    )

@@ -1,0 +1,276 @@
+"""Diffusion coefficients, Haven ratio and Nernst–Einstein conductivity, with error bars.
+
+Uncertainties come from a block jackknife: the run is cut into ``n_blocks`` consecutive,
+non-overlapping time blocks, each treated as an independent short run (its own MSD over its
+own time origins and the same fit window). The standard error of D is the standard deviation
+of the block values over √n_blocks; that of H_R comes from the delete-one-block jackknife of
+the ratio of block means, which keeps the D_self–D_total correlation. Because the collective
+MSD has one sample per time origin instead of N, its block values scatter more and the
+D_total, H_R and σ error bars show it. (kinisi models the MSD covariance instead; blocks are
+chosen here because they need no model of the noise and cost one extra FFT pass.)
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from litcl_flows.analysis import units
+from litcl_flows.analysis.msd import MSD, compute_msd, msd_self_and_total
+from litcl_flows.analysis.trajectory import MobileTrajectory, TransportWarning
+
+#: Default fit window as fractions of one block's duration: skip the ballistic/vibrational
+#: first 10 %, stop at half the block where the number of time origins is still large.
+DEFAULT_FIT_FRACTION: tuple[float, float] = (0.1, 0.5)
+DEFAULT_N_BLOCKS: int = 5
+#: Below this self MSD (Å²) at the end of the fit window the ions have hardly left their
+#: sites (a Li hop is ~2–3 Å, so one hop per ion gives ~4–9 Å²).
+MIN_DIFFUSIVE_MSD_A2: float = 4.0
+
+JSON_KEYS: tuple[str, ...] = (
+    "D_self_cm2_s",
+    "D_self_stderr_cm2_s",
+    "D_total_cm2_s",
+    "D_total_stderr_cm2_s",
+    "haven_ratio",
+    "haven_ratio_stderr",
+    "conductivity_mS_cm",
+    "conductivity_stderr_mS_cm",
+    "n_mobile",
+    "mobile_density_cm3",
+    "temperature_K",
+    "fit_window_ps",
+    "n_frames",
+)
+
+
+def nernst_einstein_S_m(
+    diffusivity_m2_s: float, density_m3: float, temperature_K: float, charge: float = 1.0
+) -> float:
+    """σ = n z² e² D / (k_B T), all SI: D in m²/s, n in m⁻³ → σ in S/m."""
+    return (
+        density_m3
+        * charge**2
+        * units.ELEMENTARY_CHARGE_C**2
+        * diffusivity_m2_s
+        / (units.BOLTZMANN_J_K * temperature_K)
+    )
+
+
+def conductivity_mS_cm(
+    diffusivity_cm2_s: float, density_cm3: float, temperature_K: float, charge: float = 1.0
+) -> float:
+    """Nernst–Einstein σ in mS/cm from D in cm²/s and n in cm⁻³ (converted to SI and back).
+
+    With D_total this is the correlated conductivity; with D_self the uncorrelated one
+    (σ_self = H_R σ).
+    """
+    sigma_S_m = nernst_einstein_S_m(
+        diffusivity_cm2_s / units.CM2_PER_M2,
+        density_cm3 / units.M3_PER_CM3,
+        temperature_K,
+        charge,
+    )
+    return sigma_S_m * units.MS_CM_PER_S_M
+
+
+def fit_diffusivity_cm2_s(
+    time_ps: np.ndarray, msd_A2: np.ndarray, window_ps: tuple[float, float], dimensions: int = 3
+) -> float:
+    """D = slope / (2d) of a straight line (with intercept) fitted to MSD(t) in the window.
+
+    The intercept absorbs the ballistic/vibrational offset. Returns D in cm²/s.
+    """
+    inside = (time_ps >= window_ps[0]) & (time_ps <= window_ps[1])
+    slope_A2_ps = np.polyfit(time_ps[inside], msd_A2[inside], 1)[0]
+    return float(slope_A2_ps / (2 * dimensions) * units.M2_S_PER_A2_PS * units.CM2_PER_M2)
+
+
+@dataclass(frozen=True)
+class TransportResult:
+    """Transport coefficients of one run at one temperature (see module docstring for errors).
+
+    The JSON form (`to_json_dict`) holds exactly `JSON_KEYS`. ``conductivity_mS_cm`` is the
+    correlated Nernst–Einstein σ from D_total; ``conductivity_self_mS_cm`` the uncorrelated one
+    from D_self. ``fit_window_ps`` is the lag-time window of every linear fit.
+    """
+
+    D_self_cm2_s: float
+    D_self_stderr_cm2_s: float
+    D_total_cm2_s: float
+    D_total_stderr_cm2_s: float
+    haven_ratio: float
+    haven_ratio_stderr: float
+    conductivity_mS_cm: float
+    conductivity_stderr_mS_cm: float
+    conductivity_self_mS_cm: float
+    conductivity_self_stderr_mS_cm: float
+    D_self_components_cm2_s: tuple[float, float, float]
+    n_mobile: int
+    mobile_density_cm3: float
+    temperature_K: float
+    fit_window_ps: tuple[float, float]
+    n_frames: int
+    n_blocks: int
+    block_D_self_cm2_s: np.ndarray
+    block_D_total_cm2_s: np.ndarray
+    msd: MSD = field(repr=False)
+    warnings: tuple[str, ...] = ()
+
+    def to_json_dict(self) -> dict[str, float | int | list[float]]:
+        """The result as the ``litcl analyze --json`` object (exactly `JSON_KEYS`)."""
+        out = {key: getattr(self, key) for key in JSON_KEYS}
+        out["fit_window_ps"] = [float(v) for v in self.fit_window_ps]
+        return out
+
+
+def analyze_transport(
+    positions_A: np.ndarray,
+    frame_interval_ps: float,
+    volume_A3: float,
+    temperature_K: float,
+    charge: float = 1.0,
+    n_blocks: int = DEFAULT_N_BLOCKS,
+    fit_window_ps: tuple[float, float] | None = None,
+    fit_fraction: tuple[float, float] = DEFAULT_FIT_FRACTION,
+    direction: np.ndarray | None = None,
+    min_msd_A2: float = MIN_DIFFUSIVE_MSD_A2,
+) -> TransportResult:
+    """D_self, D_total, H_R and Nernst–Einstein σ with block-jackknife standard errors.
+
+    Parameters
+    ----------
+    positions_A
+        Unwrapped (drift-corrected) positions of the mobile ions, shape (T, N, 3), Å.
+    frame_interval_ps
+        Time between frames.
+    volume_A3
+        Cell volume for the number density n = N / V.
+    temperature_K
+        Simulation temperature.
+    charge
+        Charge number z of the mobile ion.
+    n_blocks
+        Number of time blocks for the error bars (≥ 2).
+    fit_window_ps
+        Lag-time window of the linear fits; default ``fit_fraction`` × one block's duration.
+        It must fit inside one block.
+    fit_fraction
+        Default window as fractions of the block duration.
+    direction
+        Optional vector: the MSD along it is computed too (``result.msd.*_along_A2``).
+    min_msd_A2
+        Warn (`TransportWarning`) when the self MSD at the window end is below this.
+
+    Returns
+    -------
+    TransportResult
+    """
+    n_frames, n_mobile, _ = positions_A.shape
+    if n_blocks < 2:
+        raise ValueError("n_blocks must be at least 2 for an error bar")
+    block_len = n_frames // n_blocks
+    block_ps = (block_len - 1) * frame_interval_ps
+    window = (
+        (fit_fraction[0] * block_ps, fit_fraction[1] * block_ps)
+        if fit_window_ps is None
+        else (float(fit_window_ps[0]), float(fit_window_ps[1]))
+    )
+    lags_in_window = np.count_nonzero(
+        (np.arange(block_len) * frame_interval_ps >= window[0])
+        & (np.arange(block_len) * frame_interval_ps <= window[1])
+    )
+    if lags_in_window < 3 or window[1] > block_ps:
+        raise ValueError(
+            f"fit window {window[0]:g}–{window[1]:g} ps needs ≥ 3 frames inside one of "
+            f"{n_blocks} blocks of {block_ps:g} ps ({n_frames} frames): the run is too short"
+        )
+    msd = compute_msd(positions_A, frame_interval_ps, direction)
+    d_self = fit_diffusivity_cm2_s(msd.time_ps, msd.self_sum_A2, window)
+    d_total = fit_diffusivity_cm2_s(msd.time_ps, msd.total_sum_A2, window)
+    components = tuple(
+        fit_diffusivity_cm2_s(msd.time_ps, msd.self_A2[:, k], window, dimensions=1)
+        for k in range(3)
+    )
+
+    block_time = np.arange(block_len) * frame_interval_ps
+    block_self = np.empty(n_blocks)
+    block_total = np.empty(n_blocks)
+    for b in range(n_blocks):
+        s, t = msd_self_and_total(positions_A[b * block_len : (b + 1) * block_len])
+        block_self[b] = fit_diffusivity_cm2_s(block_time, s.sum(axis=1), window)
+        block_total[b] = fit_diffusivity_cm2_s(block_time, t.sum(axis=1), window)
+    root_n = np.sqrt(n_blocks)
+    d_self_err = float(np.std(block_self, ddof=1) / root_n)
+    d_total_err = float(np.std(block_total, ddof=1) / root_n)
+
+    notes: list[str] = []
+    haven, haven_err = float("nan"), float("nan")
+    if d_total > 0:
+        haven = d_self / d_total
+        leave_one_out = np.array(
+            [
+                np.delete(block_self, b).mean() / np.delete(block_total, b).mean()
+                for b in range(n_blocks)
+            ]
+        )
+        haven_err = float(
+            np.sqrt((n_blocks - 1) / n_blocks * np.sum((leave_one_out - leave_one_out.mean()) ** 2))
+        )
+    else:
+        notes.append(f"D_total = {d_total:.3g} cm^2/s is not positive: no Haven ratio")
+    end_msd = float(np.interp(window[1], msd.time_ps, msd.self_sum_A2))
+    if end_msd < min_msd_A2:
+        notes.append(
+            f"self MSD at the fit-window end is {end_msd:.2f} Å^2 (< {min_msd_A2:g}): the run is "
+            "probably too short or too cold to be diffusive"
+        )
+    for note in notes:
+        warnings.warn(note, TransportWarning, stacklevel=2)
+
+    density_cm3 = n_mobile / (volume_A3 * (units.M_PER_A**3) / units.M3_PER_CM3)
+    per_D = conductivity_mS_cm(1.0, density_cm3, temperature_K, charge)
+    return TransportResult(
+        D_self_cm2_s=d_self,
+        D_self_stderr_cm2_s=d_self_err,
+        D_total_cm2_s=d_total,
+        D_total_stderr_cm2_s=d_total_err,
+        haven_ratio=haven,
+        haven_ratio_stderr=haven_err,
+        conductivity_mS_cm=per_D * d_total,
+        conductivity_stderr_mS_cm=per_D * d_total_err,
+        conductivity_self_mS_cm=per_D * d_self,
+        conductivity_self_stderr_mS_cm=per_D * d_self_err,
+        D_self_components_cm2_s=components,  # type: ignore[arg-type]
+        n_mobile=n_mobile,
+        mobile_density_cm3=density_cm3,
+        temperature_K=float(temperature_K),
+        fit_window_ps=window,
+        n_frames=n_frames,
+        n_blocks=n_blocks,
+        block_D_self_cm2_s=block_self,
+        block_D_total_cm2_s=block_total,
+        msd=msd,
+        warnings=tuple(notes),
+    )
+
+
+def analyze_trajectory(
+    trajectory: MobileTrajectory, temperature_K: float, timestep_fs: float, **kwargs: object
+) -> TransportResult:
+    """`analyze_transport` on a `MobileTrajectory`; frame interval = step spacing × timestep.
+
+    Keyword arguments go to `analyze_transport`.
+    """
+    steps = trajectory.steps
+    spacing = int(steps[1] - steps[0]) if len(steps) > 1 else 1
+    interval_ps = spacing * timestep_fs * units.S_PER_FS / units.S_PER_PS
+    return analyze_transport(
+        trajectory.positions_A,
+        interval_ps,
+        trajectory.volume_A3,
+        temperature_K,
+        **kwargs,  # type: ignore[arg-type]
+    )
