@@ -90,11 +90,8 @@ def fw_config_spec(settings: LitclSettings) -> dict[str, Any]:
 
 
 def fworker_spec(settings: LitclSettings) -> dict[str, Any]:
-    """Contents of ``my_fworker.yaml``."""
-    spec: dict[str, Any] = {"name": settings.fworker_name, "query": "{}"}
-    if settings.fworker_category:
-        spec["category"] = settings.fworker_category
-    return spec
+    """Contents of ``my_fworker.yaml`` (``FWorker.from_file`` needs every key present)."""
+    return {"name": settings.fworker_name, "category": settings.fworker_category, "query": "{}"}
 
 
 def job_store(settings: LitclSettings):  # -> jobflow.JobStore (imported lazily)

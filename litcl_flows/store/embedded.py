@@ -126,6 +126,9 @@ def open_embedded_launchpad(
         acquire_lock(lock_file)
         if db_file in _writable_launchpads:
             return _writable_launchpads[db_file]
+        # Temporary files of a writer killed mid-save; the lock says no one is writing now.
+        for stale in db_file.parent.glob(f".{db_file.name}.*.tmp"):
+            stale.unlink()
     _use_mongomock(db_file)
     from fireworks import LaunchPad
 

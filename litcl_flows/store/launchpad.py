@@ -77,38 +77,44 @@ def run_workers(
     from fireworks.core.rocket_launcher import launch_rocket
 
     launchpad = open_launchpad(settings)
-    jobflow.SETTINGS.JOB_STORE = job_store(settings)
     fworker = _fworker(settings)
     settings.launches_dir.mkdir(parents=True, exist_ok=True)
     events: list[LaunchEvent] = []
-    while not max_launches or len(events) < max_launches:
-        fw_id = _next_ready_id(launchpad, fworker)
-        if fw_id is None:
-            break
-        firework = launchpad.get_fw_by_id(fw_id)
-        total = len(events) + _count_runnable(launchpad)
-        if on_start:
-            on_start(fw_id, firework.name, len(events), total)
-        launch_dir = settings.launches_dir / f"fw_{fw_id}_{time.strftime('%Y%m%d-%H%M%S')}"
-        launch_dir.mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        # Jobs print and warn (model banners, optimiser logs): keep that in the launch
-        # folder so the worker's own output stays readable and `--json` stays parseable.
-        with (
-            chdir(launch_dir),
-            open("job.out", "w") as job_out,
-            redirect_stdout(job_out),
-            redirect_stderr(job_out),
-        ):
-            launch_rocket(launchpad, fworker, fw_id=fw_id, strm_lvl="WARNING")
-        embedded.save(launchpad)
-        state = launchpad.get_fw_by_id(fw_id).state
-        event = LaunchEvent(
-            fw_id, firework.name, state, time.perf_counter() - start, len(events) + 1, total
-        )
-        events.append(event)
-        if on_finish:
-            on_finish(event)
+    # FireWorks' JobFiretask falls back to jobflow's global store (no store is serialised
+    # into the Fireworks): point it at ours for the run, then put the caller's back.
+    previous_store = jobflow.SETTINGS.JOB_STORE
+    jobflow.SETTINGS.JOB_STORE = job_store(settings)
+    try:
+        while not max_launches or len(events) < max_launches:
+            fw_id = _next_ready_id(launchpad, fworker)
+            if fw_id is None:
+                break
+            firework = launchpad.get_fw_by_id(fw_id)
+            total = len(events) + _count_runnable(launchpad)
+            if on_start:
+                on_start(fw_id, firework.name, len(events), total)
+            launch_dir = settings.launches_dir / f"fw_{fw_id}_{time.strftime('%Y%m%d-%H%M%S')}"
+            launch_dir.mkdir(parents=True, exist_ok=True)
+            start = time.perf_counter()
+            # Jobs print and warn (model banners, optimiser logs): keep that in the launch
+            # folder so the worker's own output stays readable and `--json` stays parseable.
+            with (
+                chdir(launch_dir),
+                open("job.out", "w") as job_out,
+                redirect_stdout(job_out),
+                redirect_stderr(job_out),
+            ):
+                launch_rocket(launchpad, fworker, fw_id=fw_id, strm_lvl="WARNING")
+            embedded.save(launchpad)
+            state = launchpad.get_fw_by_id(fw_id).state
+            event = LaunchEvent(
+                fw_id, firework.name, state, time.perf_counter() - start, len(events) + 1, total
+            )
+            events.append(event)
+            if on_finish:
+                on_finish(event)
+    finally:
+        jobflow.SETTINGS.JOB_STORE = previous_store
     return events
 
 

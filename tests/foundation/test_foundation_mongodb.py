@@ -1,0 +1,65 @@
+"""MongoDB mode: standard config files, and no credentials ever inside a Firework."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+from litcl_flows.flows.spec import load_spec
+from litcl_flows.flows.study import build_study_workflow
+from litcl_flows.settings import load_settings
+from litcl_flows.store.config import write_config_files
+
+PASSWORD = "pw-Zq81-not-in-specs"
+
+
+@pytest.fixture
+def mongodb_settings(litcl_home: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("LITCL_MODE", "mongodb")
+    monkeypatch.setenv("LITCL_MONGO_HOST", "mongo.cluster.example.org")
+    monkeypatch.setenv("LITCL_MONGO_USERNAME", "litcl_rw")
+    monkeypatch.setenv("LITCL_MONGO_PASSWORD", PASSWORD)
+    return load_settings()
+
+
+def test_no_firework_spec_contains_credentials(mongodb_settings, smoke_spec: Path) -> None:
+    workflow = build_study_workflow(load_spec(smoke_spec))
+    serialised = json.dumps(workflow.to_dict(), default=str)
+    assert PASSWORD not in serialised
+    assert "mongo.cluster.example.org" not in serialised
+    assert "litcl_rw" not in serialised
+    for firework in workflow.fws:
+        (task,) = firework.tasks
+        assert task.get("store") is None  # workers use their own JOBFLOW_CONFIG_FILE
+
+
+def test_mongodb_config_files(mongodb_settings, litcl_home: Path) -> None:
+    from fireworks import LaunchPad
+    from jobflow import JobStore
+
+    write_config_files(mongodb_settings)
+    assert not (litcl_home / "launchpad.json").exists()  # nothing embedded in this mode
+    fw_config = yaml.safe_load((litcl_home / "FW_config.yaml").read_text())
+    assert "MONGOMOCK_SERVERSTORE_FILE" not in fw_config
+    assert PASSWORD not in (litcl_home / "litcl.yaml").read_text()
+    for secret_file in ("my_launchpad.yaml", "jobflow.yaml"):
+        assert stat.S_IMODE((litcl_home / secret_file).stat().st_mode) == 0o600
+
+    launchpad = LaunchPad.from_file(str(litcl_home / "my_launchpad.yaml"))  # no connection yet
+    assert (launchpad.host, launchpad.name, launchpad.username, launchpad.authsource) == (
+        "mongo.cluster.example.org",
+        "litcl",
+        "litcl_rw",
+        "admin",
+    )
+    spec = yaml.safe_load((litcl_home / "jobflow.yaml").read_text())["JOB_STORE"]
+    store = JobStore.from_dict_spec(spec)
+    assert type(store.docs_store).__name__ == "MongoStore"
+    data = store.additional_stores["data"]
+    assert type(data).__name__ == "GridFSStore"
+    assert data.compression is True
+    assert (data.host, data.username) == ("mongo.cluster.example.org", "litcl_rw")

@@ -1,0 +1,44 @@
+"""A bad study spec fails at submit with one line naming the field or file; nothing is queued."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+GOOD = """\
+name: bad-spec-test
+material:
+  structure: li3ticl6
+relax:
+  fmax_eV_A: 0.1
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD + "  fmax_ev_a: 0.2\n", "relax.fmax_ev_a: Extra inputs are not permitted"),
+        (GOOD.replace("fmax_eV_A: 0.1", "fmax_eV_A: tight"), "relax.fmax_eV_A: Input should be"),
+        (GOOD.replace("li3ticl6", "missing/Li3TiCl6.cif"), "structure file not found"),
+        (GOOD + "colour: blue\n", "colour: Extra inputs are not permitted"),
+        (GOOD.replace("name: bad-spec-test", "name: 3 words here"), "name: String should match"),
+        (GOOD + "reference_engine: vasp\n", "reference engine 'vasp' is not available yet"),
+        ("name: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_bad_spec_is_one_line_and_queues_nothing(
+    litcl_home: Path, litcl, tmp_path: Path, text: str, expected: str, workflow_names
+) -> None:
+    assert litcl("init").returncode == 0
+    spec = tmp_path / "study.yaml"
+    spec.write_text(text)
+    result = litcl("submit", str(spec))
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(spec) in lines[0]
+    assert expected in lines[0]
+    if "missing/" in text:
+        assert str(tmp_path / "missing" / "Li3TiCl6.cif") in lines[0]
+    assert workflow_names(litcl_home / "launchpad.json") == []
