@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from importlib.resources import files
 from pathlib import Path
 
 from pymatgen.core import Structure
+
+from litcl_flows.structures.errors import StructureInputError
 
 #: Built-in structure names → CIF files in ``litcl_flows/data/structures``.
 BUILTIN_STRUCTURES: dict[str, str] = {"li3ticl6": "Li3TiCl6_C2m.cif"}
@@ -41,8 +45,34 @@ def load_structure(name_or_path: str, base_dir: Path | None = None) -> Structure
 
     Partial occupancies are kept; see :func:`order_by_majority_occupancy` or the supercell
     ordering for turning them into whole atoms.
+
+    Raises ``StructureInputError`` (a ``ValueError``) in one line when pymatgen cannot read
+    the file, e.g. a CIF whose occupancies sum above 1 on a site.
     """
-    return Structure.from_file(resolve_structure_source(name_or_path, base_dir))
+    path = resolve_structure_source(name_or_path, base_dir)
+    # pymatgen's CIF parser explains a rejected file only in warnings; keep the reason.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            structure = Structure.from_file(path)
+        except ValueError as error:
+            overfull = dict.fromkeys(
+                match.group(1)
+                for warning in caught
+                if (
+                    match := re.search(
+                        r"occupancies \((\[.*?\])\) sum to > 1", str(warning.message)
+                    )
+                )
+            )
+            if overfull:
+                reason = f"site occupancies sum to more than 1 ({', '.join(overfull)})"
+            else:
+                reason = " ".join(str(error).split())
+            raise StructureInputError(f"cannot read {path}: {reason}") from error
+    for warning in caught:  # a readable file keeps its parser warnings
+        warnings.warn(warning.message, warning.category, stacklevel=2)
+    return structure
 
 
 def order_by_majority_occupancy(structure: Structure) -> Structure:
