@@ -16,6 +16,8 @@ COMMANDS: dict[str, str] = {
     "query": "litcl_flows.cli.workflow:query",
     "lpad": "litcl_flows.cli.workflow:lpad",
     "rlaunch": "litcl_flows.cli.workflow:rlaunch",
+    "analyze": "litcl_flows.cli.analyze:analyze",
+    "arrhenius": "litcl_flows.cli.analyze:arrhenius",
 }
 
 
