@@ -1,0 +1,343 @@
+"""Training sets for DeePMD-kit: pymatgen trajectories / dpdata systems → deepmd-npy folders.
+
+dpdata does the format work (``LabeledSystem``, ``apply_type_map``, ``to("deepmd/npy")``);
+what is written here is what dpdata has no notion of: dropping frames whose SCF did not
+converge, non-finite or duplicate frames, the train/validation split, and one-line checks that
+fail before ``dp train`` starts instead of deep inside TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import dpdata
+    from pymatgen.core.trajectory import Trajectory
+
+#: eV/Å³ per kBar; dpdata's own factor (dpdata.unit.PressureConversion("kbar", "eV/angstrom^3")).
+EV_A3_PER_KBAR = 1.0 / 1602.1766208
+#: Coordinates equal to this many decimals (Å) make two frames duplicates.
+DUPLICATE_DECIMALS = 6
+#: Keys of pymatgen frame_properties read as labels (the first present wins).
+ENERGY_KEYS = ("energy", "e_fr_energy", "e_0_energy", "e_wo_entrp")
+CONVERGED_KEYS = ("electronic_converged", "scf_converged", "converged")
+
+
+class DeepmdDataError(ValueError):
+    """A training set that DeePMD-kit cannot use; the message is one line naming the cause."""
+
+
+@dataclass
+class DatasetReport:
+    """What :func:`trajectories_to_deepmd` wrote and dropped (units in the field names)."""
+
+    type_map: list[str]
+    train_systems: list[str]
+    valid_systems: list[str]
+    n_frames_in: int
+    n_frames_train: int
+    n_frames_valid: int
+    n_dropped_unconverged: int
+    n_dropped_nonfinite: int
+    n_dropped_duplicate: int
+    energy_per_atom_min_eV: float
+    energy_per_atom_max_eV: float
+    force_norm_max_eV_A: dict[str, float]
+    force_norm_mean_eV_A: dict[str, float]
+    split: str
+    seed: int
+    has_virials: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain-dict form, stored in output documents."""
+        return asdict(self)
+
+
+def default_type_map(elements: set[str] | list[str]) -> list[str]:
+    """Elements ordered as in a pymatgen formula (by electronegativity): Li3TiCl6 → Li, Ti, Cl."""
+    from pymatgen.core import Element
+
+    return sorted(set(elements), key=lambda el: (Element(el).X, Element(el).Z))
+
+
+def system_from_trajectory(
+    trajectory: Trajectory, stress_unit: Literal["eV/A3", "kBar"] = "eV/A3", name: str = ""
+) -> tuple[dpdata.LabeledSystem, np.ndarray]:
+    """Convert a labelled pymatgen ``Trajectory`` to a dpdata ``LabeledSystem``.
+
+    Parameters
+    ----------
+    trajectory
+        Frames with ``frame_properties`` holding ``energy`` (eV; VASP's ``e_fr_energy`` also
+        read), ``forces`` (eV/Å) and optionally ``stress`` and an electronic-convergence flag
+        (``electronic_converged``).
+    stress_unit
+        ``"eV/A3"`` with ASE's sign (atomate2 force-field and ASE runs) or ``"kBar"`` with
+        VASP's sign (vasprun ``stress``). Converted to DeePMD's virial (eV).
+    name
+        Label used in error messages.
+
+    Returns
+    -------
+    The system (all frames) and a boolean array, True where the SCF converged (all True when
+    the trajectory carries no flag).
+    """
+    import dpdata
+
+    label = name or "trajectory"
+    props = trajectory.frame_properties
+    n_frames = len(trajectory)
+    if n_frames == 0:
+        raise DeepmdDataError(f"{label}: no frames")
+    if not props or len(props) != n_frames:
+        raise DeepmdDataError(f"{label}: frame_properties missing (energy and forces needed)")
+    structures = [trajectory.get_structure(i) for i in range(n_frames)]
+    names = [el.symbol for el in structures[0].composition.elements]
+    species = [site.specie.symbol for site in structures[0]]
+    energies, forces, stresses, converged = [], [], [], []
+    for i, frame in enumerate(props):
+        energy_key = next((k for k in ENERGY_KEYS if frame.get(k) is not None), None)
+        if energy_key is None:
+            raise DeepmdDataError(f"{label}: frame {i} has no energy")
+        if frame.get("forces") is None:
+            raise DeepmdDataError(f"{label}: frame {i} has no forces")
+        energies.append(float(frame[energy_key]))
+        forces.append(np.asarray(frame["forces"], dtype=float).reshape(-1, 3))
+        stresses.append(frame.get("stress"))
+        flag = next((frame[k] for k in CONVERGED_KEYS if k in frame), True)
+        converged.append(bool(flag))
+    cells = np.array([s.lattice.matrix for s in structures])
+    data: dict[str, Any] = {
+        "atom_names": names,
+        "atom_numbs": [species.count(n) for n in names],
+        "atom_types": np.array([names.index(s) for s in species]),
+        "orig": np.zeros(3),
+        "cells": cells,
+        "coords": np.array([s.cart_coords for s in structures]),
+        "energies": np.array(energies),
+        "forces": np.array(forces),
+    }
+    if all(s is not None for s in stresses):
+        stress = np.array([np.asarray(s, dtype=float).reshape(3, 3) for s in stresses])
+        volumes = np.abs(np.linalg.det(cells))[:, None, None]
+        # DeePMD's virial is -stress·V with ASE's sign; VASP prints the opposite sign in kBar.
+        if stress_unit == "kBar":
+            data["virials"] = stress * EV_A3_PER_KBAR * volumes
+        else:
+            data["virials"] = -stress * volumes
+    return dpdata.LabeledSystem(data=data), np.array(converged)
+
+
+def _as_labeled_system(
+    item: Any, stress_unit: Literal["eV/A3", "kBar"], name: str
+) -> tuple[dpdata.LabeledSystem, np.ndarray]:
+    import dpdata
+
+    if isinstance(item, dpdata.LabeledSystem):
+        if "forces" not in item.data:
+            raise DeepmdDataError(f"{name}: frames without forces")
+        return item, np.ones(item.get_nframes(), dtype=bool)
+    if isinstance(item, dpdata.System):
+        raise DeepmdDataError(f"{name}: unlabelled dpdata.System (energies and forces needed)")
+    if isinstance(item, dict) and "@class" in item:
+        from monty.json import MontyDecoder
+
+        item = MontyDecoder().process_decoded(item)
+    return system_from_trajectory(item, stress_unit=stress_unit, name=name)
+
+
+def _keep_mask(
+    system: dpdata.LabeledSystem, converged: np.ndarray, seen: set[bytes]
+) -> tuple[np.ndarray, int, int, int]:
+    """Frames to keep, and counts dropped as unconverged, non-finite and duplicate."""
+    n = system.get_nframes()
+    finite = np.isfinite(system["energies"]) & np.isfinite(system["forces"].reshape(n, -1)).all(1)
+    finite &= np.isfinite(system["coords"].reshape(n, -1)).all(1)
+    keep = converged & finite
+    n_duplicate = 0
+    for i in np.flatnonzero(keep):
+        key = (
+            np.round(
+                np.concatenate([system["cells"][i].ravel(), system["coords"][i].ravel()]),
+                DUPLICATE_DECIMALS,
+            ).tobytes()
+            + np.asarray(system["atom_types"]).tobytes()
+        )
+        if key in seen:
+            keep[i] = False
+            n_duplicate += 1
+        seen.add(key)
+    return keep, int((~converged).sum()), int((converged & ~finite).sum()), n_duplicate
+
+
+def trajectories_to_deepmd(
+    trajectories: list[Any],
+    out_dir: str | Path,
+    type_map: list[str] | None = None,
+    valid_fraction: float = 0.1,
+    seed: int = 0,
+    split: Literal["frames", "trajectories"] = "frames",
+    stress_unit: Literal["eV/A3", "kBar"] = "eV/A3",
+) -> DatasetReport:
+    """Write a DeePMD-kit training and validation set (deepmd/npy) from labelled trajectories.
+
+    Parameters
+    ----------
+    trajectories
+        pymatgen ``Trajectory`` objects (or their ``as_dict()``), or dpdata ``LabeledSystem``.
+    out_dir
+        Folder receiving ``train/sys_NNN`` and ``valid/sys_NNN``.
+    type_map
+        Element order of the model; None: every element present, ordered as in a pymatgen
+        formula (:func:`default_type_map`). An element in the data but not in the map fails.
+    valid_fraction
+        Fraction of frames (``split="frames"``, per trajectory) or of whole trajectories
+        (``split="trajectories"``) held out for validation.
+    seed
+        Seed of the random split.
+    split
+        ``"frames"``: random frames of every trajectory; ``"trajectories"``: hold out whole
+        trajectories (validation on unseen runs, e.g. another temperature).
+    stress_unit
+        Unit and sign convention of pymatgen ``stress`` (see :func:`system_from_trajectory`).
+
+    Returns
+    -------
+    DatasetReport
+        Paths (relative to ``out_dir``), frame counts, dropped counts and label ranges.
+    """
+    if not trajectories:
+        raise DeepmdDataError("dataset: no trajectories given")
+    if not 0.0 < valid_fraction < 1.0:
+        raise DeepmdDataError(f"valid_fraction: {valid_fraction} not in (0, 1)")
+    out = Path(out_dir)
+    systems, masks = [], []
+    n_in = n_unconv = n_nonfinite = n_dup = 0
+    seen: set[bytes] = set()
+    for i, item in enumerate(trajectories):
+        system, converged = _as_labeled_system(item, stress_unit, f"trajectory {i}")
+        keep, d_unconv, d_nonfinite, d_dup = _keep_mask(system, converged, seen)
+        n_in += system.get_nframes()
+        n_unconv, n_nonfinite, n_dup = n_unconv + d_unconv, n_nonfinite + d_nonfinite, n_dup + d_dup
+        systems.append(system)
+        masks.append(keep)
+    elements = {
+        name
+        for s in systems
+        for name, count in zip(s["atom_names"], s["atom_numbs"], strict=True)
+        if count > 0
+    }
+    type_map = list(type_map) if type_map else default_type_map(elements)
+    missing = sorted(elements - set(type_map))
+    if missing:
+        raise DeepmdDataError(f"type_map {type_map}: element(s) {missing} in the data are missing")
+    kept = [s.sub_system(np.flatnonzero(m)) for s, m in zip(systems, masks, strict=True)]
+    kept = [s for s in kept if s.get_nframes() > 0]
+    if not kept:
+        raise DeepmdDataError(f"dataset: no frames left of {n_in} after dropping bad frames")
+
+    rng = np.random.default_rng(seed)
+    train_parts, valid_parts = [], []
+    if split == "trajectories":
+        if len(kept) < 2:
+            raise DeepmdDataError("split='trajectories': needs at least 2 usable trajectories")
+        n_valid = min(len(kept) - 1, max(1, round(valid_fraction * len(kept))))
+        valid_idx = set(rng.permutation(len(kept))[:n_valid].tolist())
+        for i, s in enumerate(kept):
+            (valid_parts if i in valid_idx else train_parts).append(s)
+    else:
+        for s in kept:
+            n = s.get_nframes()
+            if n < 2:
+                train_parts.append(s)
+                continue
+            order = rng.permutation(n)
+            n_valid = min(n - 1, max(1, round(valid_fraction * n)))
+            valid_parts.append(s.sub_system(np.sort(order[:n_valid])))
+            train_parts.append(s.sub_system(np.sort(order[n_valid:])))
+    if not valid_parts:
+        raise DeepmdDataError("dataset: too few frames for a validation set (need ≥ 2 frames)")
+
+    def write(parts: list[dpdata.LabeledSystem], sub: str) -> list[str]:
+        paths = []
+        for j, s in enumerate(parts):
+            s.apply_type_map(type_map)
+            rel = f"{sub}/sys_{j:03d}"
+            s.to("deepmd/npy", str(out / rel), set_size=s.get_nframes())
+            paths.append(rel)
+        return paths
+
+    train_paths, valid_paths = write(train_parts, "train"), write(valid_parts, "valid")
+    every = train_parts + valid_parts
+    e_atom = np.concatenate([s["energies"] / s.get_natoms() for s in every])
+    f_max: dict[str, float] = {}
+    f_mean: dict[str, float] = {}
+    for t, el in enumerate(type_map):
+        norms = [np.linalg.norm(s["forces"][:, s["atom_types"] == t], axis=-1) for s in every]
+        norms = np.concatenate([n.ravel() for n in norms])
+        if norms.size:
+            f_max[el], f_mean[el] = float(norms.max()), float(norms.mean())
+    return DatasetReport(
+        type_map=type_map,
+        train_systems=train_paths,
+        valid_systems=valid_paths,
+        n_frames_in=n_in,
+        n_frames_train=sum(s.get_nframes() for s in train_parts),
+        n_frames_valid=sum(s.get_nframes() for s in valid_parts),
+        n_dropped_unconverged=n_unconv,
+        n_dropped_nonfinite=n_nonfinite,
+        n_dropped_duplicate=n_dup,
+        energy_per_atom_min_eV=float(e_atom.min()),
+        energy_per_atom_max_eV=float(e_atom.max()),
+        force_norm_max_eV_A=f_max,
+        force_norm_mean_eV_A=f_mean,
+        split=split,
+        seed=seed,
+        has_virials=all(s.has_virial() for s in every),
+    )
+
+
+def check_deepmd_system(path: str | Path, type_map: list[str]) -> int:
+    """Check one deepmd/npy system folder against the model's ``type_map``; return its frames.
+
+    Raises :class:`DeepmdDataError` with one line naming the file when DeePMD-kit could not
+    train on it: no ``set.*`` folder, no frames, missing ``force.npy``/``energy.npy``, an
+    element outside ``type_map``, or non-finite labels.
+    """
+    root = Path(path)
+    if not (root / "type.raw").is_file():
+        raise DeepmdDataError(f"{root / 'type.raw'}: missing (not a deepmd/npy system)")
+    types = np.loadtxt(root / "type.raw", dtype=int, ndmin=1)
+    names_file = root / "type_map.raw"
+    names = names_file.read_text().split() if names_file.is_file() else list(type_map)
+    present = sorted({names[t] for t in set(types.tolist())})
+    missing = [el for el in present if el not in type_map]
+    if missing:
+        raise DeepmdDataError(
+            f"{names_file}: element(s) {missing} missing from type_map {type_map}"
+        )
+    sets = sorted(root.glob("set.*"))
+    if not sets:
+        raise DeepmdDataError(f"{root}: no set.* folder (empty system)")
+    n_frames = 0
+    for set_dir in sets:
+        for label in ("coord", "box", "energy", "force"):
+            if not (set_dir / f"{label}.npy").is_file():
+                raise DeepmdDataError(f"{set_dir / (label + '.npy')}: missing")
+        energy = np.load(set_dir / "energy.npy")
+        force = np.load(set_dir / "force.npy")
+        if force.size != energy.size * types.size * 3:
+            raise DeepmdDataError(
+                f"{set_dir / 'force.npy'}: {force.size} values, expected "
+                f"{energy.size} frames × {types.size} atoms × 3"
+            )
+        if not (np.isfinite(energy).all() and np.isfinite(force).all()):
+            raise DeepmdDataError(f"{set_dir}: non-finite energy or force")
+        n_frames += energy.size
+    if n_frames == 0:
+        raise DeepmdDataError(f"{root}: 0 frames")
+    return n_frames

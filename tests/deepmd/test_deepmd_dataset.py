@@ -1,0 +1,161 @@
+"""Dataset conversion and the one-line checks that run before training (real VASP MD frames)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from litcl_flows.engines.deepmd.dataset import (
+    DeepmdDataError,
+    check_deepmd_system,
+    default_type_map,
+    system_from_trajectory,
+    trajectories_to_deepmd,
+)
+
+
+@pytest.fixture
+def h2o_system(third_party_dir):
+    import dpdata
+
+    outcar = third_party_dir / "vasp_aimd/H2O_nve_10steps_dpdata/OUTCAR"
+    return dpdata.LabeledSystem(str(outcar), fmt="vasp/outcar")
+
+
+def _trajectory(system, **extra):
+    """pymatgen Trajectory of a dpdata system, labels in frame_properties (stress in eV/Å³)."""
+    from pymatgen.core import Lattice, Structure
+    from pymatgen.core.trajectory import Trajectory
+
+    species = [system["atom_names"][t] for t in system["atom_types"]]
+    structures, props = [], []
+    for i in range(system.get_nframes()):
+        cell = system["cells"][i]
+        structures.append(
+            Structure(Lattice(cell), species, system["coords"][i], coords_are_cartesian=True)
+        )
+        props.append(
+            {
+                "energy": system["energies"][i],
+                "forces": system["forces"][i],
+                "stress": -system["virials"][i] / abs(np.linalg.det(cell)),
+                **{k: v[i] for k, v in extra.items()},
+            }
+        )
+    return Trajectory.from_structures(structures, frame_properties=props, constant_lattice=False)
+
+
+def test_trajectory_round_trip_matches_dpdata(h2o_system):
+    converted, converged = system_from_trajectory(_trajectory(h2o_system))
+    assert converged.all()
+    for key in ("coords", "cells", "energies", "forces", "virials"):
+        np.testing.assert_allclose(converted[key], h2o_system[key], rtol=1e-10, atol=1e-10)
+
+
+def test_vasp_kbar_stress_convention(h2o_system):
+    """A VASP-signed kBar stress gives dpdata's own OUTCAR virial."""
+    volume = abs(np.linalg.det(h2o_system["cells"][0]))
+    kbar = h2o_system["virials"] / volume * 1602.1766208
+    traj = _trajectory(h2o_system)
+    for i, frame in enumerate(traj.frame_properties):
+        frame["stress"] = kbar[i]
+    converted, _ = system_from_trajectory(traj, stress_unit="kBar")
+    np.testing.assert_allclose(converted["virials"], h2o_system["virials"], rtol=1e-9)
+
+
+def test_drops_unconverged_nonfinite_duplicate_and_splits(h2o_system, tmp_path):
+    import dpdata
+
+    flags = np.ones(10, dtype=bool)
+    flags[3] = False
+    traj = _trajectory(h2o_system, electronic_converged=flags)
+    traj.frame_properties[5]["forces"] = np.full((6, 3), np.nan)
+    duplicate = h2o_system.sub_system([0, 1])  # repeats frames 0 and 1 of the trajectory
+    report = trajectories_to_deepmd([traj, duplicate], tmp_path, valid_fraction=0.25, seed=3)
+    assert (report.n_frames_in, report.n_dropped_unconverged) == (12, 1)
+    assert (report.n_dropped_nonfinite, report.n_dropped_duplicate) == (1, 2)
+    assert report.n_frames_train + report.n_frames_valid == 8
+    assert report.n_frames_valid == 2  # round(0.25 * 8)
+    assert report.type_map == ["H", "O"]  # electronegativity order
+    written = [
+        dpdata.LabeledSystem(str(tmp_path / p), fmt="deepmd/npy")
+        for p in report.train_systems + report.valid_systems
+    ]
+    assert sum(s.get_nframes() for s in written) == 8
+    energies = np.sort(np.concatenate([s["energies"] for s in written]))
+    expected = np.sort(np.delete(h2o_system["energies"], [3, 5]))
+    np.testing.assert_allclose(energies, expected)
+    assert report.energy_per_atom_min_eV == pytest.approx(expected.min() / 6)
+    o_forces = np.linalg.norm(np.delete(h2o_system["forces"], [3, 5], 0)[:, :2], axis=-1)
+    assert report.force_norm_max_eV_A["O"] == pytest.approx(o_forces.max())
+    again = trajectories_to_deepmd([traj, duplicate], tmp_path / "b", valid_fraction=0.25, seed=3)
+    assert again.as_dict() == report.as_dict()  # seeded split is reproducible
+
+
+def test_holdout_whole_trajectories(h2o_system, tmp_path):
+    parts = [h2o_system.sub_system(range(i, i + 5)) for i in (0, 5)]
+    report = trajectories_to_deepmd(parts, tmp_path, split="trajectories", valid_fraction=0.5)
+    assert (report.n_frames_train, report.n_frames_valid) == (5, 5)
+    assert len(report.train_systems) == len(report.valid_systems) == 1
+
+
+def test_default_type_map_of_the_study():
+    assert default_type_map({"Cl", "Ti", "Li"}) == ["Li", "Ti", "Cl"]
+
+
+def _one_line(excinfo) -> str:
+    message = str(excinfo.value)
+    assert "\n" not in message
+    return message
+
+
+def test_element_missing_from_type_map(h2o_system, tmp_path):
+    with pytest.raises(DeepmdDataError) as excinfo:
+        trajectories_to_deepmd([h2o_system], tmp_path, type_map=["O"])
+    assert "['H']" in _one_line(excinfo)
+    trajectories_to_deepmd([h2o_system], tmp_path, type_map=["H", "O"])
+    with pytest.raises(DeepmdDataError) as excinfo:
+        check_deepmd_system(tmp_path / "train/sys_000", ["O"])
+    assert "type_map.raw" in _one_line(excinfo)
+
+
+def test_empty_set_and_empty_input(h2o_system, tmp_path):
+    with pytest.raises(DeepmdDataError) as excinfo:
+        trajectories_to_deepmd([], tmp_path)
+    _one_line(excinfo)
+    h2o_system.to("deepmd/npy", str(tmp_path / "sys"))
+    for set_dir in (tmp_path / "sys").glob("set.*"):
+        for f in set_dir.iterdir():
+            f.unlink()
+        set_dir.rmdir()
+    with pytest.raises(DeepmdDataError) as excinfo:
+        check_deepmd_system(tmp_path / "sys", ["H", "O"])
+    assert "no set.*" in _one_line(excinfo)
+    traj = _trajectory(h2o_system, electronic_converged=np.zeros(10, dtype=bool))
+    with pytest.raises(DeepmdDataError) as excinfo:
+        trajectories_to_deepmd([traj], tmp_path / "none")
+    assert "no frames left of 10" in _one_line(excinfo)
+
+
+def test_frames_without_forces(h2o_system, tmp_path):
+    traj = _trajectory(h2o_system)
+    del traj.frame_properties[4]["forces"]
+    with pytest.raises(DeepmdDataError) as excinfo:
+        trajectories_to_deepmd([traj], tmp_path)
+    assert _one_line(excinfo) == "trajectory 0: frame 4 has no forces"
+    h2o_system.to("deepmd/npy", str(tmp_path / "sys"))
+    next((tmp_path / "sys").glob("set.*/force.npy")).unlink()
+    with pytest.raises(DeepmdDataError) as excinfo:
+        check_deepmd_system(tmp_path / "sys", ["H", "O"])
+    assert "force.npy: missing" in _one_line(excinfo)
+
+
+def test_bad_data_fails_before_training(h2o_system, tmp_path):
+    """run_deepmd_training checks the systems before any dp process starts."""
+    from litcl_flows.engines.deepmd.inputs import DeepmdTrainingInput
+    from litcl_flows.engines.deepmd.run import run_deepmd_training
+
+    h2o_system.to("deepmd/npy", str(tmp_path / "sys"))
+    with pytest.raises(DeepmdDataError):
+        run_deepmd_training(tmp_path, DeepmdTrainingInput.demo(), ["O"], ["sys"], ["sys"])
+    assert not (tmp_path / "train.log").exists() and not (tmp_path / "input.json").exists()
