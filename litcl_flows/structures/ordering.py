@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import numpy as np
 import spglib
@@ -119,6 +120,12 @@ class OrderedSupercell(MSONable):
     lattice_angles_deg: list[float]
     rank: int
     seed: int
+
+    def summary(self) -> dict[str, Any]:
+        """Plain JSON-friendly record of everything but the structure (tables, ``--json``)."""
+        record = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "structure"}
+        record["occupancies"] = [asdict(o) for o in self.occupancies]
+        return record
 
 
 def parse_occupancy_spec(text: str) -> dict[str, dict[str, float]]:
