@@ -1,0 +1,268 @@
+"""VASP input sets with the study's DFT+U settings (SCIENCE.md §2–3) over atomate2's generators.
+
+atomate2's ``RelaxSetGenerator`` and ``MDSetGenerator`` do the work; what is added here are the
+study's settings as documented defaults and the settings atomate2 gets wrong for this study
+(STACK.md §1.3): its base set is PBEsol (→ ``GGA = PE``), ``LDAUU`` alone leaves ``LDAUL = 0``
+(→ ``LDAUL``/``LDAUJ`` always written with it), ``LDAU = .TRUE.`` with U = 0 leaves a dangling
+``LDAU`` (→ ``LDAU = .FALSE.``), ``EDIFF`` and ``MAGMOM`` must be explicit.
+
+k-points: a Γ-centred mesh from a length rule, N_i = max(1, int(R_k |b_i| + 0.5)) with |b_i| the
+reciprocal lattice vector length without 2π (VASP's "Auto" rule, written as an explicit mesh).
+R_k = 50 Å gives the study's meshes: 4×2×4 for the 160-atom 2×2×2 cell and 4×2×2 for the
+320-atom 2×2×4 cell of Li3TiCl6.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from atomate2.vasp.sets.core import MDSetGenerator, RelaxSetGenerator
+from pymatgen.core import Structure
+from pymatgen.io.vasp import Kpoints
+
+from litcl_flows.engines.vasp.validation import check_hubbard_u, check_temperatures
+
+#: U_eff (Dudarev, U − J) on Ti-3d for the study's production runs; it also runs U_eff = 0.
+STUDY_HUBBARD_U_eV: dict[str, float] = {"Ti": 4.0}
+#: Plane-wave cutoff, eV.
+STUDY_ENCUT_eV = 450.0
+#: Electronic convergence, eV (atomate2's MD set would otherwise inherit 1e-5 by luck).
+STUDY_EDIFF_eV = 1e-5
+#: Relaxation stops when every force is below this, eV/Å (written as EDIFFG = −value).
+STUDY_FORCE_TOLERANCE_eV_A = 0.01
+#: k-point length R_k, Å, that reproduces the study's 4×2×4 (160 atoms) and 4×2×2 (320 atoms).
+STUDY_KPOINT_LENGTH_A = 50.0
+#: AIMD time step, fs.
+STUDY_TIME_STEP_fs = 1.0
+#: Starting moment per d electron of the U element: Ti³⁺ in Li3TiCl6 is d¹.
+DEFAULT_MAGMOM_muB: dict[str, float] = {"Ti": 1.0}
+
+
+def kpoint_mesh(structure: Structure, kpoint_length_A: float) -> tuple[int, int, int]:
+    """Γ-centred mesh by VASP's length rule N_i = max(1, int(R_k |b_i| + 0.5)).
+
+    Parameters
+    ----------
+    structure
+        The cell the mesh is for.
+    kpoint_length_A
+        R_k in Å (VASP's "Auto" length); 50 Å reproduces the study's meshes.
+    """
+    recip = structure.lattice.reciprocal_lattice_crystallographic.abc
+    return tuple(max(1, int(kpoint_length_A * b + 0.5)) for b in recip)  # type: ignore[return-value]
+
+
+def hubbard_incar_settings(hubbard_u_eV: Mapping[str, float]) -> dict[str, Any]:
+    """INCAR keys for Dudarev DFT+U on the d shell of each element with U_eff > 0.
+
+    U_eff = 0 everywhere gives ``{"LDAU": False}`` (plain GGA): with ``LDAU = True`` and zero
+    U pymatgen drops the arrays but keeps ``LDAU``/``LDAUTYPE`` (STACK.md §1.3 trap 3).
+    """
+    check_hubbard_u(hubbard_u_eV)
+    u_eV = {el: float(u) for el, u in hubbard_u_eV.items() if u > 0}
+    if not u_eV:
+        return {"LDAU": False}
+    return {
+        "LDAU": True,
+        "LDAUTYPE": 2,
+        "LDAUU": u_eV,
+        # Without LDAUL pymatgen writes l = 0 (U on the s shell); d shell is l = 2.
+        "LDAUL": dict.fromkeys(u_eV, 2),
+        "LDAUJ": dict.fromkeys(u_eV, 0.0),
+        "LMAXMIX": 4,
+    }
+
+
+def study_incar_settings(
+    hubbard_u_eV: Mapping[str, float],
+    encut_eV: float = STUDY_ENCUT_eV,
+    ediff_eV: float = STUDY_EDIFF_eV,
+) -> dict[str, Any]:
+    """INCAR settings shared by the relaxation and the AIMD (functional, U, cutoff, spin).
+
+    Parameters
+    ----------
+    hubbard_u_eV
+        U_eff per element, eV (0: no U).
+    encut_eV
+        Plane-wave cutoff, eV.
+    ediff_eV
+        SCF convergence, eV.
+    """
+    return {
+        "GGA": "PE",  # PBE: atomate2's base set is PBEsol (GGA = PS)
+        "ENCUT": encut_eV,
+        "EDIFF": ediff_eV,
+        "ISPIN": 2,  # MAGMOM comes from the generators' magmom_muB, per site
+        "ISMEAR": 0,
+        "SIGMA": 0.05,
+        # Charge-density and potential files of 160–320-atom cells are large and unused.
+        "LAECHG": False,
+        "LVTOT": False,
+        **hubbard_incar_settings(hubbard_u_eV),
+    }
+
+
+def magmom_list(structure: Structure, magmom_muB: Mapping[str, float]) -> list[float]:
+    """Starting moment of each site, μB: ``magmom_muB`` per element, 0 for elements not listed.
+
+    A site's own ``magmom`` property (moments of the previous run) wins, so an AIMD that starts
+    from a VASP relaxation starts from its converged moments.
+    """
+    return [
+        float(site.properties["magmom"])
+        if site.properties.get("magmom") is not None
+        else float(magmom_muB.get(site.specie.symbol, 0.0))
+        for site in structure
+    ]
+
+
+def default_magmom(hubbard_u_eV: Mapping[str, float]) -> dict[str, float]:
+    """1 μB on each element given a U (Ti³⁺ is d¹), 0 elsewhere."""
+    return {el: DEFAULT_MAGMOM_muB.get(el, 1.0) for el in hubbard_u_eV}
+
+
+@dataclass
+class StudyRelaxSetGenerator(RelaxSetGenerator):
+    """atomate2's relaxation set with per-element MAGMOM and a k-point length rule.
+
+    Parameters
+    ----------
+    kpoint_length_A
+        R_k in Å for :func:`kpoint_mesh`; ``user_kpoints_settings`` still wins when given.
+    magmom_muB
+        Starting moment per element, μB; elements not listed start at 0 (not pymatgen's 0.6).
+    """
+
+    kpoint_length_A: float = STUDY_KPOINT_LENGTH_A
+    magmom_muB: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MAGMOM_muB))
+
+    @property
+    def incar_updates(self) -> dict[str, Any]:
+        """atomate2's relaxation updates plus the per-site MAGMOM."""
+        return {**super().incar_updates, "MAGMOM": magmom_list(self.structure, self.magmom_muB)}
+
+    @property
+    def kpoints_updates(self) -> Kpoints:
+        """Γ-centred mesh of the current structure by the length rule."""
+        return Kpoints.gamma_automatic(kpoint_mesh(self.structure, self.kpoint_length_A))
+
+
+@dataclass
+class StudyMDSetGenerator(MDSetGenerator):
+    """atomate2's MD set with per-element MAGMOM and Γ only or a k-point length rule.
+
+    Parameters
+    ----------
+    kpoint_length_A
+        R_k in Å for :func:`kpoint_mesh`; None writes the Γ point only, the usual choice
+        for AIMD of 160–320-atom cells.
+    magmom_muB
+        Starting moment per element, μB; elements not listed start at 0.
+    """
+
+    kpoint_length_A: float | None = None
+    magmom_muB: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MAGMOM_muB))
+
+    @property
+    def incar_updates(self) -> dict[str, Any]:
+        """atomate2's MD updates (ensemble, TEBEG/TEEND, NSW, POTIM, …) plus MAGMOM."""
+        return {**super().incar_updates, "MAGMOM": magmom_list(self.structure, self.magmom_muB)}
+
+    @property
+    def kpoints_updates(self) -> Kpoints:
+        """Γ only, or the length-rule mesh of the current structure."""
+        if self.kpoint_length_A is None:
+            return Kpoints.gamma_automatic((1, 1, 1))
+        return Kpoints.gamma_automatic(kpoint_mesh(self.structure, self.kpoint_length_A))
+
+
+def relax_set_generator(
+    hubbard_u_eV: Mapping[str, float] = STUDY_HUBBARD_U_eV,
+    encut_eV: float = STUDY_ENCUT_eV,
+    ediff_eV: float = STUDY_EDIFF_eV,
+    force_tolerance_eV_A: float = STUDY_FORCE_TOLERANCE_eV_A,
+    kpoint_length_A: float = STUDY_KPOINT_LENGTH_A,
+    kpoint_mesh_override: tuple[int, int, int] | None = None,
+    magmom_muB: Mapping[str, float] | None = None,
+    potcar_settings: Mapping[str, str] | None = None,
+    incar_overrides: Mapping[str, Any] | None = None,
+) -> StudyRelaxSetGenerator:
+    """Full relaxation (ISIF 3, IBRION 2) with the study's PBE+U settings.
+
+    Parameters
+    ----------
+    hubbard_u_eV
+        U_eff per element, eV.
+    encut_eV, ediff_eV
+        Cutoff and SCF convergence, eV.
+    force_tolerance_eV_A
+        Force convergence, eV/Å (EDIFFG = −value).
+    kpoint_length_A
+        R_k for the Γ-centred mesh, Å.
+    kpoint_mesh_override
+        Explicit Γ-centred mesh instead of the length rule.
+    magmom_muB
+        Starting moments per element, μB; default :func:`default_magmom`.
+    potcar_settings
+        Element → POTCAR symbol overrides of atomate2's base set.
+    incar_overrides
+        INCAR keys applied last (e.g. NCORE, KPAR for a machine).
+    """
+    incar = study_incar_settings(hubbard_u_eV, encut_eV, ediff_eV)
+    incar["EDIFFG"] = -abs(force_tolerance_eV_A)
+    incar.update(incar_overrides or {})
+    return StudyRelaxSetGenerator(
+        user_incar_settings=incar,
+        user_kpoints_settings=(
+            Kpoints.gamma_automatic(kpoint_mesh_override) if kpoint_mesh_override else {}
+        ),
+        user_potcar_settings=dict(potcar_settings or {}),
+        kpoint_length_A=kpoint_length_A,
+        magmom_muB=dict(magmom_muB if magmom_muB is not None else default_magmom(hubbard_u_eV)),
+    )
+
+
+def md_set_generator(
+    temperature_K: float,
+    n_steps: int,
+    time_step_fs: float = STUDY_TIME_STEP_fs,
+    hubbard_u_eV: Mapping[str, float] = STUDY_HUBBARD_U_eV,
+    encut_eV: float = STUDY_ENCUT_eV,
+    ediff_eV: float = STUDY_EDIFF_eV,
+    kpoint_length_A: float | None = None,
+    magmom_muB: Mapping[str, float] | None = None,
+    potcar_settings: Mapping[str, str] | None = None,
+    incar_overrides: Mapping[str, Any] | None = None,
+) -> StudyMDSetGenerator:
+    """NVT Nosé–Hoover AIMD (MDALGO 2) at one temperature with the relaxation's functional and U.
+
+    Parameters
+    ----------
+    temperature_K
+        Thermostat temperature (TEBEG = TEEND), K.
+    n_steps
+        MD steps (NSW).
+    time_step_fs
+        POTIM, fs.
+    hubbard_u_eV, encut_eV, ediff_eV, magmom_muB, potcar_settings, incar_overrides
+        As in :func:`relax_set_generator`.
+    kpoint_length_A
+        R_k for a Γ-centred mesh, Å; None (default): Γ only.
+    """
+    check_temperatures([temperature_K])
+    incar = study_incar_settings(hubbard_u_eV, encut_eV, ediff_eV)
+    incar.update(incar_overrides or {})
+    return StudyMDSetGenerator(
+        ensemble="nvt",
+        start_temp=temperature_K,
+        end_temp=temperature_K,
+        nsteps=n_steps,
+        time_step=time_step_fs,
+        user_incar_settings=incar,
+        user_potcar_settings=dict(potcar_settings or {}),
+        kpoint_length_A=kpoint_length_A,
+        magmom_muB=dict(magmom_muB if magmom_muB is not None else default_magmom(hubbard_u_eV)),
+    )

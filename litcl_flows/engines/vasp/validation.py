@@ -1,0 +1,102 @@
+"""Checks of a reference-engine request that fail before anything is queued, in one line each.
+
+Written here because atomate2 only finds these problems deep inside a running job (a missing
+POTCAR mapping raises a ``KeyError`` while writing inputs on the compute node) or never (a
+negative U is written to the INCAR as is; ``TEBEG = 0`` starts VASP).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+
+class ReferenceInputError(ValueError):
+    """A reference-engine request that cannot run; the message is one line."""
+
+
+def potcar_mapping(potcar_settings: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Element → POTCAR symbol used by the VASP Makers: atomate2's base set plus overrides."""
+    from atomate2.vasp.sets.base import _BASE_VASP_SET
+
+    return {**_BASE_VASP_SET["POTCAR"], **(potcar_settings or {})}
+
+
+def check_potcar_mapping(
+    elements: Iterable[str], potcar_settings: Mapping[str, str] | None = None
+) -> None:
+    """Fail when an element has no POTCAR symbol (atomate2 base set or ``potcar_settings``)."""
+    mapping = potcar_mapping(potcar_settings)
+    missing = sorted(set(elements) - set(mapping))
+    if missing:
+        raise ReferenceInputError(
+            f"no POTCAR mapping for element(s) {', '.join(missing)}: "
+            "add them to potcar_settings, e.g. {'" + missing[0] + "': '" + missing[0] + "_pv'}"
+        )
+
+
+def check_hubbard_u(hubbard_u_eV: Mapping[str, float]) -> None:
+    """Fail on a negative or non-finite U_eff, or a key that is not an element symbol."""
+    from pymatgen.core.periodic_table import Element
+
+    for element, u_eV in hubbard_u_eV.items():
+        if not Element.is_valid_symbol(element):
+            raise ReferenceInputError(f"hubbard_u_eV: {element!r} is not an element symbol")
+        if not u_eV >= 0.0 or u_eV == float("inf"):
+            raise ReferenceInputError(f"hubbard_u_eV: U_eff for {element} is {u_eV} eV; need ≥ 0")
+
+
+def check_temperatures(temperatures_K: Iterable[float]) -> None:
+    """Fail on an empty list or a temperature that is not a finite number > 0 K."""
+    values = list(temperatures_K)
+    if not values:
+        raise ReferenceInputError("temperatures_K: empty; give at least one temperature")
+    for value in values:
+        if not 0.0 < value < float("inf"):
+            raise ReferenceInputError(f"temperatures_K: {value} K; every temperature must be > 0")
+
+
+def check_hubbard_elements_present(
+    elements: Iterable[str], hubbard_u_eV: Mapping[str, float]
+) -> None:
+    """Fail when U_eff > 0 is asked for an element the structure lacks.
+
+    pymatgen then drops the U arrays but keeps ``LDAU = .TRUE.`` (STACK.md §1.3 trap 3),
+    so the run would silently be plain GGA.
+    """
+    absent = sorted(el for el, u in hubbard_u_eV.items() if u > 0 and el not in set(elements))
+    if absent:
+        raise ReferenceInputError(
+            f"hubbard_u_eV: U_eff > 0 for {', '.join(absent)}, not in the structure"
+        )
+
+
+def validate_reference_request(
+    elements: Iterable[str],
+    hubbard_u_eV: Mapping[str, float],
+    temperatures_K: Iterable[float] = (),
+    engine: str = "vasp",
+    potcar_settings: Mapping[str, str] | None = None,
+) -> None:
+    """Every check above for one study request; raises :class:`ReferenceInputError`.
+
+    Parameters
+    ----------
+    elements
+        Element symbols of the structure.
+    hubbard_u_eV
+        Requested U_eff (Dudarev U − J) per element, eV.
+    temperatures_K
+        AIMD temperatures, K (empty: relaxation only).
+    engine
+        ``"vasp"`` also checks the POTCAR mapping; ``"chgnet"`` does not need one.
+    potcar_settings
+        Element → POTCAR symbol overrides of atomate2's base set.
+    """
+    elements = list(elements)
+    check_hubbard_u(hubbard_u_eV)
+    check_hubbard_elements_present(elements, hubbard_u_eV)
+    temperatures_K = list(temperatures_K)
+    if temperatures_K:
+        check_temperatures(temperatures_K)
+    if engine == "vasp":
+        check_potcar_mapping(elements, potcar_settings)
