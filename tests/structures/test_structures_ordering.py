@@ -20,6 +20,7 @@ from litcl_flows.structures import (
     StructureInputError,
     ordered_supercells,
     parse_occupancy_spec,
+    perpendicular_widths_A,
     site_orbits,
 )
 from litcl_flows.structures.library import builtin_structure_path, load_structure
@@ -232,3 +233,31 @@ def test_cif_with_site_occupancies_above_one(tmp_path: Path) -> None:
     with pytest.raises(StructureInputError, match=r"sum to more than 1 \(\[1.151\]\)") as error:
         load_structure(str(path))
     assert "\n" not in str(error.value)
+
+
+def test_mixed_li_ti_site_keeps_neutrality(li3ticl6: Structure) -> None:
+    # Li 0.1 added on 2a: per cell 20.2 atoms, so 8 cells = 162 atoms. Hand count: 2a has 16
+    # sites with 12.06 Ti and 1.6 Li targets, 4g 32 sites with 3.94 Ti. Neutrality with the
+    # 48 Li + 96 Cl framework: (48 + Li_2a) + 3 Ti = 96. Li_2a = 2 leaves 46/3 Ti (no);
+    # Li_2a = 3 → 15 Ti, split 12 + 3 (nearest the targets: 12.06 and 3.94 vs 11 + 4).
+    occupancies = {"2a": {"Ti": 0.754, "Li": 0.1}, "4g": {"Ti": 0.123}}
+    results = ordered_supercells(li3ticl6, 162, occupancies, n_structures=2, n_samples=300)
+    for result in results:
+        assert result.structure.composition.get_el_amt_dict() == {"Li": 51, "Ti": 15, "Cl": 96}
+        assert ti_on_2a_and_4g(result) == (12, 3)
+        reported = {(o.orbit, o.species): o.n_atoms for o in result.occupancies}
+        assert reported["2a", "Li"] == 3
+        # No two atoms share a site.
+        assert min(result.structure.distance_matrix[np.triu_indices(162, 1)]) > 2.0
+
+
+def test_non_diagonal_supercell_on_request(li3ticl6: Structure) -> None:
+    (result,) = ordered_supercells(
+        li3ticl6, 160, ANNEALED, n_structures=1, n_samples=100, allow_non_diagonal=True
+    )
+    matrix = np.array(result.supercell_matrix)
+    assert round(np.linalg.det(matrix)) == 8
+    assert np.count_nonzero(matrix - np.diag(np.diag(matrix))) > 0
+    assert ti_on_2a_and_4g(result) == (12, 4)
+    # Wider than the diagonal 2×2×2 (11.9 Å): all three widths exceed 14 Å.
+    assert min(perpendicular_widths_A(result.structure.lattice.matrix)) > 14.0
