@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from atomate2.forcefields.jobs import ForceFieldRelaxMaker
+    from litcl_flows.makers.reference import ChgnetReferenceRelaxMaker
 
 #: Job name of the reference-engine relaxation (queries select on it).
 RELAX_JOB_NAME = "relax"
 
 
 def chgnet_relax_maker(
-    fmax_eV_A: float = 0.05, max_steps: int = 200, relax_cell: bool = True
-) -> ForceFieldRelaxMaker:
+    fmax_eV_A: float = 0.05,
+    max_steps: int = 200,
+    relax_cell: bool = True,
+    hubbard_u_eV: Mapping[str, float] | None = None,
+) -> ChgnetReferenceRelaxMaker:
     """atomate2's force-field relaxation with CHGNet (weights ship in the wheel: no download).
+
+    The output document records ``reference_engine="chgnet"`` and that no Hubbard U was
+    applied (see :class:`~litcl_flows.makers.reference.ChgnetReferenceRelaxMaker`).
 
     Parameters
     ----------
@@ -24,13 +31,16 @@ def chgnet_relax_maker(
         Optimiser step limit (FIRE via ASE).
     relax_cell
         Relax the lattice too (ASE ``FrechetCellFilter``), not only positions.
+    hubbard_u_eV
+        U_eff the study asked for, eV, recorded as requested (CHGNet cannot apply it);
+        None: none requested.
     """
-    from atomate2.forcefields.jobs import ForceFieldRelaxMaker
+    from litcl_flows.makers.reference import ChgnetReferenceRelaxMaker
 
-    return ForceFieldRelaxMaker(
+    return ChgnetReferenceRelaxMaker(
         name=RELAX_JOB_NAME,
-        force_field_name="CHGNet",
         relax_cell=relax_cell,
         steps=max_steps,
         relax_kwargs={"fmax": fmax_eV_A},
+        hubbard_u_eV=dict(hubbard_u_eV or {}),
     )

@@ -1,0 +1,593 @@
+"""Reference-engine (DFT-level) relaxation and AIMD Makers: VASP DFT+U, or CHGNet as stand-in.
+
+The Makers are atomate2's (``RelaxMaker``/``DoubleRelaxMaker``, ``MDMaker``/``MultiMDMaker``,
+``ForceFieldRelaxMaker``/``ForceFieldMDMaker``); each job's ``make`` runs atomate2's own body and
+then adds to its document what the study needs (:mod:`litcl_flows.schemas.reference`): the
+engine, the requested U and whether it was applied, and for VASP AIMD a per-frame SCF
+convergence flag. Trajectories stay in the ``data`` additional store, where atomate2's job
+decorators route them; jobs pass structures and references, never trajectories.
+
+Settings: :mod:`litcl_flows.engines.vasp.sets` (VASP input sets with the study's defaults).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from atomate2.ase.md import MDEnsemble
+from atomate2.ase.schemas import convert_stress_from_voigt_to_symm
+from atomate2.forcefields.jobs import ForceFieldRelaxMaker
+from atomate2.forcefields.md import ForceFieldMDMaker
+from atomate2.forcefields.utils import _FORCEFIELD_DATA_OBJECTS
+from atomate2.vasp.flows.core import DoubleRelaxMaker
+from atomate2.vasp.flows.md import MultiMDMaker
+from atomate2.vasp.jobs.base import _DATA_OBJECTS, BaseVaspMaker
+from atomate2.vasp.jobs.core import RelaxMaker
+from atomate2.vasp.jobs.md import MDMaker
+from atomate2.vasp.sets.base import VaspInputGenerator
+from emmet.core.types.enums import VaspObject
+from jobflow import Flow, Maker, Response, job
+
+from litcl_flows.engines.vasp.outputs import electronic_steps_per_ionic_step, scf_converged
+from litcl_flows.engines.vasp.sets import (
+    STUDY_FORCE_TOLERANCE_eV_A,
+    STUDY_HUBBARD_U_eV,
+    STUDY_TIME_STEP_fs,
+    md_set_generator,
+    relax_set_generator,
+)
+from litcl_flows.engines.vasp.validation import (
+    ReferenceInputError,
+    check_temperatures,
+    validate_reference_request,
+)
+from litcl_flows.makers.relax import RELAX_JOB_NAME
+from litcl_flows.schemas.reference import (
+    ML_STAND_IN_U_NOTE,
+    SCF_CONVERGED_KEY,
+    ForceFieldReferenceTaskDoc,
+    VaspReferenceTaskDoc,
+)
+
+if TYPE_CHECKING:
+    from emmet.core.tasks import TaskDoc
+    from pymatgen.core import Structure
+
+ReferenceEngine = Literal["vasp", "chgnet"]
+
+#: Job name of AIMD runs (queries select on it; mock VASP looks reference folders up by name).
+AIMD_JOB_NAME = "aimd"
+#: How documents and notes spell each engine.
+ENGINE_DISPLAY_NAMES = {"vasp": "VASP", "chgnet": "CHGNet"}
+#: Nosé–Hoover thermostat time of the CHGNet stand-in, fs (the study's LAMMPS Tdamp).
+CHGNET_THERMOSTAT_TIME_fs = 100.0
+
+
+def _u_label(hubbard_u_eV: Mapping[str, float]) -> str:
+    """Short job-name suffix, e.g. ``U(Ti)=4``; ``U=0`` when no element has U > 0."""
+    parts = [f"U({el})={u:g}" for el, u in sorted(hubbard_u_eV.items()) if u > 0]
+    return " ".join(parts) or "U=0"
+
+
+def _vasp_reference_doc(
+    task_doc: TaskDoc, hubbard_u_eV: Mapping[str, float], md_generator: Any | None
+) -> VaspReferenceTaskDoc:
+    """Add the reference fields (and AIMD SCF flags) to atomate2's VASP ``TaskDoc``."""
+    calc = task_doc.calcs_reversed[0]
+    requested = {el: float(u) for el, u in hubbard_u_eV.items()}
+    # emmet reads U − J per element from the vasprun INCAR (empty when LDAU is off).
+    applied = {el: float(u) for el, u in (calc.input.hubbards or {}).items() if u > 0}
+    wanted = {el: u for el, u in requested.items() if u > 0}
+    honoured = applied == wanted
+    note = f"VASP INCAR applied U_eff {applied or 'none (LDAU off)'}" + (
+        "" if honoured else f", not the requested {wanted or 'none'}"
+    )
+    meta: dict[str, Any] = {
+        "reference_engine": "vasp",
+        "is_stand_in": False,
+        "hubbard_u_requested_eV": requested,
+        "hubbard_u_applied_eV": applied,
+        "hubbard_u_applied": honoured,
+        "hubbard_u_note": note,
+    }
+    trajectory = (task_doc.vasp_objects or {}).get(VaspObject.TRAJECTORY)
+    if md_generator is not None and trajectory is not None:
+        # The job runs in its directory; task_doc.dir_name carries a "host:" prefix.
+        n_scf = electronic_steps_per_ionic_step(Path.cwd() / "vasprun.xml")
+        if len(n_scf) != len(trajectory):
+            raise ValueError(
+                f"{task_doc.dir_name}: vasprun.xml has {len(n_scf)} ionic steps, "
+                f"the trajectory {len(trajectory)} frames"
+            )
+        converged = scf_converged(n_scf, int(calc.input.parameters.get("NELM", 60)))
+        for frame, flag in zip(trajectory.frame_properties, converged, strict=True):
+            frame[SCF_CONVERGED_KEY] = flag
+        meta.update(
+            temperature_K=float(md_generator.start_temp),
+            time_step_fs=float(md_generator.time_step),
+            n_frames=len(trajectory),
+            n_frames_scf_unconverged=converged.count(False),
+        )
+    else:
+        meta["n_frames"] = len(calc.output.ionic_steps or [])
+    # model_construct: the TaskDoc is already validated; re-validating would rebuild it.
+    return VaspReferenceTaskDoc.model_construct(**dict(task_doc), **meta)
+
+
+def _ml_reference_doc(
+    doc: Any,
+    engine: str,
+    hubbard_u_eV: Mapping[str, float],
+    temperature_K: float | None = None,
+    time_step_fs: float | None = None,
+) -> ForceFieldReferenceTaskDoc:
+    """Add the reference fields to atomate2's ``ForceFieldTaskDocument``; U never applied.
+
+    Trajectory stresses become 3×3 kBar with VASP's sign (atomate2's conversion, already used
+    for its ``ionic_steps``) instead of ASE's Voigt eV/Å³, so trajectories of both engines
+    read the same way (``trajectories_to_deepmd(..., stress_unit="kBar")``).
+    """
+    trajectory = (doc.objects or {}).get("trajectory")
+    for frame in trajectory.frame_properties if trajectory is not None else []:
+        if frame.get("stress") is not None and np.size(frame["stress"]) == 6:
+            frame["stress"] = convert_stress_from_voigt_to_symm(frame["stress"])
+    n_frames = len(trajectory) if trajectory is not None else len(doc.output.ionic_steps or [])
+    return ForceFieldReferenceTaskDoc.model_construct(
+        **dict(doc),
+        reference_engine=engine,
+        is_stand_in=True,
+        hubbard_u_requested_eV={el: float(u) for el, u in hubbard_u_eV.items()},
+        hubbard_u_applied_eV={},
+        hubbard_u_applied=False,
+        hubbard_u_note=ML_STAND_IN_U_NOTE.format(engine=ENGINE_DISPLAY_NAMES[engine]),
+        temperature_K=temperature_K,
+        time_step_fs=time_step_fs,
+        n_frames=n_frames,
+    )
+
+
+@dataclass
+class VaspReferenceRelaxMaker(RelaxMaker):
+    """atomate2 ``RelaxMaker`` with the study's DFT+U set; output :class:`VaspReferenceTaskDoc`.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    input_set_generator
+        VASP input set (:func:`~litcl_flows.engines.vasp.sets.relax_set_generator`).
+    hubbard_u_eV
+        U_eff requested per element, eV; recorded in the document and compared with the
+        INCAR that ran. Build both with :func:`reference_relax_maker` to keep them equal.
+    """
+
+    name: str = RELAX_JOB_NAME
+    input_set_generator: VaspInputGenerator = field(default_factory=relax_set_generator)
+    hubbard_u_eV: dict[str, float] = field(default_factory=lambda: dict(STUDY_HUBBARD_U_eV))
+
+    @job(data=_DATA_OBJECTS, output_schema=VaspReferenceTaskDoc)
+    def make(self, structure: Structure, prev_dir: str | Path | None = None) -> Response:
+        """Write inputs, run VASP under custodian, parse (atomate2), add the reference fields."""
+        response = BaseVaspMaker.make.original(self, structure, prev_dir=prev_dir)
+        response.output = _vasp_reference_doc(response.output, self.hubbard_u_eV, None)
+        return response
+
+
+@dataclass
+class VaspReferenceMDMaker(MDMaker):
+    """atomate2 ``MDMaker`` (NVT Nosé–Hoover) with the study's DFT+U set, one temperature.
+
+    The trajectory (energies, forces, stresses, positions, temperature per frame, plus
+    ``electronic_converged``) goes to the ``data`` store as a pymatgen ``Trajectory``.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    input_set_generator
+        VASP MD input set (:func:`~litcl_flows.engines.vasp.sets.md_set_generator`).
+    hubbard_u_eV
+        U_eff requested per element, eV (see :class:`VaspReferenceRelaxMaker`).
+    """
+
+    name: str = AIMD_JOB_NAME
+    input_set_generator: VaspInputGenerator = field(
+        default_factory=lambda: md_set_generator(temperature_K=300.0, n_steps=1000)
+    )
+    hubbard_u_eV: dict[str, float] = field(default_factory=lambda: dict(STUDY_HUBBARD_U_eV))
+
+    @job(data=_DATA_OBJECTS, output_schema=VaspReferenceTaskDoc)
+    def make(self, structure: Structure, prev_dir: str | Path | None = None) -> Response:
+        """Write inputs, run VASP MD under custodian, parse (atomate2), flag SCF per frame."""
+        response = BaseVaspMaker.make.original(self, structure, prev_dir=prev_dir)
+        response.output = _vasp_reference_doc(
+            response.output, self.hubbard_u_eV, self.input_set_generator
+        )
+        return response
+
+
+@dataclass
+class ChgnetReferenceRelaxMaker(ForceFieldRelaxMaker):
+    """atomate2 ``ForceFieldRelaxMaker`` with CHGNet (weights from the wheel), cell relaxed.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    force_field_name
+        atomate2 force-field name.
+    steps
+        Optimiser step limit.
+    relax_kwargs
+        ``fmax`` in eV/Å: the study's 10 meV/Å by default.
+    hubbard_u_eV
+        U_eff requested, eV: recorded as requested and not applied (CHGNet cannot).
+    """
+
+    name: str = RELAX_JOB_NAME
+    force_field_name: str = "CHGNet"
+    steps: int = 500
+    relax_kwargs: dict = field(default_factory=lambda: {"fmax": STUDY_FORCE_TOLERANCE_eV_A})
+    hubbard_u_eV: dict[str, float] = field(default_factory=lambda: dict(STUDY_HUBBARD_U_eV))
+
+    @job(data=_FORCEFIELD_DATA_OBJECTS, output_schema=ForceFieldReferenceTaskDoc)
+    def make(
+        self, structure: Structure, prev_dir: str | Path | None = None
+    ) -> ForceFieldReferenceTaskDoc:
+        """Relax with CHGNet (atomate2), then record engine and U in the document."""
+        doc = ForceFieldRelaxMaker.make.original(self, structure, prev_dir=prev_dir)
+        return _ml_reference_doc(doc, "chgnet", self.hubbard_u_eV)
+
+
+@dataclass
+class ChgnetReferenceMDMaker(ForceFieldMDMaker):
+    """atomate2 ``ForceFieldMDMaker`` with CHGNet: NVT Nosé–Hoover, 1 fs, like the AIMD.
+
+    The trajectory (energy, forces, stress, velocities, temperature every ``traj_interval``
+    steps) goes to the ``data`` store as a pymatgen ``Trajectory``.
+
+    Parameters
+    ----------
+    name
+        Job name.
+    force_field_name
+        atomate2 force-field name.
+    ensemble, dynamics
+        NVT with ASE's Nosé–Hoover (``ase.md.npt.NPT`` without barostat).
+    time_step
+        fs.
+    n_steps
+        MD steps.
+    temperature
+        K.
+    ase_md_kwargs
+        ``ttime``: thermostat time in ASE units (100 fs, the study's LAMMPS Tdamp).
+    hubbard_u_eV
+        U_eff requested, eV: recorded as requested and not applied (CHGNet cannot).
+    """
+
+    name: str = AIMD_JOB_NAME
+    force_field_name: str = "CHGNet"
+    ensemble: MDEnsemble = MDEnsemble.nvt
+    dynamics: str = "nose-hoover"
+    time_step: float = STUDY_TIME_STEP_fs
+    n_steps: int = 1000
+    temperature: float = 300.0
+    ase_md_kwargs: dict = field(
+        default_factory=lambda: {"ttime": CHGNET_THERMOSTAT_TIME_fs * _ase_fs()}
+    )
+    hubbard_u_eV: dict[str, float] = field(default_factory=lambda: dict(STUDY_HUBBARD_U_eV))
+
+    @job(data=[*_FORCEFIELD_DATA_OBJECTS, "ionic_steps"], output_schema=ForceFieldReferenceTaskDoc)
+    def make(
+        self, structure: Structure, prev_dir: str | Path | None = None
+    ) -> ForceFieldReferenceTaskDoc:
+        """Run CHGNet MD (atomate2), then record engine, U and temperature in the document."""
+        doc = ForceFieldMDMaker.make.original(self, structure, prev_dir=prev_dir)
+        return _ml_reference_doc(
+            doc, "chgnet", self.hubbard_u_eV, float(self.temperature), float(self.time_step)
+        )
+
+
+def _ase_fs() -> float:
+    """One femtosecond in ASE time units."""
+    from ase import units
+
+    return units.fs
+
+
+def _vasp_run_kwargs(defaults: Mapping[str, Any], walltime_s: int | None) -> dict[str, Any]:
+    """atomate2's custodian settings plus ``wall_time`` (adds custodian's ``WalltimeHandler``)."""
+    kwargs = dict(defaults)
+    if walltime_s is not None:
+        kwargs["wall_time"] = int(walltime_s)
+    return kwargs
+
+
+def reference_relax_maker(
+    reference_engine: ReferenceEngine = "vasp",
+    hubbard_u_eV: Mapping[str, float] = STUDY_HUBBARD_U_eV,
+    double_relax: bool = True,
+    walltime_s: int | None = None,
+    fmax_eV_A: float = STUDY_FORCE_TOLERANCE_eV_A,
+    max_steps: int = 500,
+    **vasp_settings: Any,
+) -> Maker:
+    """The relaxation Maker of a reference engine.
+
+    Parameters
+    ----------
+    reference_engine
+        ``"vasp"`` (DFT+U) or ``"chgnet"`` (ML stand-in).
+    hubbard_u_eV
+        U_eff per element, eV.
+    double_relax
+        VASP: two consecutive ISIF 3 runs (atomate2 ``DoubleRelaxMaker``), the second
+        with the basis of the relaxed cell (Pulay stress).
+    walltime_s
+        VASP: job walltime, s; custodian's ``WalltimeHandler`` stops VASP cleanly before it.
+    fmax_eV_A
+        Force convergence, eV/Å (VASP EDIFFG = −value; CHGNet ``fmax``).
+    max_steps
+        CHGNet: optimiser step limit (VASP: NSW 99 per run, atomate2's default).
+    **vasp_settings
+        Passed to :func:`~litcl_flows.engines.vasp.sets.relax_set_generator` (``encut_eV``,
+        ``kpoint_length_A``, ``kpoint_mesh_override``, ``potcar_settings``, …).
+
+    Returns
+    -------
+    Maker
+        ``DoubleRelaxMaker`` / :class:`VaspReferenceRelaxMaker` or
+        :class:`ChgnetReferenceRelaxMaker`; ``make(structure)`` runs it.
+    """
+    if reference_engine == "chgnet":
+        return ChgnetReferenceRelaxMaker(
+            steps=max_steps, relax_kwargs={"fmax": fmax_eV_A}, hubbard_u_eV=dict(hubbard_u_eV)
+        )
+    if reference_engine != "vasp":
+        raise ReferenceInputError(f"reference_engine: {reference_engine!r} is not vasp or chgnet")
+    maker = VaspReferenceRelaxMaker(
+        input_set_generator=relax_set_generator(
+            hubbard_u_eV=hubbard_u_eV, force_tolerance_eV_A=fmax_eV_A, **vasp_settings
+        ),
+        hubbard_u_eV=dict(hubbard_u_eV),
+        run_vasp_kwargs=_vasp_run_kwargs({}, walltime_s),
+    )
+    return DoubleRelaxMaker.from_relax_maker(maker) if double_relax else maker
+
+
+def reference_aimd_maker(
+    reference_engine: ReferenceEngine = "vasp",
+    temperature_K: float = 300.0,
+    n_steps: int = 1000,
+    time_step_fs: float = STUDY_TIME_STEP_fs,
+    hubbard_u_eV: Mapping[str, float] = STUDY_HUBBARD_U_eV,
+    n_segments: int = 1,
+    walltime_s: int | None = None,
+    traj_interval: int = 1,
+    **vasp_settings: Any,
+) -> Maker:
+    """The NVT AIMD Maker of a reference engine at one temperature.
+
+    Parameters
+    ----------
+    reference_engine
+        ``"vasp"`` or ``"chgnet"``.
+    temperature_K
+        Thermostat temperature, K.
+    n_steps
+        MD steps per segment (VASP) or in total (CHGNet).
+    time_step_fs
+        Time step, fs.
+    hubbard_u_eV
+        U_eff per element, eV: the same as the relaxation it follows.
+    n_segments
+        VASP: chain this many walltime-sized runs (atomate2 ``MultiMDMaker``), each
+        restarting from the previous one's directory.
+    walltime_s
+        VASP: walltime of each segment, s (custodian ``WalltimeHandler``).
+    traj_interval
+        CHGNet: store every this many steps.
+    **vasp_settings
+        Passed to :func:`~litcl_flows.engines.vasp.sets.md_set_generator`.
+
+    Returns
+    -------
+    Maker
+        :class:`VaspReferenceMDMaker`, ``MultiMDMaker`` of them, or
+        :class:`ChgnetReferenceMDMaker`.
+    """
+    check_temperatures([temperature_K])
+    if reference_engine == "chgnet":
+        return ChgnetReferenceMDMaker(
+            temperature=temperature_K,
+            n_steps=n_steps,
+            time_step=time_step_fs,
+            traj_interval=traj_interval,
+            hubbard_u_eV=dict(hubbard_u_eV),
+        )
+    if reference_engine != "vasp":
+        raise ReferenceInputError(f"reference_engine: {reference_engine!r} is not vasp or chgnet")
+    if n_segments < 1:
+        raise ReferenceInputError(f"n_segments: {n_segments}; need ≥ 1")
+
+    def segment() -> VaspReferenceMDMaker:
+        maker = VaspReferenceMDMaker(
+            input_set_generator=md_set_generator(
+                temperature_K=temperature_K,
+                n_steps=n_steps,
+                time_step_fs=time_step_fs,
+                hubbard_u_eV=hubbard_u_eV,
+                **vasp_settings,
+            ),
+            hubbard_u_eV=dict(hubbard_u_eV),
+        )
+        maker.run_vasp_kwargs = _vasp_run_kwargs(maker.run_vasp_kwargs, walltime_s)
+        return maker
+
+    if n_segments == 1:
+        return segment()
+    return MultiMDMaker(
+        name=f"{AIMD_JOB_NAME} segments", md_makers=[segment() for _ in range(n_segments)]
+    )
+
+
+def _trajectory_refs(node: Any, reference_engine: ReferenceEngine) -> list[Any]:
+    """References to the stored trajectories of an AIMD job, or of each segment of a flow."""
+    jobs = node.jobs if isinstance(node, Flow) else [node]
+    key = "vasp_objects" if reference_engine == "vasp" else "objects"
+    # MultiMDMaker ends with an output-collector job that holds no trajectory.
+    return [
+        getattr(j.output, key)["trajectory"]
+        for j in jobs
+        if isinstance(j.maker, VaspReferenceMDMaker | ChgnetReferenceMDMaker)
+    ]
+
+
+@dataclass
+class AimdTemperaturesMaker(Maker):
+    """NVT AIMD of one structure at several temperatures, one independent job (chain) per T.
+
+    The jobs have no dependencies between them, so a FireWorks launcher runs them in parallel.
+    Flow output: ``{"temperatures_K": [...], "trajectories": [[ref, ...] per T]}``, the
+    references pointing at the trajectories in the ``data`` store (one per segment).
+
+    Parameters
+    ----------
+    name
+        Flow name.
+    reference_engine
+        ``"vasp"`` or ``"chgnet"``.
+    temperatures_K
+        Temperatures, K.
+    n_steps, time_step_fs, n_segments, walltime_s, traj_interval
+        As in :func:`reference_aimd_maker`.
+    hubbard_u_eV
+        U_eff per element, eV.
+    vasp_settings
+        Keyword arguments of :func:`~litcl_flows.engines.vasp.sets.md_set_generator`.
+    """
+
+    name: str = "aimd temperatures"
+    reference_engine: ReferenceEngine = "vasp"
+    temperatures_K: Sequence[float] = (600.0, 800.0, 1000.0)
+    n_steps: int = 1000
+    time_step_fs: float = STUDY_TIME_STEP_fs
+    n_segments: int = 1
+    walltime_s: int | None = None
+    traj_interval: int = 1
+    hubbard_u_eV: dict[str, float] = field(default_factory=lambda: dict(STUDY_HUBBARD_U_eV))
+    vasp_settings: dict[str, Any] = field(default_factory=dict)
+
+    def make(self, structure: Structure) -> Flow:
+        """One AIMD job (or segment chain) per temperature, all starting from ``structure``."""
+        check_temperatures(self.temperatures_K)
+        nodes, trajectories = [], []
+        for temperature_K in self.temperatures_K:
+            node = reference_aimd_maker(
+                self.reference_engine,
+                temperature_K=temperature_K,
+                n_steps=self.n_steps,
+                time_step_fs=self.time_step_fs,
+                hubbard_u_eV=self.hubbard_u_eV,
+                n_segments=self.n_segments,
+                walltime_s=self.walltime_s,
+                traj_interval=self.traj_interval,
+                **self.vasp_settings,
+            ).make(structure)
+            node.append_name(f" {temperature_K:g} K {_u_label(self.hubbard_u_eV)}")
+            nodes.append(node)
+            trajectories.append(_trajectory_refs(node, self.reference_engine))
+        output = {"temperatures_K": list(self.temperatures_K), "trajectories": trajectories}
+        return Flow(nodes, output=output, name=self.name)
+
+
+@dataclass
+class ReferenceDataMaker(Maker):
+    """For each U: relax → AIMD at each temperature (the reference data of a study).
+
+    The relaxed structure reaches the AIMD jobs as a reference (``relax.output.structure``),
+    resolved when they start. Flow output: one entry per U set, in order, with the
+    requested ``hubbard_u_eV``, the relaxation's ``relax_uuid`` and the AIMD flow output.
+
+    Parameters
+    ----------
+    name
+        Flow name.
+    reference_engine
+        ``"vasp"`` or ``"chgnet"``.
+    hubbard_u_sets_eV
+        One U_eff mapping per branch, eV; the study runs Ti U_eff 0 and 4.
+    temperatures_K
+        AIMD temperatures, K.
+    n_steps, time_step_fs, n_segments, walltime_s, traj_interval
+        As in :func:`reference_aimd_maker`.
+    double_relax, relax_walltime_s, fmax_eV_A, max_relax_steps
+        As in :func:`reference_relax_maker`.
+    relax_settings, aimd_settings
+        Extra VASP keyword arguments of the relaxation / AIMD input sets (``encut_eV``,
+        ``potcar_settings``, … must agree between them).
+    """
+
+    name: str = "reference data"
+    reference_engine: ReferenceEngine = "vasp"
+    hubbard_u_sets_eV: Sequence[dict[str, float]] = ({"Ti": 0.0}, {"Ti": 4.0})
+    temperatures_K: Sequence[float] = (600.0, 800.0, 1000.0)
+    n_steps: int = 1000
+    time_step_fs: float = STUDY_TIME_STEP_fs
+    n_segments: int = 1
+    walltime_s: int | None = None
+    traj_interval: int = 1
+    double_relax: bool = True
+    relax_walltime_s: int | None = None
+    fmax_eV_A: float = STUDY_FORCE_TOLERANCE_eV_A
+    max_relax_steps: int = 500
+    relax_settings: dict[str, Any] = field(default_factory=dict)
+    aimd_settings: dict[str, Any] = field(default_factory=dict)
+
+    def make(self, structure: Structure) -> Flow:
+        """Validate the request against ``structure``, then build the per-U branches."""
+        elements = [el.symbol for el in structure.composition.elements]
+        potcars = self.relax_settings.get("potcar_settings")
+        for hubbard_u_eV in self.hubbard_u_sets_eV:
+            validate_reference_request(
+                elements, hubbard_u_eV, self.temperatures_K, self.reference_engine, potcars
+            )
+        nodes, outputs = [], []
+        for hubbard_u_eV in self.hubbard_u_sets_eV:
+            label = _u_label(hubbard_u_eV)
+            relax = reference_relax_maker(
+                self.reference_engine,
+                hubbard_u_eV=hubbard_u_eV,
+                double_relax=self.double_relax,
+                walltime_s=self.relax_walltime_s,
+                fmax_eV_A=self.fmax_eV_A,
+                max_steps=self.max_relax_steps,
+                **self.relax_settings,
+            ).make(structure)
+            relax.append_name(f" {label}")
+            aimd = AimdTemperaturesMaker(
+                name=f"aimd temperatures {label}",
+                reference_engine=self.reference_engine,
+                temperatures_K=self.temperatures_K,
+                n_steps=self.n_steps,
+                time_step_fs=self.time_step_fs,
+                n_segments=self.n_segments,
+                walltime_s=self.walltime_s,
+                traj_interval=self.traj_interval,
+                hubbard_u_eV=dict(hubbard_u_eV),
+                vasp_settings=self.aimd_settings,
+            ).make(relax.output.structure)
+            nodes += [relax, aimd]
+            outputs.append(
+                {
+                    "hubbard_u_eV": dict(hubbard_u_eV),
+                    "relax_uuid": relax.output.uuid,
+                    "aimd": aimd.output,
+                }
+            )
+        return Flow(nodes, output=outputs, name=self.name)
