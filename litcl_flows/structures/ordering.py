@@ -289,7 +289,8 @@ def _whole_atom_counts(
         range(max(0, math.floor(t) - 1), min(int(n), math.ceil(t) + 1) + 1)
         for t, n in zip(targets, n_sites, strict=True)
     ]
-    grid = np.array(list(itertools.product(*choices)), dtype=float).reshape(-1, len(pairs))
+    combinations = list(itertools.product(*choices))
+    grid = np.array(combinations, dtype=float).reshape(len(combinations), len(pairs))
     feasible = np.abs(grid @ q + fixed_charge) < 1e-6
     for o in {o for o, _ in pairs}:
         columns = [k for k, (p, _) in enumerate(pairs) if p == o]
@@ -384,6 +385,8 @@ class _ArrangementSpace:
         included; mapping coordinates onto site indices is done here because neither pymatgen
         nor spglib returns site permutations for a supercell.
         """
+        if not len(self.candidates):  # an ordered input: the identity of nothing
+            return np.zeros((1, 0), dtype=int)
         operations = spglib.get_symmetry(
             (self.lattice.matrix, self.frac_coords, orbit_ids), symprec=SYMPREC
         )
@@ -432,12 +435,15 @@ class _ArrangementSpace:
                         expanded.append(new)
                 placements = expanded
             per_orbit.append(placements)
-        rows = [np.concatenate(parts) for parts in itertools.product(*per_orbit)]
-        return np.array(rows, dtype=np.int8).reshape(-1, len(self.candidates))
+        rows = [
+            np.concatenate((np.empty(0, dtype=np.int8), *parts))  # () when nothing is partial
+            for parts in itertools.product(*per_orbit)
+        ]
+        return np.array(rows, dtype=np.int8).reshape(len(rows), len(self.candidates))
 
     def random(self, rng: np.random.Generator) -> np.ndarray:
         """One random placement."""
-        return np.concatenate([rng.permutation(t) for t in self.templates] or [np.empty(0)])
+        return np.concatenate([rng.permutation(t) for t in self.templates])
 
     def descend(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Steepest descent by swapping two sites of one orbit; every visited arrangement.
@@ -450,7 +456,7 @@ class _ArrangementSpace:
         energy = float(self.energies(codes[None, :])[0])
         visited, energies = [codes.copy()], [energy]
         n = len(codes)
-        while n:
+        while True:
             step = x[None, :] - x[:, None]  # step[i, j]: charge change at i when i, j swap
             delta = step * (gradient[:, None] - gradient[None, :]) + step**2 * self.curvature
             delta[~self.same_orbit | (step == 0)] = np.inf
@@ -467,8 +473,7 @@ class _ArrangementSpace:
 
     def canonical(self, codes: np.ndarray) -> bytes:
         """The same key for all symmetry-equivalent arrangements (lexicographically least image)."""
-        images = codes[self.permutations] if len(self.permutations) else codes[None, :]
-        return min(row.tobytes() for row in images)
+        return min(row.tobytes() for row in codes[self.permutations])
 
     def structure(self, codes: np.ndarray) -> Structure:
         """The ordered structure of an arrangement, sites sorted by electronegativity."""

@@ -23,7 +23,11 @@ from litcl_flows.structures import (
     perpendicular_widths_A,
     site_orbits,
 )
-from litcl_flows.structures.library import builtin_structure_path, load_structure
+from litcl_flows.structures.library import (
+    builtin_structure_path,
+    load_structure,
+    order_by_majority_occupancy,
+)
 
 OXIDATION_STATES = {"Li": 1, "Ti": 3, "Cl": -1}
 ANNEALED = {"2a": {"Ti": 0.754}, "4g": {"Ti": 0.123}}
@@ -172,8 +176,7 @@ def test_cif_occupancies_are_the_default(li3ticl6: Structure) -> None:
     assert result.space_group == "C2/m"
 
 
-@pytest.mark.slow
-def test_320_atoms_annealed_ranking_and_distinctness(li3ticl6: Structure) -> None:
+def test_320_atoms_ranking_and_distinctness(li3ticl6: Structure) -> None:
     results = ordered_supercells(li3ticl6, 320, AS_MADE, n_structures=3)
     assert results[0].supercell_matrix == [[2, 0, 0], [0, 2, 0], [0, 0, 4]]
     energies = [r.ewald_energy_eV_per_atom for r in results]
@@ -261,3 +264,10 @@ def test_non_diagonal_supercell_on_request(li3ticl6: Structure) -> None:
     assert ti_on_2a_and_4g(result) == (12, 4)
     # Wider than the diagonal 2×2×2 (11.9 Å): all three widths exceed 14 Å.
     assert min(perpendicular_widths_A(result.structure.lattice.matrix)) > 14.0
+
+
+def test_an_ordered_input_gives_its_supercell(li3ticl6: Structure) -> None:
+    ordered = order_by_majority_occupancy(li3ticl6)
+    (result,) = ordered_supercells(ordered, 40)
+    assert result.structure.composition.get_el_amt_dict() == {"Li": 12, "Ti": 4, "Cl": 24}
+    assert all(o.achieved_occupancy == 1 for o in result.occupancies)
