@@ -1,0 +1,88 @@
+"""Output documents of the LAMMPS + DeePMD MD Makers."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class DumpFile(BaseModel):
+    """A dump file left on the worker's file system."""
+
+    kind: str = Field(description="'mobile' (xu yu zu of the mobile species) or 'all' atoms.")
+    path: str = Field(description="Absolute path on the worker that ran the chunk.")
+    size_bytes: int = Field(description="File size.")
+    sha256: str = Field(description="SHA-256 of the file's bytes.")
+    n_frames: int = Field(description="Number of frames (ITEM: TIMESTEP records).")
+    first_step: int | None = Field(description="Timestep of the first frame.")
+    last_step: int | None = Field(description="Timestep of the last frame.")
+    every_steps: int = Field(description="Dump interval in steps.")
+    in_data_store: bool = Field(
+        description="Whether a gzip copy is in `dump_blobs` (file below the size threshold)."
+    )
+
+
+class Performance(BaseModel):
+    """LAMMPS's own speed report for one MD segment."""
+
+    n_steps: int = Field(description="Steps in the segment ('Loop time ... for N steps').")
+    loop_time_s: float = Field(description="Wall time of the segment's loop.")
+    ns_per_day: float = Field(description="Simulated ns per day.")
+    throughput_katom_step_s: float | None = Field(description="Thousand atom-steps per second.")
+    n_procs: int = Field(description="MPI ranks.")
+
+
+class LammpsChunk(BaseModel):
+    """One job's share of the run (a walltime-sized chunk)."""
+
+    directory: str = Field(description="Job directory holding the chunk's files.")
+    first_step: int = Field(description="Step the chunk started from.")
+    last_step: int = Field(description="Step of its last restart file.")
+    timestep_fs: float = Field(description="Time step at the end of the chunk.")
+    corrections: list[dict] = Field(description="custodian corrections (errors, actions).")
+    performance: list[Performance] = Field(description="One entry per MD segment run.")
+    dump_files: list[DumpFile] = Field(description="Dump files of the chunk.")
+
+
+class LammpsMDDocument(BaseModel):
+    """Summary of one NVT run of LAMMPS with a DeePMD model (all chunks together)."""
+
+    engine: str = Field("lammps+deepmd", description="Engine that produced the run.")
+    model_path: str = Field(description="Frozen DeePMD model used.")
+    elements: list[str] = Field(description="Element of each LAMMPS type, type 1 first.")
+    mobile_species: list[str] = Field(description="Species in the frequent dump.")
+    n_atoms: int = Field(description="Atoms in the simulation cell.")
+    temperature_K: float = Field(description="Thermostat temperature.")
+    timestep_fs: float = Field(description="Time step at the end of the run (see corrections).")
+    tdamp_fs: float = Field(description="Nosé–Hoover damping time.")
+    seed: int = Field(description="Seed of the initial velocities.")
+    n_steps_requested: int = Field(description="Final step asked for.")
+    n_steps_done: int = Field(description="Final step reached.")
+    completed: bool = Field(description="Whether the run reached the requested step.")
+    n_chunks: int = Field(description="Jobs the run was split into by the walltime.")
+    equilibration_steps: int = Field(description="Steps left out of the statistics below.")
+    temperature_mean_K: float = Field(description="Mean thermo temperature after equilibration.")
+    temperature_std_K: float = Field(description="Standard deviation of that temperature.")
+    temperature_rel_std_expected: float = Field(
+        description="Canonical relative fluctuation sqrt(2/(3N)) of the kinetic temperature."
+    )
+    energy_drift_meV_atom_ps: float = Field(
+        description="Slope of the conserved NVT energy (econserve) per atom, after equilibration."
+    )
+    finite: bool = Field(description="Whether every MD thermo value is finite.")
+    n_frames_mobile: int = Field(description="Frames of the mobile species, all chunks.")
+    n_frames_all: int = Field(description="Frames of all atoms, all chunks.")
+    throughput_katom_step_s: float | None = Field(
+        description="Atom-steps per second over all MD segments (total steps / total loop time)."
+    )
+    ns_per_day: float | None = Field(description="Simulated ns per day over all MD segments.")
+    corrections: list[dict] = Field(description="custodian corrections of every chunk, in order.")
+    chunks: list[LammpsChunk] = Field(description="The chunks, in order.")
+    dump_files: list[DumpFile] = Field(description="Every dump file, chunk by chunk.")
+    thermo: dict[str, list[float]] = Field(
+        description="MD thermo columns (step, temp, pe, etotal, econserve, press, vol); "
+        "units metal: K, eV, bar, Å³. Stored in the data store."
+    )
+    dump_blobs: dict[str, str] = Field(
+        description="Base64 of gzip of each dump file below the size threshold, keyed by "
+        "'<chunk>/<file>'. Stored in the data store."
+    )
