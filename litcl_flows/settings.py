@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -51,14 +51,56 @@ class LitclSettings(BaseSettings):
         None, description="MongoDB password; prefer the LITCL_MONGO_PASSWORD variable."
     )
     mongo_authsource: str = Field("admin", description="Database that holds the user.")
+    store_password: bool = Field(
+        False,
+        description="Write the MongoDB password into my_launchpad.yaml and jobflow.yaml "
+        "(mode 0600) so bare FireWorks commands work; otherwise it is only read from "
+        "LITCL_MONGO_PASSWORD at run time and never written to disk.",
+    )
     fworker_name: str = Field("litcl_local", description="Name of the FireWorks worker.")
     fworker_category: str = Field(
         "", description="FireWorks category this worker pulls ('' = any category)."
     )
+    cluster: Literal["none", "slurm", "pbspro"] = Field(
+        "none", description="Batch system the queue adapters are written for."
+    )
+    queue: str | None = Field(None, description="Queue (PBS) or partition (Slurm).")
+    account: str | None = Field(None, description="Allocation charged for queue jobs.")
+    walltime: str = Field("24:00:00", description="Walltime of one queue job, HH:MM:SS.")
+    nodes: int = Field(1, ge=1, description="Nodes per queue job.")
+    cpus_per_node: int = Field(64, ge=1, description="MPI ranks (cores) used per node.")
+    gpus_per_node: int = Field(
+        0, ge=0, description="GPUs per node; > 0 adds a GPU worker for dp train and lmp."
+    )
+    pbs_filesystems: str | None = Field(
+        None, description="PBS Pro '-l filesystems=' value, e.g. home:eagle (Polaris)."
+    )
+    queue_template_file: str | None = Field(
+        None, description="Own FireWorks queue template instead of litcl's / FireWorks' stock one."
+    )
+    pre_rocket: str = Field(
+        "", description="Shell lines run first in every queue job (module loads, ...)."
+    )
+    vasp_cmd: str = Field("vasp_std", description="VASP launch command, e.g. 'srun vasp_std'.")
+    lmp_cmd: str = Field("lmp", description="LAMMPS launch command, e.g. 'srun -n 64 lmp'.")
+    dp_cmd: str = Field("dp", description="DeePMD-kit command, e.g. 'dp' or 'srun -n 1 dp'.")
     outputs_collection: str = Field("outputs", description="JobStore collection of job outputs.")
     data_collection: str = Field(
         "outputs_blobs", description="JobStore 'data' additional store (large arrays)."
     )
+
+    @model_validator(mode="after")
+    def _cluster_needs_mongodb(self) -> LitclSettings:
+        if self.cluster != "none":
+            if self.mode != "mongodb":
+                raise ValueError(
+                    "queue workers on compute nodes need mode 'mongodb' (the embedded "
+                    "launchpad serves one process on one machine)"
+                )
+            from litcl_flows.store.cluster import walltime_seconds
+
+            walltime_seconds(self.walltime, self.cluster)
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -116,10 +158,40 @@ class LitclSettings(BaseSettings):
     def jobflow_config_file(self) -> Path:
         return self.home / "jobflow.yaml"
 
+    @property
+    def atomate2_config_file(self) -> Path:
+        return self.home / "atomate2.yaml"
+
+    @property
+    def qadapter_file(self) -> Path:
+        return self.home / "my_qadapter.yaml"
+
+    @property
+    def gpu_fworker_file(self) -> Path:
+        return self.home / "my_fworker_gpu.yaml"
+
+    @property
+    def gpu_qadapter_file(self) -> Path:
+        return self.home / "my_qadapter_gpu.yaml"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message is one line naming the setting."""
+
 
 def load_settings(**overrides: object) -> LitclSettings:
     """Load settings from the environment and ``$LITCL_HOME/litcl.yaml``.
 
-    Keyword arguments override both (they are what command-line flags set).
+    Keyword arguments override both (they are what command-line flags set). Raises
+    :class:`SettingsError` with one line naming the offending setting.
     """
-    return LitclSettings(**overrides)
+    try:
+        return LitclSettings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(
+            f"{f'setting {where}' if where else 'settings'}: {message} "
+            f"(see {default_home() / SETTINGS_FILE_NAME})"
+        ) from None

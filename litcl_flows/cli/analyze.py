@@ -20,8 +20,68 @@ def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
         click.echo(f"warning: {item.message}", err=True)
 
 
+def _parse_hkl(text: str) -> tuple[int, int, int]:
+    """Miller indices from ``001``, ``0,0,3`` or ``1 -1 0``."""
+    parts = text.replace(",", " ").split()
+    if len(parts) == 1 and parts[0].isdigit() and len(parts[0]) == 3:
+        parts = list(parts[0])
+    try:
+        hkl = tuple(int(p) for p in parts)
+    except ValueError:
+        hkl = ()
+    if len(hkl) != 3:
+        raise click.BadParameter(f"{text!r}: give 'auto' or three Miller indices (001, 0,0,3)")
+    return hkl  # type: ignore[return-value]
+
+
+class _FrameTap:
+    """Passes frames through to `collect_mobile` while feeding the RDF and keeping the first
+    frame (species, host positions), so the trajectory is read once."""
+
+    def __init__(self, rdf_pairs: str | None, r_max_A: float | None, bins: int, stride: int):
+        self.rdf_pairs = rdf_pairs
+        self.r_max_A = r_max_A
+        self.bins = bins
+        self.stride = stride
+        self.rdf = None
+        self.first = None
+
+    def __call__(self, frames):  # type: ignore[no-untyped-def]
+        from litcl_flows.analysis.rdf import RDFAccumulator, parse_pairs
+
+        for index, frame in enumerate(frames):
+            if index == 0:
+                self.first = frame
+                if self.rdf_pairs is not None:
+                    pairs = parse_pairs(self.rdf_pairs, frame.symbols.tolist())
+                    self.rdf = RDFAccumulator(pairs, self.r_max_A, self.bins)
+            if self.rdf is not None and index % self.stride == 0:
+                self.rdf.add(frame)
+            yield frame
+
+
+def _host_positions(frame, mobile: str, host: str | None):  # type: ignore[no-untyped-def]
+    """Host cation positions for stacking detection: ``host`` species, else the non-mobile
+    metals (Ti in Li3TiCl6), else every non-mobile atom."""
+    import numpy as np
+    from pymatgen.core import Element
+
+    others = {s for s in frame.symbols.tolist() if s != mobile}
+    if host:
+        chosen = {h.strip() for h in host.split(",")}
+    else:
+        metals = {s for s in others if Element.is_valid_symbol(s) and Element(s).is_metal}
+        chosen = metals or others
+    mask = np.isin(frame.symbols, list(chosen))
+    if not mask.any():
+        raise ValueError(f"no host atoms {','.join(sorted(chosen))} to detect the stacking from")
+    return frame.positions_A[mask]
+
+
 @click.command("analyze")
-@click.argument("traj", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "traj", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--mobile", default="Li", show_default=True, help="Element of the mobile ion.")
 @click.option("--temperature", type=float, required=True, help="Temperature of the run (K).")
 @click.option("--timestep-fs", type=float, required=True, help="MD time step (fs).")
@@ -53,16 +113,61 @@ def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
 @click.option(
     "--no-drift-correction", is_flag=True, help="Do not subtract the framework's mean displacement."
 )
+@click.option(
+    "--rdf",
+    "rdf_pairs",
+    default=None,
+    help="Also compute g(r) of these pairs: Li-Li,Li-Cl or 'all'.",
+)
+@click.option(
+    "--rdf-r-max",
+    type=float,
+    default=None,
+    help="Outer RDF radius in Å (default: half the smallest cell width).",
+)
+@click.option("--rdf-bins", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option(
+    "--rdf-stride",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Use every k-th frame for the RDF.",
+)
+@click.option(
+    "--stacking",
+    default=None,
+    help="Count hops with layers parallel to these Miller planes of the trajectory's cell "
+    "(001, 0,0,3) or 'auto' (detected from the host cation planes).",
+)
+@click.option(
+    "--host",
+    default=None,
+    help="Host species for --stacking auto: Ti (default: the non-mobile metals).",
+)
+@click.option(
+    "--site-radius",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Radius of a site's basin for hop counting (Å).",
+)
+@click.option(
+    "--min-residence",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Frames an ion must stay in a new site before a hop counts.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "--plot",
     "plot_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Write MSD plots (PNG, SVG) into this folder.",
+    help="Write MSD (and RDF, hop) plots (PNG, SVG) into this folder.",
 )
 def analyze(
-    traj: Path,
+    traj: tuple[Path, ...],
     mobile: str,
     temperature: float,
     timestep_fs: float,
@@ -72,40 +177,52 @@ def analyze(
     blocks: int,
     fit_window_ps: tuple[float, float] | None,
     no_drift_correction: bool,
+    rdf_pairs: str | None,
+    rdf_r_max: float | None,
+    rdf_bins: int,
+    rdf_stride: int,
+    stacking: str | None,
+    host: str | None,
+    site_radius: float,
+    min_residence: int,
     as_json: bool,
     plot_dir: Path | None,
 ) -> None:
-    """Self/collective diffusion, Haven ratio and Nernst–Einstein conductivity of TRAJ."""
+    """Self/collective diffusion, Haven ratio and Nernst–Einstein conductivity of TRAJ.
+
+    Several TRAJ files are the restart chunks of one run, in order; the frame repeated at each
+    join is dropped. --rdf and --stacking add the sections "rdf" and "hops" to the output.
+    """
     from rich.console import Console
     from rich.progress import open as progress_open
 
+    from litcl_flows.analysis.hops import count_hops
     from litcl_flows.analysis.trajectory import collect_mobile
     from litcl_flows.analysis.transport import analyze_trajectory
-    from litcl_flows.io import TrajectoryFormatError, guess_format, iter_frames
+    from litcl_flows.io import TrajectoryFormatError, chain_frames, guess_format, iter_frames
 
-    fmt = fmt or guess_format(traj)
+    fmt = fmt or guess_format(traj[0])
     names = [t.strip() for t in type_map.split(",")] if type_map else None
+    hkl = None if stacking in (None, "auto") else _parse_hkl(stacking)
     console = Console(stderr=True)
+    label = str(traj[0]) if len(traj) == 1 else f"{traj[0]} (+{len(traj) - 1} files)"
+
+    def read(path: Path):  # type: ignore[no-untyped-def]
+        if fmt != "lammps-dump":
+            yield from iter_frames(path, fmt, names)  # type: ignore[arg-type]
+            return
+        # One progress bar per file, closed before the next opens (rich allows one at a time).
+        with progress_open(
+            path, "rb", description=f"reading {path.name}", console=console, transient=True
+        ) as handle:
+            yield from iter_frames(path, "lammps-dump", names, handle=handle)
+
+    tap = _FrameTap(rdf_pairs, rdf_r_max, rdf_bins, rdf_stride)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if fmt == "lammps-dump":
-                with progress_open(
-                    traj,
-                    "rb",
-                    description=f"reading {traj.name}",
-                    console=console,
-                    transient=True,
-                ) as handle:
-                    frames = iter_frames(traj, "lammps-dump", names, handle=handle)
-                    trajectory = collect_mobile(
-                        frames, mobile, not no_drift_correction, label=str(traj)
-                    )
-            else:
-                frames = iter_frames(traj, fmt, names)  # type: ignore[arg-type]
-                trajectory = collect_mobile(
-                    frames, mobile, not no_drift_correction, label=str(traj)
-                )
+            frames = chain_frames((read(p) for p in traj), [str(p) for p in traj])
+            trajectory = collect_mobile(tap(frames), mobile, not no_drift_correction, label=label)
             result = analyze_trajectory(
                 trajectory,
                 temperature,
@@ -114,20 +231,43 @@ def analyze(
                 n_blocks=blocks,
                 fit_window_ps=fit_window_ps or None,
             )
+            rdfs = None if tap.rdf is None else tap.rdf.results()
+            hops = None
+            if stacking is not None:
+                hops = count_hops(
+                    trajectory.positions_A,
+                    trajectory.cells_A,
+                    stacking=hkl,
+                    host_positions_A=None if hkl else _host_positions(tap.first, mobile, host),
+                    site_radius_A=site_radius,
+                    min_residence_frames=min_residence,
+                )
         except (TrajectoryFormatError, ValueError, OSError) as err:
             raise click.ClickException(str(err).splitlines()[0]) from err
     _echo_warnings(caught)
+    stem = f"{traj[0].stem}_{temperature:g}K"
     if plot_dir is not None:
-        from litcl_flows.analysis.plots import plot_msd
+        from litcl_flows.analysis.plots import plot_hops, plot_msd, plot_rdf
 
-        for path in plot_msd([result], plot_dir / f"msd_{traj.stem}_{temperature:g}K"):
+        paths = plot_msd([result], plot_dir / f"msd_{stem}")
+        if rdfs is not None:
+            paths += plot_rdf({traj[0].stem: rdfs}, plot_dir / f"rdf_{stem}")
+        if hops is not None:
+            paths += plot_hops(
+                hops, result.msd.time_ps, plot_dir / f"hops_{stem}", trajectory.positions_A
+            )
+        for path in paths:
             click.echo(f"wrote {path}", err=True)
+    data: dict[str, object] = dict(result.to_json_dict())
+    if rdfs is not None:
+        data["rdf"] = {rdf.label: rdf.to_json_dict() for rdf in rdfs.values()}
+    if hops is not None:
+        data["hops"] = hops.to_json_dict()
     if as_json:
-        click.echo(json.dumps(result.to_json_dict()))
+        click.echo(json.dumps(data))
         return
-    data = result.to_json_dict()
     click.echo(
-        f"{traj}: {data['n_frames']} frames, {data['n_mobile']} {mobile}, "
+        f"{label}: {data['n_frames']} frames, {data['n_mobile']} {mobile}, "
         f"{temperature:g} K, fit window {result.fit_window_ps[0]:.4g}–"
         f"{result.fit_window_ps[1]:.4g} ps"
     )
@@ -139,6 +279,23 @@ def analyze(
         f"{result.conductivity_stderr_mS_cm:.2g} mS/cm (from D_total; "
         f"{result.conductivity_self_mS_cm:.4g} mS/cm from D_self)"
     )
+    for rdf in (rdfs or {}).values():
+        try:
+            shell = rdf.first_shell()
+        except ValueError:
+            click.echo(f"  g {rdf.label:<8} no peak above 1")
+            continue
+        click.echo(
+            f"  g {rdf.label:<8} first peak {shell.peak_r_A:.3f} Å (g = {shell.peak_g:.2f}), "
+            f"CN {shell.coordination_number:.2f} to {shell.minimum_r_A:.3f} Å"
+        )
+    if hops is not None:
+        click.echo(
+            f"  hops     {hops.n_hops} ({hops.n_intra_layer} intra-layer, "
+            f"{hops.n_inter_layer} inter-layer) between {len(hops.sites_frac)} sites, "
+            f"layers ({' '.join(map(str, hops.stacking.hkl))}) "
+            f"{hops.stacking.spacing_A:.3f} Å apart"
+        )
 
 
 @click.command("arrhenius")

@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "query": "litcl_flows.cli.workflow:query",
     "lpad": "litcl_flows.cli.workflow:lpad",
     "rlaunch": "litcl_flows.cli.workflow:rlaunch",
+    "qlaunch": "litcl_flows.cli.workflow:qlaunch",
     "analyze": "litcl_flows.cli.analyze:analyze",
     "arrhenius": "litcl_flows.cli.analyze:arrhenius",
 }

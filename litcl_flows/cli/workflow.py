@@ -26,26 +26,58 @@ def _settings(**overrides: object):
 @click.option("--port", "mongo_port", type=int, help="MongoDB port.")
 @click.option("--database", "mongo_database", help="MongoDB database.")
 @click.option("--username", "mongo_username", help="MongoDB user; password: $LITCL_MONGO_PASSWORD.")
+@click.option(
+    "--store-password/--no-store-password",
+    default=None,
+    help="Write the password into my_launchpad.yaml and jobflow.yaml (mode 0600) so bare "
+    "FireWorks commands work. Default: never on disk.",
+)
+@click.option("--cluster", type=click.Choice(["slurm", "pbspro"]), help="Write queue adapters.")
+@click.option("--queue", help="Queue (PBS Pro) or partition (Slurm).")
+@click.option("--account", help="Allocation to charge.")
+@click.option("--walltime", help="Walltime of one queue job, HH:MM:SS.")
+@click.option("--nodes", type=int, help="Nodes per queue job.")
+@click.option("--cpus-per-node", type=int, help="MPI ranks per node.")
+@click.option("--gpus-per-node", type=int, help="GPUs per node (adds a GPU worker).")
+@click.option("--filesystems", "pbs_filesystems", help="PBS Pro -l filesystems= value.")
+@click.option("--template-file", "queue_template_file", help="Your own FireWorks queue template.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @one_line_errors
 def init(as_json: bool, **options: object) -> None:
-    """Create $LITCL_HOME and write the FireWorks and jobflow config files (idempotent)."""
+    """Create $LITCL_HOME and write the FireWorks and jobflow config files (idempotent).
+
+    Embedded by default. On a cluster: `litcl init --mode mongodb --host H --username U
+    --cluster slurm|pbspro --account A --queue Q --walltime 24:00:00 [--gpus-per-node 4]`.
+    """
     from litcl_flows.store.config import write_config_files
 
     settings = _settings(**options)
     report = write_config_files(settings)
     commands = [
+        f"export LITCL_HOME={settings.home}",
         f"export FW_CONFIG_FILE={settings.fw_config_file}",
         f"export JOBFLOW_CONFIG_FILE={settings.jobflow_config_file}",
     ]
     if settings.mode == "embedded":
         commands += ["litcl submit workflows/smoke.yaml", "litcl run", "litcl query"]
     else:
+        if settings.mongo_username and not settings.store_password:
+            commands.insert(0, "export LITCL_MONGO_PASSWORD=...   # never written to disk")
         commands += [
-            "lpad reset            # only once, for a new database",
+            "litcl lpad reset      # only once, for a new database",
             "litcl submit workflows/smoke.yaml",
-            "qlaunch rapidfire     # or: rlaunch rapidfire on a node that reaches MongoDB",
         ]
+        if settings.cluster != "none":
+            commands.append(
+                f"litcl qlaunch -q {settings.qadapter_file} rapidfire -m 10   # CPU jobs"
+            )
+            if settings.gpus_per_node:
+                commands.append(
+                    f"litcl qlaunch -q {settings.gpu_qadapter_file} "
+                    f"-w {settings.gpu_fworker_file} rapidfire -m 4   # GPU jobs"
+                )
+        else:
+            commands.append("litcl rlaunch rapidfire   # on any machine that reaches MongoDB")
     if as_json:
         print_json(
             {
@@ -62,7 +94,7 @@ def init(as_json: bool, **options: object) -> None:
         click.echo(f"  wrote {path}")
     if report.launchpad_created:
         click.echo(f"  created the embedded launchpad {settings.launchpad_db_file}")
-    click.echo("\nFireWorks' and jobflow's own commands use the same launchpad and store after:")
+    click.echo("\nNext, and for FireWorks' and jobflow's own commands to use the same state:")
     click.echo("\n".join(f"  {command}" for command in commands))
     if settings.mode == "embedded":
         click.echo(
@@ -186,31 +218,9 @@ _PASSTHROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_
 
 
 def _fireworks_command(main: str, args: tuple[str, ...]) -> None:
-    settings = _settings()
-    if settings.mode == "mongodb":
-        argv = ["-l", str(settings.launchpad_file), *args]
-        if main == "lpad":
-            from fireworks.scripts.lpad_run import lpad as entry
-        else:
-            from fireworks.scripts.rlaunch_run import rlaunch as entry
+    from litcl_flows.store.launchpad import run_fireworks_cli
 
-            argv[2:2] = ["-w", str(settings.fworker_file)]
-        sys.exit(entry(argv))
-    from litcl_flows.store.config import is_initialised, write_config_files
-    from litcl_flows.store.embedded import run_fireworks_command
-
-    if not is_initialised(settings):
-        write_config_files(settings)
-    sys.exit(
-        run_fireworks_command(
-            main,
-            list(args),
-            settings.launchpad_file,
-            settings.fworker_file,
-            settings.launchpad_db_file,
-            settings.lock_file,
-        )
-    )
+    sys.exit(run_fireworks_cli(_settings(), main, list(args)))
 
 
 @click.command(context_settings=_PASSTHROUGH)
@@ -227,3 +237,11 @@ def lpad(args: tuple[str, ...]) -> None:
 def rlaunch(args: tuple[str, ...]) -> None:
     """FireWorks' `rlaunch` on litcl's launchpad (embedded: locked; `multi` refused)."""
     _fireworks_command("rlaunch", args)
+
+
+@click.command(context_settings=_PASSTHROUGH)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@one_line_errors
+def qlaunch(args: tuple[str, ...]) -> None:
+    """FireWorks' `qlaunch` on litcl's launchpad (MongoDB mode; password from the environment)."""
+    _fireworks_command("qlaunch", args)

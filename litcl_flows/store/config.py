@@ -21,7 +21,7 @@ from litcl_flows.settings import LitclSettings
 _NOT_PERSISTED = {"home", "mongo_password"}
 
 
-def job_store_spec(settings: LitclSettings) -> dict[str, Any]:
+def job_store_spec(settings: LitclSettings, with_password: bool = True) -> dict[str, Any]:
     """The jobflow ``JOB_STORE`` dict spec: docs store plus the ``data`` additional store.
 
     Embedded: maggma ``MontyStore`` (sqlite) in ``$LITCL_HOME/store``. MongoDB: ``MongoStore``
@@ -41,7 +41,7 @@ def job_store_spec(settings: LitclSettings) -> dict[str, Any]:
             "database": settings.mongo_database,
             "host": settings.mongo_host,
             "port": settings.mongo_port,
-            **_credentials(settings, user_key="username", source_key="auth_source"),
+            **_credentials(settings, "username", "auth_source", with_password),
         }
         docs = {"type": "MongoStore", **common, "collection_name": settings.outputs_collection}
         data = {
@@ -53,19 +53,29 @@ def job_store_spec(settings: LitclSettings) -> dict[str, Any]:
     return {"docs_store": docs, "additional_stores": {"data": data}}
 
 
-def _credentials(settings: LitclSettings, user_key: str, source_key: str) -> dict[str, Any]:
-    if not settings.mongo_username:
+def _credentials(
+    settings: LitclSettings, user_key: str, source_key: str, with_password: bool
+) -> dict[str, Any]:
+    """User, auth source and password, or nothing when the password is withheld.
+
+    pymongo refuses a user without a password, so a config file that must not hold the
+    password holds no credentials at all; litcl's commands add them from the environment.
+    """
+    if not settings.mongo_username or not with_password:
         return {}
-    creds: dict[str, Any] = {
+    if settings.mongo_password is None:
+        raise ValueError(
+            f"MongoDB user {settings.mongo_username!r} needs a password: "
+            "export LITCL_MONGO_PASSWORD"
+        )
+    return {
         user_key: settings.mongo_username,
         source_key: settings.mongo_authsource,
+        "password": settings.mongo_password.get_secret_value(),
     }
-    if settings.mongo_password is not None:
-        creds["password"] = settings.mongo_password.get_secret_value()
-    return creds
 
 
-def launchpad_spec(settings: LitclSettings) -> dict[str, Any]:
+def launchpad_spec(settings: LitclSettings, with_password: bool = True) -> dict[str, Any]:
     """Contents of ``my_launchpad.yaml`` (FireWorks ``LaunchPad.from_file``)."""
     spec: dict[str, Any] = {
         "host": settings.mongo_host if settings.mode == "mongodb" else "localhost",
@@ -74,24 +84,65 @@ def launchpad_spec(settings: LitclSettings) -> dict[str, Any]:
         "strm_lvl": "WARNING",
     }
     if settings.mode == "mongodb":
-        spec.update(_credentials(settings, user_key="username", source_key="authsource"))
+        spec.update(_credentials(settings, "username", "authsource", with_password))
     return spec
 
 
 def fw_config_spec(settings: LitclSettings) -> dict[str, Any]:
-    """Contents of ``FW_config.yaml``: where the launchpad and worker files are."""
+    """Contents of ``FW_config.yaml``: where the launchpad, worker and queue files are."""
     spec: dict[str, Any] = {
         "LAUNCHPAD_LOC": str(settings.launchpad_file),
         "FWORKER_LOC": str(settings.fworker_file),
     }
+    if settings.cluster != "none":
+        spec["QUEUEADAPTER_LOC"] = str(settings.qadapter_file)
     if settings.mode == "embedded":
         spec["MONGOMOCK_SERVERSTORE_FILE"] = str(settings.launchpad_db_file)
     return spec
 
 
-def fworker_spec(settings: LitclSettings) -> dict[str, Any]:
-    """Contents of ``my_fworker.yaml`` (``FWorker.from_file`` needs every key present)."""
-    return {"name": settings.fworker_name, "category": settings.fworker_category, "query": "{}"}
+def fworker_spec(settings: LitclSettings, kind: str = "cpu") -> dict[str, Any]:
+    """Contents of ``my_fworker.yaml`` (``kind="cpu"``) or ``my_fworker_gpu.yaml``.
+
+    On a cluster each worker pulls only its category (``cpu``/``gpu``), which the study
+    flow sets per step; locally the worker pulls every category unless one is set.
+    ``FWorker.from_file`` needs every key present.
+    """
+    category = settings.fworker_category or (kind if settings.cluster != "none" else "")
+    name = settings.fworker_name if kind == "cpu" else f"{settings.fworker_name}_{kind}"
+    return {"name": name, "category": category, "query": "{}"}
+
+
+def qadapter_spec_for(settings: LitclSettings, kind: str = "cpu") -> dict[str, Any]:
+    """Contents of ``my_qadapter.yaml`` (CPU worker) or ``my_qadapter_gpu.yaml``."""
+    from litcl_flows.store.cluster import QueueResources, pre_rocket_lines, qadapter_spec
+
+    if settings.cluster == "none":
+        raise ValueError("no cluster configured: set --cluster slurm or pbspro")
+    gpu = kind == "gpu"
+    resources = QueueResources(
+        cluster=settings.cluster,
+        walltime=settings.walltime,
+        nodes=settings.nodes,
+        cpus_per_node=settings.cpus_per_node,
+        gpus_per_node=settings.gpus_per_node if gpu else 0,
+        queue=settings.queue,
+        account=settings.account,
+        filesystems=settings.pbs_filesystems,
+        job_name=f"litcl-{kind}",
+        template_file=settings.queue_template_file,
+    )
+    worker = settings.gpu_fworker_file if gpu else settings.fworker_file
+    return qadapter_spec(
+        resources,
+        rocket_launch=f"litcl rlaunch -w {worker} singleshot",
+        pre_rocket=pre_rocket_lines(settings.home, settings.pre_rocket),
+    )
+
+
+def atomate2_spec(settings: LitclSettings) -> dict[str, Any]:
+    """Contents of ``atomate2.yaml``: how workers launch VASP under custodian."""
+    return {"VASP_CMD": settings.vasp_cmd, "VASP_CUSTODIAN_MAX_ERRORS": 5}
 
 
 def job_store(settings: LitclSettings):  # -> jobflow.JobStore (imported lazily)
@@ -112,9 +163,30 @@ class InitReport:
     launchpad_created: bool = False
 
 
-def _write_yaml(path: Path, content: dict[str, Any], secret: bool = False) -> None:
+class _BlockDumper(yaml.SafeDumper):
+    """Writes multi-line strings (shell lines of a qadapter) as readable ``|`` blocks."""
+
+
+_BlockDumper.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", text, style="|" if "\n" in text else None
+    ),
+)
+
+
+_WITHHELD = (
+    "# MongoDB credentials are not stored in this file (`litcl init --store-password` stores\n"
+    "# them, mode 0600): litcl lpad/rlaunch/qlaunch add them from LITCL_MONGO_PASSWORD.\n"
+)
+
+
+def _write_yaml(
+    path: Path, content: dict[str, Any], secret: bool = False, header: str = ""
+) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+    text = header + yaml.dump(content, Dumper=_BlockDumper, sort_keys=False)
+    tmp.write_text(text, encoding="utf-8")
     if secret:
         os.chmod(tmp, 0o600)
     os.replace(tmp, path)
@@ -132,16 +204,26 @@ def write_config_files(settings: LitclSettings) -> InitReport:
     home.mkdir(parents=True, exist_ok=True)
     report = InitReport(home=home)
     persisted = settings.model_dump(mode="json", exclude=_NOT_PERSISTED)
-    has_secret = settings.mode == "mongodb" and settings.mongo_password is not None
-    files: list[tuple[Path, dict[str, Any], bool]] = [
-        (settings.settings_file, persisted, False),
-        (settings.fw_config_file, fw_config_spec(settings), False),
-        (settings.launchpad_file, launchpad_spec(settings), has_secret),
-        (settings.fworker_file, fworker_spec(settings), False),
-        (settings.jobflow_config_file, {"JOB_STORE": job_store_spec(settings)}, has_secret),
+    secret = settings.store_password
+    authenticated = settings.mode == "mongodb" and bool(settings.mongo_username)
+    header = _WITHHELD if authenticated and not secret else ""
+    store_spec = {"JOB_STORE": job_store_spec(settings, secret)}
+    files: list[tuple[Path, dict[str, Any], bool, str]] = [
+        (settings.settings_file, persisted, False, ""),
+        (settings.fw_config_file, fw_config_spec(settings), False, ""),
+        (settings.launchpad_file, launchpad_spec(settings, secret), secret, header),
+        (settings.fworker_file, fworker_spec(settings, "cpu"), False, ""),
+        (settings.jobflow_config_file, store_spec, secret, header),
     ]
-    for path, content, secret in files:
-        _write_yaml(path, content, secret)
+    if settings.cluster != "none":
+        files.append((settings.atomate2_config_file, atomate2_spec(settings), False, ""))
+        files.append((settings.qadapter_file, qadapter_spec_for(settings, "cpu"), False, ""))
+        if settings.gpus_per_node:
+            files.append((settings.gpu_fworker_file, fworker_spec(settings, "gpu"), False, ""))
+            gpu_adapter = qadapter_spec_for(settings, "gpu")
+            files.append((settings.gpu_qadapter_file, gpu_adapter, False, ""))
+    for path, content, private, comment in files:
+        _write_yaml(path, content, private, comment)
         report.written.append(path)
     if settings.mode == "embedded":
         settings.store_dir.mkdir(exist_ok=True)

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
-from contextlib import chdir, redirect_stderr, redirect_stdout
+from collections.abc import Callable, Iterator
+from contextlib import chdir, contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import yaml
 
 from litcl_flows.settings import LitclSettings
 from litcl_flows.store import embedded
-from litcl_flows.store.config import is_initialised, job_store, write_config_files
+from litcl_flows.store.config import (
+    is_initialised,
+    job_store,
+    launchpad_spec,
+    write_config_files,
+)
 
 if TYPE_CHECKING:
     from fireworks import LaunchPad, Workflow
@@ -22,11 +31,9 @@ def open_launchpad(settings: LitclSettings, read_only: bool = False) -> LaunchPa
     if settings.mode == "mongodb":
         from fireworks import LaunchPad
 
-        if not settings.launchpad_file.exists():
-            raise FileNotFoundError(
-                f"no {settings.launchpad_file}: run `litcl init --mode mongodb` first"
-            )
-        return LaunchPad.from_file(str(settings.launchpad_file))
+        # From settings, not from my_launchpad.yaml: the password comes from the
+        # environment (LITCL_MONGO_PASSWORD) unless the user chose to store it.
+        return LaunchPad.from_dict(launchpad_spec(settings))
     if not is_initialised(settings):
         write_config_files(settings)
     return embedded.open_embedded_launchpad(
@@ -156,3 +163,58 @@ def workflow_summaries(settings: LitclSettings) -> list[WorkflowSummary]:
             )
         )
     return summaries
+
+
+@contextmanager
+def _launchpad_file_with_credentials(settings: LitclSettings) -> Iterator[Path]:
+    """A launchpad file FireWorks' own commands can read, password included.
+
+    When the password is not stored in ``my_launchpad.yaml`` it is written, for the
+    command's duration only, to a private folder in ``/dev/shm`` (memory, not disk).
+    """
+    stored = settings.store_password or settings.mongo_password is None
+    if settings.mode != "mongodb" or stored:
+        yield settings.launchpad_file
+        return
+    memory = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(dir=memory if memory.is_dir() else None) as private:
+        path = Path(private) / "my_launchpad.yaml"
+        path.touch(mode=0o600)
+        path.write_text(yaml.safe_dump(launchpad_spec(settings)), encoding="utf-8")
+        yield path
+
+
+def run_fireworks_cli(settings: LitclSettings, main: str, args: list[str]) -> int:
+    """FireWorks' own ``lpad``, ``rlaunch`` or ``qlaunch`` (``main``) on this launchpad.
+
+    Embedded: in this process under the launchpad lock (``rlaunch multi`` and ``qlaunch``
+    refused). MongoDB: with the password from the environment, and for ``rlaunch`` the
+    JobStore of these settings, so that none needs a password on disk.
+    """
+    if settings.mode == "embedded":
+        if main == "qlaunch":
+            raise ValueError(f"queue workers run on other machines: {embedded.CONCURRENCY_HINT}")
+        if not is_initialised(settings):
+            write_config_files(settings)
+        return embedded.run_fireworks_command(
+            main,
+            args,
+            settings.launchpad_file,
+            settings.fworker_file,
+            settings.launchpad_db_file,
+            settings.lock_file,
+        )
+    with _launchpad_file_with_credentials(settings) as launchpad_file:
+        if main == "lpad":
+            from fireworks.scripts.lpad_run import lpad
+
+            return lpad(["-l", str(launchpad_file), *args])
+        if main == "qlaunch":
+            from fireworks.scripts.qlaunch_run import qlaunch
+
+            return qlaunch(["-l", str(launchpad_file), *args])
+        import jobflow
+        from fireworks.scripts.rlaunch_run import rlaunch
+
+        jobflow.SETTINGS.JOB_STORE = job_store(settings)
+        return rlaunch(["-l", str(launchpad_file), "-w", str(settings.fworker_file), *args])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import stat
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,8 @@ import yaml
 from litcl_flows.flows.spec import load_spec
 from litcl_flows.flows.study import build_study_workflow
 from litcl_flows.settings import load_settings
-from litcl_flows.store.config import write_config_files
+from litcl_flows.store.config import job_store, write_config_files
+from litcl_flows.store.launchpad import open_launchpad
 
 PASSWORD = "pw-Zq81-not-in-specs"
 
@@ -45,21 +45,38 @@ def test_mongodb_config_files(mongodb_settings, litcl_home: Path) -> None:
     assert not (litcl_home / "launchpad.json").exists()  # nothing embedded in this mode
     fw_config = yaml.safe_load((litcl_home / "FW_config.yaml").read_text())
     assert "MONGOMOCK_SERVERSTORE_FILE" not in fw_config
-    assert PASSWORD not in (litcl_home / "litcl.yaml").read_text()
-    for secret_file in ("my_launchpad.yaml", "jobflow.yaml"):
-        assert stat.S_IMODE((litcl_home / secret_file).stat().st_mode) == 0o600
+    for written in litcl_home.iterdir():
+        assert PASSWORD not in written.read_text()  # unless --store-password
 
-    launchpad = LaunchPad.from_file(str(litcl_home / "my_launchpad.yaml"))  # no connection yet
-    assert (launchpad.host, launchpad.name, launchpad.username, launchpad.authsource) == (
+    # The files load with FireWorks' and jobflow's own loaders, without connecting, and
+    # carry no credentials; litcl's own objects get them from the environment.
+    from_file = LaunchPad.from_file(str(litcl_home / "my_launchpad.yaml"))
+    assert (from_file.host, from_file.name, from_file.username) == (
         "mongo.cluster.example.org",
         "litcl",
-        "litcl_rw",
-        "admin",
+        None,
     )
+    assert "LITCL_MONGO_PASSWORD" in (litcl_home / "my_launchpad.yaml").read_text()
     spec = yaml.safe_load((litcl_home / "jobflow.yaml").read_text())["JOB_STORE"]
     store = JobStore.from_dict_spec(spec)
     assert type(store.docs_store).__name__ == "MongoStore"
     data = store.additional_stores["data"]
     assert type(data).__name__ == "GridFSStore"
     assert data.compression is True
-    assert (data.host, data.username) == ("mongo.cluster.example.org", "litcl_rw")
+    assert data.host == "mongo.cluster.example.org"
+
+    runtime = open_launchpad(mongodb_settings)
+    assert (runtime.username, runtime.password, runtime.authsource) == (
+        "litcl_rw",
+        PASSWORD,
+        "admin",
+    )
+    runtime_data = job_store(mongodb_settings).additional_stores["data"]
+    assert (runtime_data.username, runtime_data.password) == ("litcl_rw", PASSWORD)
+
+
+def test_missing_password_is_one_clear_line(litcl_home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LITCL_MODE", "mongodb")
+    monkeypatch.setenv("LITCL_MONGO_USERNAME", "litcl_rw")
+    with pytest.raises(ValueError, match="needs a password: export LITCL_MONGO_PASSWORD"):
+        open_launchpad(load_settings())
