@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from atomate2.utils.testing.vasp import monkeypatch_vasp
 from jobflow import run_locally
 from pymatgen.core import Structure
 
@@ -21,11 +20,6 @@ from litcl_flows.schemas.reference import SCF_CONVERGED_KEY
 DATA_DIR = Path(__file__).parent / "data"
 #: Final energy of the FeO GGA+U relaxation (OUTCAR TOTEN = vasprun e_fr_energy), eV.
 FEO_FINAL_ENERGY_eV = -28.21851457
-
-
-@pytest.fixture
-def mock_vasp(monkeypatch: pytest.MonkeyPatch):
-    yield from monkeypatch_vasp(monkeypatch, DATA_DIR)
 
 
 def test_relax_maker_parses_the_dftu_relaxation(mock_vasp, memory_job_store, tmp_path) -> None:
