@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "qlaunch": "litcl_flows.cli.workflow:qlaunch",
     "analyze": "litcl_flows.cli.analyze:analyze",
     "arrhenius": "litcl_flows.cli.analyze:arrhenius",
+    "structures": "litcl_flows.cli.structures:structures",
 }
 
 
