@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from litcl_flows.io import TrajectoryFormatError, iter_lammps_dump, write_lammps_dump
+from litcl_flows.io import TrajectoryFormatError, iter_frames, iter_lammps_dump, write_lammps_dump
 
 
 def test_almg_scaled_unwrapped_npt_dump(third_party_dir: Path) -> None:
@@ -169,3 +169,26 @@ def test_bad_dumps_name_file_and_frame(
     with pytest.raises(TrajectoryFormatError, match=message) as info:
         list(iter_lammps_dump(path, type_map))
     assert "\n" not in str(info.value)
+
+
+def test_chained_restart_dumps_drop_the_repeated_frame(third_party_dir: Path) -> None:
+    folder = third_party_dir / "lammps/bead_chain_xu_mdanalysis"
+    first, second = folder / "chain_dump_1.lammpstrj", folder / "chain_dump_2.lammpstrj"
+    frames = list(iter_frames([first, second]))
+    # README: steps 0–5 and 5–10, step 5 in both with identical coordinates → 11 frames.
+    assert [f.step for f in frames] == list(range(11))
+    singles = list(iter_lammps_dump(first)) + list(iter_lammps_dump(second))[1:]
+    for chained, single in zip(frames, singles, strict=True):
+        assert np.array_equal(chained.positions_A, single.positions_A)
+    assert np.array_equal(next(iter_lammps_dump(second)).positions_A, frames[5].positions_A)
+
+
+def test_chained_dumps_with_other_atoms_are_refused(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.dump", tmp_path / "b.dump"
+    first.write_text(_frame(0) + _frame(10))
+    second.write_text(_frame(10, types=(2, 1)) + _frame(20, types=(2, 1)))
+    with pytest.raises(TrajectoryFormatError, match=r"b\.dump: frame 1 \(step 20\): 2 atoms"):
+        list(iter_frames([first, second], type_map=["Li", "Cl"]))
+    # Same atoms: the duplicate step 10 is dropped, 10 and 20 follow 0.
+    second.write_text(_frame(10) + _frame(20))
+    assert [f.step for f in iter_frames([first, second], type_map=["Li", "Cl"])] == [0, 10, 20]
