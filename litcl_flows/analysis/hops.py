@@ -1,0 +1,428 @@
+"""Hop mechanism of the mobile ions: site-to-site hops, layer index along a stacking direction.
+
+Rule (documented once, used everywhere):
+
+- **Sites** are the maxima of the mobile ions' time-averaged density (`find_sites`), so vacant
+  sites that ions hop into count as well as the initially occupied ones; or a list given by the
+  caller (e.g. every Li site of the crystal). Sites closer than 2 r_site are merged, so the
+  site spheres never overlap.
+- **Basin**: an ion is in a site's basin when it is within ``site_radius_A`` of it (minimum
+  image, in that frame's cell); outside every sphere it is in transit.
+- **Residence**: an ion is assigned to a site once it has stayed in that basin for
+  ``min_residence_frames`` consecutive frames. A **hop** is counted when an ion is assigned to
+  a site other than its last assigned one; it is dated at the frame it entered the new basin.
+  A vibration out of a sphere and back, or a visit to another site shorter than the
+  residence time, is no hop.
+- **Layers**: planes perpendicular to a unit normal n̂ with spacing d. The layer index of a
+  position z = r·n̂ (unwrapped, so crossing the periodic boundary changes the index) is
+  round((z − z₀)/d), with z₀ placing the layer centres on the mobile sites' planes. A hop is
+  **inter-layer** when the layer indices of the two site positions differ, else
+  **intra-layer**.
+- The normal comes from Miller indices (hkl) of the trajectory's cell, n̂ ∥ G = h a* + k b* + l c*,
+  d = 1/|G|; or from the host cations (`detect_stacking`): the cell axis along which the host
+  projections form the widest-spaced set of planes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from litcl_flows.analysis.rdf import pair_distances_A
+from litcl_flows.analysis.trajectory import TransportWarning
+
+DEFAULT_SITE_RADIUS_A: float = 1.0
+DEFAULT_MIN_RESIDENCE_FRAMES: int = 2
+#: Layering order parameter |⟨exp(2πi z/d)⟩| above which projections count as planes.
+MIN_LAYER_ORDER: float = 0.8
+
+
+@dataclass(frozen=True)
+class Stacking:
+    """Layer geometry: unit normal, layer spacing and the position of one layer centre.
+
+    Attributes
+    ----------
+    normal
+        Unit vector along the stacking direction (Cartesian).
+    spacing_A
+        Distance between consecutive mobile-ion layers, Å.
+    offset_A
+        Projection z₀ of one layer centre on the normal, Å.
+    hkl
+        Miller indices of the layer planes in the trajectory's cell.
+    order
+        |⟨exp(2πi (z − z₀)/d)⟩| of the mobile sites: 1 when every site lies on a layer plane,
+        ≈ 0 when they are not layered at this spacing (the layer index then means little).
+    """
+
+    normal: np.ndarray
+    spacing_A: float
+    offset_A: float
+    hkl: tuple[int, int, int]
+    order: float
+
+    def layer_index(self, positions_A: np.ndarray) -> np.ndarray:
+        """Layer of each position (any leading shape, last axis xyz)."""
+        return np.rint((positions_A @ self.normal - self.offset_A) / self.spacing_A).astype(
+            np.int64
+        )
+
+
+def _layering(z_A: np.ndarray, spacing_A: float) -> tuple[float, float]:
+    """Order parameter and plane offset of projections ``z_A`` at plane spacing ``spacing_A``."""
+    phase = np.mean(np.exp(2j * np.pi * z_A / spacing_A))
+    return float(abs(phase)), float(np.angle(phase) / (2 * np.pi) * spacing_A)
+
+
+def miller_normal(cell_A: np.ndarray, hkl: Sequence[int]) -> tuple[np.ndarray, float]:
+    """Unit normal and spacing d = 1/|G| of the (hkl) planes of a cell (rows = lattice vectors)."""
+    if not any(hkl):
+        raise ValueError("Miller indices (0 0 0) name no plane")
+    g = np.asarray(hkl, dtype=float) @ np.linalg.inv(cell_A).T
+    length = float(np.linalg.norm(g))
+    return g / length, 1.0 / length
+
+
+def stacking_from_miller(
+    cell_A: np.ndarray, hkl: Sequence[int], sites_A: np.ndarray | None = None
+) -> Stacking:
+    """Layers parallel to the (hkl) planes of ``cell_A``, spaced d_hkl, centred on the sites.
+
+    Without sites the layer centres are at z₀ = 0 (the cell origin).
+    """
+    normal, spacing = miller_normal(cell_A, hkl)
+    order, offset = (1.0, 0.0) if sites_A is None else _layering(sites_A @ normal, spacing)
+    return Stacking(normal, spacing, offset, tuple(int(v) for v in hkl), order)  # type: ignore[arg-type]
+
+
+def detect_stacking(
+    cell_A: np.ndarray,
+    host_positions_A: np.ndarray,
+    sites_A: np.ndarray,
+    max_layers: int = 16,
+    min_order: float = MIN_LAYER_ORDER,
+) -> Stacking:
+    """Stacking direction from the host cation planes, layer spacing from the mobile sites.
+
+    For each cell axis i the host cations' fractional coordinates s_i are tested for m equally
+    spaced planes, m = 1…``max_layers``: the smallest m with |⟨exp(2πi m s_i)⟩| ≥ ``min_order``
+    gives planes (0…m…0) spaced h_i/m (h_i: the cell's width along a*_i). The axis with the
+    widest host spacing is the stacking direction (layered hosts stack their layers farthest
+    apart). The mobile layers are then the smallest subdivision h_i/(m·k), k = 1…4, on which
+    the sites are ordered; if none, the host spacing is used.
+
+    Raises
+    ------
+    ValueError
+        When the host cations form no planes along any cell axis.
+    """
+    frac = host_positions_A @ np.linalg.inv(cell_A)
+    best: tuple[float, int, int] | None = None
+    for axis in range(3):
+        for m in range(1, max_layers + 1):
+            order = abs(np.mean(np.exp(2j * np.pi * m * frac[:, axis])))
+            if order >= min_order:
+                _, spacing = miller_normal(cell_A, np.eye(3, dtype=int)[axis] * m)
+                if best is None or spacing > best[0] * (1 + 1e-6):
+                    best = (spacing, axis, m)
+                break
+    if best is None:
+        raise ValueError(
+            f"the host atoms form no planes along any cell axis (order < {min_order:g} "
+            f"for up to {max_layers} layers): give the stacking plane as Miller indices"
+        )
+    _, axis, m = best
+    for k in range(1, 5):
+        hkl = np.eye(3, dtype=int)[axis] * m * k
+        stacking = stacking_from_miller(cell_A, hkl, sites_A)
+        if stacking.order >= min_order:
+            return stacking
+    return stacking_from_miller(cell_A, np.eye(3, dtype=int)[axis] * m, sites_A)
+
+
+def find_sites(
+    positions_A: np.ndarray,
+    cells_A: np.ndarray,
+    site_radius_A: float = DEFAULT_SITE_RADIUS_A,
+    voxel_A: float = 0.2,
+    smoothing_A: float = 0.3,
+    min_density_ratio: float = 5.0,
+    max_points: int = 10_000_000,
+) -> np.ndarray:
+    """Sites as maxima of the mobile ions' time-averaged density, in fractional coordinates.
+
+    The ions' wrapped fractional positions (every k-th frame, at most ``max_points`` points)
+    are histogrammed on a periodic grid of ~``voxel_A`` voxels and smoothed by a Gaussian of
+    ``smoothing_A``; a site is a local maximum within ``site_radius_A`` whose density exceeds
+    ``min_density_ratio`` × the cell-average density (an ion localised in ~1 Å³ of a site
+    raises it ~50–100× above the average; a saddle between sites is no maximum). Maxima closer
+    than 2 × ``site_radius_A`` are merged, the denser one kept.
+
+    Returns
+    -------
+    np.ndarray
+        Shape (n_sites, 3), fractional coordinates in [0, 1).
+    """
+    from scipy import ndimage
+
+    n_frames, n_ions, _ = positions_A.shape
+    cell = cells_A.mean(axis=0)
+    widths = abs(np.linalg.det(cell)) / np.linalg.norm(
+        np.cross(cell[[1, 2, 0]], cell[[2, 0, 1]]), axis=1
+    )
+    shape = np.maximum(np.ceil(widths / voxel_A).astype(int), 1)
+    counts = np.zeros(int(np.prod(shape)), dtype=np.int64)
+    stride = max(1, int(np.ceil(n_frames * n_ions / max_points)))
+    for t in range(0, n_frames, stride):
+        frac = np.mod(positions_A[t] @ np.linalg.inv(cells_A[t]), 1.0)
+        cells = np.minimum((frac * shape).astype(np.int64), shape - 1)
+        counts += np.bincount(np.ravel_multi_index(cells.T, shape), minlength=len(counts))
+    density = ndimage.gaussian_filter(
+        counts.reshape(shape).astype(np.float32), sigma=smoothing_A / (widths / shape), mode="wrap"
+    )
+    footprint = 2 * np.ceil(site_radius_A / (widths / shape)).astype(int) + 1
+    peaks = (density == ndimage.maximum_filter(density, size=footprint, mode="wrap")) & (
+        density > min_density_ratio * density.mean()
+    )
+    index = np.argwhere(peaks)
+    heights = density[peaks]
+    candidates = (index + 0.5) / shape
+    order = np.argsort(-heights, kind="stable")
+    candidates = candidates[order]
+    # Greedy merge, densest first: drop any maximum within 2 r of an already kept one.
+    i, j, _ = pair_distances_A(cell, candidates @ cell, candidates @ cell, 2 * site_radius_A)
+    close = [[] for _ in range(len(candidates))]
+    for a, b in zip(i.tolist(), j.tolist(), strict=True):
+        if a != b:
+            close[a].append(b)
+    kept = np.ones(len(candidates), bool)
+    for a in range(len(candidates)):
+        if kept[a]:
+            for b in close[a]:
+                if b > a:
+                    kept[b] = False
+    return candidates[kept]
+
+
+@dataclass(frozen=True)
+class HopResult:
+    """Hops of the mobile ions between sites and their layer indices (rule: module docstring).
+
+    Attributes
+    ----------
+    sites_frac
+        Site positions, fractional, shape (n_sites, 3).
+    stacking
+        Layer geometry.
+    layer_index
+        Layer of every ion's (unwrapped) position in every frame, shape (n_frames, n_ions).
+    hop_ion, hop_frame, hop_from_site, hop_to_site, hop_from_layer, hop_to_layer
+        One entry per hop, in time order: the ion, the frame it entered the new basin, the
+        two sites and their layers.
+    site_radius_A, min_residence_frames
+        The rule's parameters.
+    """
+
+    sites_frac: np.ndarray
+    stacking: Stacking
+    layer_index: np.ndarray
+    hop_ion: np.ndarray
+    hop_frame: np.ndarray
+    hop_from_site: np.ndarray
+    hop_to_site: np.ndarray
+    hop_from_layer: np.ndarray
+    hop_to_layer: np.ndarray
+    site_radius_A: float
+    min_residence_frames: int
+
+    @property
+    def n_ions(self) -> int:
+        return self.layer_index.shape[1]
+
+    @property
+    def n_hops(self) -> int:
+        return len(self.hop_ion)
+
+    @property
+    def n_inter_layer(self) -> int:
+        return int(np.count_nonzero(self.hop_from_layer != self.hop_to_layer))
+
+    @property
+    def n_intra_layer(self) -> int:
+        return self.n_hops - self.n_inter_layer
+
+    @property
+    def hops_per_ion(self) -> np.ndarray:
+        """Number of hops of each ion, shape (n_ions,)."""
+        return np.bincount(self.hop_ion, minlength=self.n_ions)
+
+    def to_json_dict(self) -> dict[str, object]:
+        """Counts and the rule's parameters as plain JSON."""
+        return {
+            "n_sites": len(self.sites_frac),
+            "n_hops": self.n_hops,
+            "n_intra_layer_hops": self.n_intra_layer,
+            "n_inter_layer_hops": self.n_inter_layer,
+            "hops_per_ion": self.n_hops / self.n_ions,
+            "stacking_hkl": list(self.stacking.hkl),
+            "layer_spacing_A": self.stacking.spacing_A,
+            "layer_order": self.stacking.order,
+            "site_radius_A": self.site_radius_A,
+            "min_residence_frames": self.min_residence_frames,
+        }
+
+
+def count_hops(
+    positions_A: np.ndarray,
+    cells_A: np.ndarray,
+    stacking: Stacking | Sequence[int] | None = None,
+    host_positions_A: np.ndarray | None = None,
+    sites_frac: np.ndarray | None = None,
+    site_radius_A: float = DEFAULT_SITE_RADIUS_A,
+    min_residence_frames: int = DEFAULT_MIN_RESIDENCE_FRAMES,
+    min_hops_per_ion: float = 1.0,
+) -> HopResult:
+    """Site-to-site hops of every ion, split into intra- and inter-layer ones.
+
+    Parameters
+    ----------
+    positions_A
+        Unwrapped positions of the mobile ions, shape (T, N, 3), Å (`MobileTrajectory`).
+    cells_A
+        Cell of every frame, shape (T, 3, 3), Å.
+    stacking
+        A `Stacking`, Miller indices (h, k, l) of the layer planes in this cell, or None to
+        detect it from ``host_positions_A`` (`detect_stacking`).
+    host_positions_A
+        Host cation positions (e.g. Ti, first frame), shape (M, 3); needed when
+        ``stacking`` is None.
+    sites_frac
+        Site positions, fractional; default `find_sites` on this trajectory.
+    site_radius_A
+        Radius of a site's basin; must be below half the nearest site–site distance.
+    min_residence_frames
+        Consecutive frames in a new basin before the ion counts as moved there.
+    min_hops_per_ion
+        Warn (`TransportWarning`) when the run has fewer hops than this per ion: too few
+        events for diffusive statistics.
+
+    Returns
+    -------
+    HopResult
+    """
+    n_frames, n_ions, _ = positions_A.shape
+    if min_residence_frames < 1:
+        raise ValueError("min_residence_frames must be at least 1")
+    if sites_frac is None:
+        sites_frac = find_sites(positions_A, cells_A, site_radius_A)
+    sites_frac = np.mod(np.asarray(sites_frac, dtype=float), 1.0)
+    if len(sites_frac) == 0:
+        raise ValueError("no sites: the mobile ions never stay anywhere")
+    mean_cell = cells_A.mean(axis=0)
+    if not isinstance(stacking, Stacking):
+        sites_cart = sites_frac @ mean_cell
+        if stacking is not None:
+            stacking = stacking_from_miller(mean_cell, stacking, sites_cart)
+        elif host_positions_A is None:
+            raise ValueError("give the stacking plane (hkl) or host positions to detect it")
+        else:
+            stacking = detect_stacking(mean_cell, host_positions_A, sites_cart)
+
+    layer_index = np.empty((n_frames, n_ions), dtype=np.int16)
+    assigned = np.full(n_ions, -1)
+    assigned_layer = np.zeros(n_ions, dtype=np.int64)
+    pending = np.full(n_ions, -1)
+    pending_layer = np.zeros(n_ions, dtype=np.int64)
+    pending_start = np.zeros(n_ions, dtype=np.int64)
+    count = np.zeros(n_ions, dtype=np.int64)
+    events: list[np.ndarray] = []
+    for t in range(n_frames):
+        position = positions_A[t]
+        cell = cells_A[t]
+        layer_index[t] = stacking.layer_index(position)
+        candidate, snapped_A = _nearest_site(position, cell, sites_frac, site_radius_A)
+        # Layer of the site itself (continued to the ion's image), not of the vibrating ion.
+        candidate_layer = stacking.layer_index(snapped_A)
+        same = (candidate == pending) & (candidate >= 0)
+        count = np.where(same, count + 1, (candidate >= 0).astype(np.int64))
+        pending_layer = np.where(same, pending_layer, candidate_layer)
+        pending_start = np.where(same, pending_start, t)
+        pending = candidate
+        confirmed = (count >= min_residence_frames) & (pending != assigned)
+        hopped = np.flatnonzero(confirmed & (assigned >= 0))
+        if len(hopped):
+            events.append(
+                np.column_stack(
+                    [
+                        hopped,
+                        pending_start[hopped],
+                        assigned[hopped],
+                        pending[hopped],
+                        assigned_layer[hopped],
+                        pending_layer[hopped],
+                    ]
+                )
+            )
+        assigned = np.where(confirmed, pending, assigned)
+        assigned_layer = np.where(confirmed, pending_layer, assigned_layer)
+    table = np.concatenate(events) if events else np.zeros((0, 6), dtype=np.int64)
+    table = table[np.argsort(table[:, 1], kind="stable")]
+    result = HopResult(
+        sites_frac=sites_frac,
+        stacking=stacking,
+        layer_index=layer_index,
+        hop_ion=table[:, 0],
+        hop_frame=table[:, 1],
+        hop_from_site=table[:, 2],
+        hop_to_site=table[:, 3],
+        hop_from_layer=table[:, 4],
+        hop_to_layer=table[:, 5],
+        site_radius_A=float(site_radius_A),
+        min_residence_frames=int(min_residence_frames),
+    )
+    if result.n_hops < min_hops_per_ion * n_ions:
+        warnings.warn(
+            f"only {result.n_hops} hop events among {n_ions} ions (< {min_hops_per_ion:g} per "
+            "ion): too few for diffusive statistics; the run is probably too short or too cold",
+            TransportWarning,
+            stacklevel=2,
+        )
+    return result
+
+
+def _nearest_site(
+    positions_A: np.ndarray, cell_A: np.ndarray, sites_frac: np.ndarray, radius_A: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest site within ``radius_A`` of every ion (−1 if none) and the site's position
+    continued to the ion's unwrapped image (the ion's own position when in transit)."""
+    sites = sites_frac @ cell_A
+    ion, site, distance = pair_distances_A(cell_A, positions_A, sites, radius_A)
+    candidate = np.full(len(positions_A), -1)
+    snapped = positions_A.copy()
+    if len(ion):
+        order = np.lexsort((distance, ion))
+        ion, site = ion[order], site[order]
+        first = np.ones(len(ion), bool)
+        first[1:] = ion[1:] != ion[:-1]
+        ion, site = ion[first], site[first]
+        candidate[ion] = site
+        # Site image next to the unwrapped ion: ion + minimum-image vector to the site.
+        delta = (sites[site] - positions_A[ion]) @ np.linalg.inv(cell_A)
+        snapped[ion] = positions_A[ion] + (delta - np.rint(delta)) @ cell_A
+    return candidate, snapped
+
+
+def displacement_traces(
+    positions_A: np.ndarray, normal: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-ion displacement from the first frame vs time, for hop-trace plots.
+
+    Returns ``(|r(t) − r(0)|, (r(t) − r(0))·n̂ or None)``, each of shape (T, N), Å.
+    """
+    delta = positions_A - positions_A[:1]
+    along = None if normal is None else delta @ (normal / np.linalg.norm(normal))
+    return np.linalg.norm(delta, axis=-1), along
