@@ -189,7 +189,8 @@ class VaspReferenceMDMaker(MDMaker):
     name
         Job name.
     input_set_generator
-        VASP MD input set (:func:`~litcl_flows.engines.vasp.sets.md_set_generator`).
+        VASP MD input set (:func:`~litcl_flows.engines.vasp.sets.md_set_generator`;
+        default 300 K and 1000 steps, atomate2's MD defaults).
     hubbard_u_eV
         U_eff requested per element, eV (see :class:`VaspReferenceRelaxMaker`).
     """
