@@ -152,3 +152,68 @@ def test_arrhenius_recovers_activation_energy(tmp_path: Path) -> None:
     assert json.loads(out)["activation_energy_eV"] == pytest.approx(0.29 + k_eV * 335, abs=2e-3)
     code, _, err = _run(arrhenius, [files[0], str(tmp_path / "arr.svg")])
     assert code == 1 and "arr.svg: not an analyze --json result" in err
+
+
+def _layered_dump(path: Path, n_frames: int = 200) -> None:
+    """Li on a 3 Å grid in planes z = 1, 5, 9, 13 of a 12 × 12 × 16 Å cell (every other site
+    filled), Ti planes at z = 3, 7, 11, 15; ion 0 hops +x at frame 60, ion 1 hops +z at 120."""
+    grid = np.array([(i, j, k) for i in range(4) for j in range(4) for k in range(4)])
+    li = grid[grid.sum(axis=1) % 2 == 0] * [3.0, 3.0, 4.0] + [1.5, 1.5, 1.0]
+    ti = grid * [3.0, 3.0, 4.0] + [1.5, 1.5, 3.0]
+    cell = np.diag([12.0, 12.0, 16.0])
+    lattice = np.repeat(li[None], n_frames, axis=0)
+    lattice[60:, 0, 0] += 3.0
+    lattice[120:, 1, 2] += 4.0
+    rng = np.random.default_rng(2)
+    types = np.array([1] * len(li) + [2] * len(ti))
+    with open(path, "w") as handle:
+        for t in range(n_frames):
+            positions = np.concatenate([lattice[t], ti]) + rng.normal(0, 0.12, (len(types), 3))
+            write_lammps_dump(handle, t, cell, np.mod(positions, [12.0, 12.0, 16.0]), types)
+
+
+@pytest.mark.parametrize("stacking", ["004", "auto"])
+def test_analyze_rdf_and_hops_sections(tmp_path: Path, stacking: str) -> None:
+    path = tmp_path / "layered.dump"
+    _layered_dump(path)
+    base = [str(path), "--temperature", "300", "--timestep-fs", "1", "--type-map", "Li,Ti"]
+    rdf = ["--rdf", "Li-Ti,Li-Li", "--rdf-r-max", "5.5", "--rdf-bins", "110", "--rdf-stride", "4"]
+    hop_args = ["--stacking", stacking, "--json", "--plot", str(tmp_path / "p")]
+    code, out, err = _run(analyze, [*base, *rdf, *hop_args])
+    assert code == 0, err
+    data = json.loads(out)
+    # The default keys are untouched; the sections come only when asked for.
+    assert list(data) == [*JSON_KEYS, "rdf", "hops"]
+    assert data["rdf"]["Li-Ti"]["n_frames"] == 50
+    # Each Li sits 2 Å from the Ti above and below it: first Li-Ti shell at 2 Å, 2 neighbours.
+    assert data["rdf"]["Li-Ti"]["first_peak_r_A"] == pytest.approx(2.0, abs=0.1)
+    assert data["rdf"]["Li-Ti"]["coordination_number"] == pytest.approx(2.0, abs=0.05)
+    hops = data["hops"]
+    assert (hops["n_hops"], hops["n_intra_layer_hops"], hops["n_inter_layer_hops"]) == (2, 1, 1)
+    assert hops["stacking_hkl"] == [0, 0, 4] and hops["layer_spacing_A"] == pytest.approx(4.0)
+    # Two hops among 32 ions: the run is flagged as too short.
+    assert "only 2 hop events among 32 ions" in err
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == sorted(
+        f"{kind}_layered_300K.{ext}" for kind in ("msd", "rdf", "hops") for ext in ("png", "svg")
+    )
+    code, out, _ = _run(analyze, [*base, "--rdf", "Li-Ti", "--stacking", stacking])
+    assert code == 0
+    assert "g Li-Ti" in out and "2 (1 intra-layer, 1 inter-layer)" in out
+
+
+def test_analyze_chained_files_and_bad_rdf_radius(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.dump"
+    _write_dump(whole, n_frames=300)
+    frames = whole.read_text().split("ITEM: TIMESTEP")[1:]
+    first, second = tmp_path / "part1.dump", tmp_path / "part2.dump"
+    # Restart at frame 150: it appears at the end of part 1 and the start of part 2.
+    first.write_text("".join("ITEM: TIMESTEP" + f for f in frames[:151]))
+    second.write_text("".join("ITEM: TIMESTEP" + f for f in frames[150:]))
+    base = ["--temperature", "600", "--timestep-fs", "1", "--type-map", "Li,Cl", "--json"]
+    code, out, err = _run(analyze, [str(first), str(second), *base])
+    assert code == 0, err
+    chained = json.loads(out)
+    assert chained == json.loads(_run(analyze, [str(whole), *base])[1])
+    assert chained["n_frames"] == 300
+    code, _, err = _run(analyze, [str(whole), *base, "--rdf", "Li-Li", "--rdf-r-max", "7"])
+    assert code == 1 and "r_max 7 Å exceeds half the smallest cell width (6 Å)" in err
