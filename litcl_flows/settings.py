@@ -51,6 +51,10 @@ class LitclSettings(BaseSettings):
         None, description="MongoDB password; prefer the LITCL_MONGO_PASSWORD variable."
     )
     mongo_authsource: str = Field("admin", description="Database that holds the user.")
+    mongo_tls: bool = Field(False, description="Connect to MongoDB over TLS.")
+    mongo_tls_ca_file: str | None = Field(
+        None, description="CA bundle for TLS (default: the system's)."
+    )
     store_password: bool = Field(
         False,
         description="Write the MongoDB password into my_launchpad.yaml and jobflow.yaml "
@@ -80,6 +84,11 @@ class LitclSettings(BaseSettings):
     )
     pre_rocket: str = Field(
         "", description="Shell lines run first in every queue job (module loads, ...)."
+    )
+    venv: str | None = Field(
+        None,
+        description="Python environment that queue jobs activate (default: the one running "
+        "litcl, if any).",
     )
     vasp_cmd: str = Field("vasp_std", description="VASP launch command, e.g. 'srun vasp_std'.")
     lmp_cmd: str = Field("lmp", description="LAMMPS launch command, e.g. 'srun -n 64 lmp'.")

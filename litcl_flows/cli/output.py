@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -37,12 +39,16 @@ def print_json(data: Any) -> None:
 def stderr_console():
     """A rich console on stderr, for progress and notes that scripts should not parse.
 
-    Bound to the stream object now, so that jobs redirecting ``sys.stderr`` into their
-    launch folder do not swallow the progress display.
+    It writes to a duplicate of the current stderr, so that jobs redirecting stderr into
+    their launch folder (``litcl run``) do not swallow the progress display.
     """
     from rich.console import Console
 
-    return Console(file=sys.stderr)
+    try:
+        stream = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1)
+    except (AttributeError, OSError, io.UnsupportedOperation):  # no real descriptor
+        stream = sys.stderr
+    return Console(file=stream)
 
 
 def _cell(value: Any) -> str:

@@ -26,6 +26,7 @@ def _settings(**overrides: object):
 @click.option("--port", "mongo_port", type=int, help="MongoDB port.")
 @click.option("--database", "mongo_database", help="MongoDB database.")
 @click.option("--username", "mongo_username", help="MongoDB user; password: $LITCL_MONGO_PASSWORD.")
+@click.option("--tls/--no-tls", "mongo_tls", default=None, help="Connect to MongoDB over TLS.")
 @click.option(
     "--store-password/--no-store-password",
     default=None,
@@ -128,13 +129,28 @@ def submit(spec_file: str, as_json: bool) -> None:
 
 @click.command()
 @click.option("--max-jobs", type=int, default=0, help="Stop after this many jobs (0: no limit).")
+@click.option(
+    "--recover",
+    is_flag=True,
+    help="First rerun jobs whose worker died (FireWorks' detect_lostruns --rerun).",
+)
+@click.option(
+    "--lost-after",
+    type=int,
+    default=4 * 3600,
+    show_default=True,
+    help="With --recover: seconds without a ping after which a RUNNING job counts as lost.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the jobs run as JSON.")
 @one_line_errors
-def run(max_jobs: int, as_json: bool) -> None:
+def run(max_jobs: int, recover: bool, lost_after: int, as_json: bool) -> None:
     """Run every READY job in this process, one after another, with progress on stderr."""
-    from litcl_flows.store.launchpad import LaunchEvent, run_workers
+    from litcl_flows.store.launchpad import LaunchEvent, rerun_lost_runs, run_workers
 
     console = stderr_console()
+    if recover:
+        lost = rerun_lost_runs(_settings(), lost_after)
+        console.print(f"lost runs put back to READY: {lost or 'none'}")
     status = console.status("looking for ready jobs")
     status.start()
 

@@ -67,6 +67,21 @@ class RelaxSpec(_Strict):
     relax_cell: bool = Field(True, description="Relax lattice parameters as well as positions.")
 
 
+class StepResources(_Strict):
+    """Where a step runs on a cluster: the FireWorks worker category, or one named worker."""
+
+    category: str = Field(
+        "cpu", description="FireWorks category of the step ('cpu' or 'gpu' workers)."
+    )
+    fworker: str | None = Field(None, description="Pin the step to the worker of this name.")
+
+
+class ResourcesSpec(_Strict):
+    """Routing of each step to workers (FireWorks ``_category`` / ``_fworker``)."""
+
+    relax: StepResources = Field(default_factory=StepResources)
+
+
 class StudySpec(_Strict):
     """A transport study of one material (versioned; see workflows/*.yaml)."""
 
@@ -80,6 +95,7 @@ class StudySpec(_Strict):
     )
     material: MaterialSpec
     relax: RelaxSpec = Field(default_factory=RelaxSpec)
+    resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
 
     @field_validator("reference_engine")
     @classmethod

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from litcl_flows.flows.spec import StudySpec
+from litcl_flows.flows.spec import StepResources, StudySpec
 from litcl_flows.makers.relax import chgnet_relax_maker
 from litcl_flows.structures.library import load_structure, order_by_majority_occupancy
 
 if TYPE_CHECKING:
-    from jobflow import Flow
+    from jobflow import Flow, Job
 
 
 def build_study_flow(spec: StudySpec) -> Flow:
@@ -22,6 +22,7 @@ def build_study_flow(spec: StudySpec) -> Flow:
         max_steps=spec.relax.max_steps,
         relax_cell=spec.relax.relax_cell,
     ).make(structure)
+    _route(relax, spec.resources.relax)
     flow = Flow([relax], output=relax.output, name=spec.name)
     flow.update_metadata(
         {
@@ -31,6 +32,14 @@ def build_study_flow(spec: StudySpec) -> Flow:
         }
     )
     return flow
+
+
+def _route(job: Job, resources: StepResources) -> None:
+    """Send a job to a worker class: FireWorks reads these keys from the Firework spec."""
+    manager_config = {"_category": resources.category}
+    if resources.fworker:
+        manager_config["_fworker"] = resources.fworker
+    job.update_config({"manager_config": manager_config})
 
 
 def build_study_workflow(spec: StudySpec):  # -> fireworks.Workflow (imported lazily)

@@ -43,6 +43,8 @@ def job_store_spec(settings: LitclSettings, with_password: bool = True) -> dict[
             "port": settings.mongo_port,
             **_credentials(settings, "username", "auth_source", with_password),
         }
+        if _client_options(settings):
+            common["mongoclient_kwargs"] = _client_options(settings)
         docs = {"type": "MongoStore", **common, "collection_name": settings.outputs_collection}
         data = {
             "type": "GridFSStore",
@@ -75,6 +77,16 @@ def _credentials(
     }
 
 
+def _client_options(settings: LitclSettings) -> dict[str, Any]:
+    """pymongo client options (TLS) shared by the launchpad and the JobStore."""
+    options: dict[str, Any] = {}
+    if settings.mongo_tls:
+        options["tls"] = True
+        if settings.mongo_tls_ca_file:
+            options["tlsCAFile"] = settings.mongo_tls_ca_file
+    return options
+
+
 def launchpad_spec(settings: LitclSettings, with_password: bool = True) -> dict[str, Any]:
     """Contents of ``my_launchpad.yaml`` (FireWorks ``LaunchPad.from_file``)."""
     spec: dict[str, Any] = {
@@ -85,6 +97,8 @@ def launchpad_spec(settings: LitclSettings, with_password: bool = True) -> dict[
     }
     if settings.mode == "mongodb":
         spec.update(_credentials(settings, "username", "authsource", with_password))
+        if _client_options(settings):
+            spec["mongoclient_kwargs"] = _client_options(settings)
     return spec
 
 
@@ -136,7 +150,7 @@ def qadapter_spec_for(settings: LitclSettings, kind: str = "cpu") -> dict[str, A
     return qadapter_spec(
         resources,
         rocket_launch=f"litcl rlaunch -w {worker} singleshot",
-        pre_rocket=pre_rocket_lines(settings.home, settings.pre_rocket),
+        pre_rocket=pre_rocket_lines(settings.home, settings.pre_rocket, settings.venv),
     )
 
 
@@ -164,7 +178,11 @@ class InitReport:
 
 
 class _BlockDumper(yaml.SafeDumper):
-    """Writes multi-line strings (shell lines of a qadapter) as readable ``|`` blocks."""
+    """Writes multi-line strings (shell lines of a qadapter) as ``|`` blocks, and repeats
+    shared values instead of YAML anchors, so people can read and edit the files."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 _BlockDumper.add_representer(
@@ -185,7 +203,7 @@ def _write_yaml(
     path: Path, content: dict[str, Any], secret: bool = False, header: str = ""
 ) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    text = header + yaml.dump(content, Dumper=_BlockDumper, sort_keys=False)
+    text = header + yaml.dump(content, Dumper=_BlockDumper, sort_keys=False, width=4096)
     tmp.write_text(text, encoding="utf-8")
     if secret:
         os.chmod(tmp, 0o600)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -67,6 +69,18 @@ def _fworker(settings: LitclSettings):
     return FWorker(name=settings.fworker_name, category=settings.fworker_category or None)
 
 
+def rerun_lost_runs(settings: LitclSettings, lost_after_s: int) -> list[int]:
+    """Put Fireworks whose worker died (no ping for ``lost_after_s``) back to READY.
+
+    FireWorks' ``lpad detect_lostruns --rerun``. A queue job killed at walltime leaves its
+    Firework RUNNING forever otherwise; rerunning restarts the job from its inputs.
+    """
+    launchpad = open_launchpad(settings)
+    _, lost_fw_ids, _ = launchpad.detect_lostruns(expiration_secs=lost_after_s, rerun=True)
+    embedded.save(launchpad)
+    return sorted(lost_fw_ids)
+
+
 def run_workers(
     settings: LitclSettings,
     max_launches: int = 0,
@@ -103,14 +117,7 @@ def run_workers(
             launch_dir = settings.launches_dir / f"fw_{fw_id}_{time.strftime('%Y%m%d-%H%M%S')}"
             launch_dir.mkdir(parents=True, exist_ok=True)
             start = time.perf_counter()
-            # Jobs print and warn (model banners, optimiser logs): keep that in the launch
-            # folder so the worker's own output stays readable and `--json` stays parseable.
-            with (
-                chdir(launch_dir),
-                open("job.out", "w") as job_out,
-                redirect_stdout(job_out),
-                redirect_stderr(job_out),
-            ):
+            with chdir(launch_dir), _output_to(launch_dir / "job.out"):
                 launch_rocket(launchpad, fworker, fw_id=fw_id, strm_lvl="WARNING")
             embedded.save(launchpad)
             state = launchpad.get_fw_by_id(fw_id).state
@@ -123,6 +130,33 @@ def run_workers(
     finally:
         jobflow.SETTINGS.JOB_STORE = previous_store
     return events
+
+
+@contextmanager
+def _output_to(path: Path) -> Iterator[None]:
+    """Send everything a job prints, its child processes' output included, to ``path``.
+
+    Jobs print and warn (model banners, optimiser logs, ``lmp`` and ``dp`` output): this
+    keeps the worker's own output readable and ``--json`` output parseable. File
+    descriptors 1 and 2 are redirected (children inherit them), and Python's streams too
+    (they may not be the real descriptors, e.g. under a test runner).
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "w") as handle:
+        try:
+            os.dup2(handle.fileno(), 1)
+            os.dup2(handle.fileno(), 2)
+            with redirect_stdout(handle), redirect_stderr(handle):
+                yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
 
 
 def _next_ready_id(launchpad: LaunchPad, fworker) -> int | None:

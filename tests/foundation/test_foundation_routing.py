@@ -1,0 +1,69 @@
+"""Routing of steps to workers, and recovery of jobs whose worker died."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from litcl_flows.flows.spec import load_spec
+from litcl_flows.flows.study import build_study_workflow
+
+
+def test_steps_carry_their_category_in_the_firework_spec(smoke_spec: Path, tmp_path) -> None:
+    (firework,) = build_study_workflow(load_spec(smoke_spec)).fws
+    assert firework.spec["_category"] == "cpu"
+    assert "_fworker" not in firework.spec
+
+    spec = yaml.safe_load(smoke_spec.read_text())
+    spec["resources"] = {"relax": {"category": "bigmem", "fworker": "node07"}}
+    pinned = tmp_path / "pinned.yaml"
+    pinned.write_text(yaml.safe_dump(spec))
+    (firework,) = build_study_workflow(load_spec(pinned)).fws
+    assert (firework.spec["_category"], firework.spec["_fworker"]) == ("bigmem", "node07")
+
+
+# A worker that checks a job out (RUNNING, saved) and is killed before it finishes.
+DYING_WORKER = """
+from fireworks import Firework, FWorker, ScriptTask, Workflow
+from litcl_flows.settings import load_settings
+from litcl_flows.store.embedded import save
+from litcl_flows.store.launchpad import open_launchpad
+
+launchpad = open_launchpad(load_settings())
+launchpad.add_wf(Workflow([Firework(ScriptTask.from_str("echo done"), name="victim")]))
+launchpad.checkout_fw(FWorker(), ".")
+save(launchpad)
+print("running", flush=True)
+input()
+"""
+
+
+def test_run_recover_reruns_a_job_whose_worker_died(
+    litcl_home: Path, litcl, process_env, tmp_path: Path
+) -> None:
+    assert litcl("init").returncode == 0
+    worker = subprocess.Popen(
+        [sys.executable, "-c", DYING_WORKER],
+        env=process_env(),
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stdout.readline().strip() == "running"
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=60)
+
+    plain = litcl("run", "--json")
+    assert json.loads(plain.stdout) == []  # a RUNNING job is not picked up by itself
+    recovered = litcl("run", "--recover", "--lost-after", "0", "--json")
+    assert recovered.returncode == 0, recovered.stderr
+    assert "lost runs put back to READY: [1]" in recovered.stderr
+    assert [(e["name"], e["state"]) for e in json.loads(recovered.stdout)] == [
+        ("victim", "COMPLETED")
+    ]
