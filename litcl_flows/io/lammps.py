@@ -58,35 +58,43 @@ class _FrameSplitter:
     def __init__(self, handle: BinaryIO) -> None:
         self._handle = handle
         self._buffer = b""
+        # Read position in the buffer: frames are sliced out from here instead of cutting the
+        # rest of a 16 MB buffer after every frame.
+        self._pos = 0
         self._eof = False
 
     def __iter__(self) -> Iterator[bytes]:
         while True:
-            start = self._buffer.find(_FRAME_START)
+            start = self._buffer.find(_FRAME_START, self._pos)
             if start < 0:
                 if not self._fill():
-                    if self._buffer.strip():
-                        yield self._buffer
+                    rest = self._buffer[self._pos :]
+                    if rest.strip():
+                        yield rest
                     return
                 continue
+            self._pos = start
             end = self._buffer.find(_FRAME_START, start + len(_FRAME_START))
             while end < 0 and self._fill():
+                start = self._pos
                 end = self._buffer.find(_FRAME_START, start + len(_FRAME_START))
             if end < 0:
                 end = len(self._buffer)
-            frame, self._buffer = self._buffer[start:end], self._buffer[end:]
+            frame, self._pos = self._buffer[start:end], end
             yield frame
-            if not self._buffer and self._eof:
+            if self._pos >= len(self._buffer) and self._eof:
                 return
 
     def _fill(self) -> bool:
+        """Append the next chunk, dropping the consumed part (positions restart at 0)."""
         if self._eof:
             return False
         chunk = self._handle.read(_CHUNK_BYTES)
         if not chunk:
             self._eof = True
             return False
-        self._buffer += chunk
+        self._buffer = self._buffer[self._pos :] + chunk
+        self._pos = 0
         return True
 
 

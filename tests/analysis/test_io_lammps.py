@@ -192,3 +192,18 @@ def test_chained_dumps_with_other_atoms_are_refused(tmp_path: Path) -> None:
     # Same atoms: the duplicate step 10 is dropped, 10 and 20 follow 0.
     second.write_text(_frame(10) + _frame(20))
     assert [f.step for f in iter_frames([first, second], type_map=["Li", "Cl"])] == [0, 10, 20]
+
+
+def test_frames_split_across_read_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from litcl_flows.io import lammps
+
+    text, truth, _ = _triclinic_dump(images=True, element=False)
+    whole = list(iter_lammps_dump(io.BytesIO(text.encode()), ["Li", "Cl"]))
+    # Chunks shorter than a frame and than the "ITEM: TIMESTEP" marker itself.
+    for chunk in (7, 100, 333):
+        monkeypatch.setattr(lammps, "_CHUNK_BYTES", chunk)
+        frames = list(iter_lammps_dump(io.BytesIO(text.encode()), ["Li", "Cl"]))
+        assert [f.step for f in frames] == [0, 10, 20]
+        for frame, expected, reference in zip(frames, truth, whole, strict=True):
+            assert np.allclose(frame.positions_A, expected, atol=2e-5)
+            assert np.array_equal(frame.positions_A, reference.positions_A)
