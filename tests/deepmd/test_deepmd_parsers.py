@@ -116,7 +116,8 @@ def test_nan_handler_correction(tmp_path):
     rows.append("400 nan nan nan nan nan nan 1e-3\n")
     _lcurve(tmp_path, rows)
     for step in (200, 400):
-        (tmp_path / f"model.ckpt-{step}.index").write_text("")
+        for suffix in ("index", "meta", "data-00000-of-00001"):
+            (tmp_path / f"model.ckpt-{step}.{suffix}").write_text("")
     write_input_json(tmp_path, DeepmdTrainingInput.demo(), ["Li"], ["a"], ["b"])
     handler = DpNanLossHandler()
     assert handler.check(str(tmp_path))
@@ -124,7 +125,7 @@ def test_nan_handler_correction(tmp_path):
     assert result["errors"] == ["non-finite loss in lcurve.out at step 400"]
     assert json.loads((tmp_path / "restart.json").read_text()) == {"checkpoint": "model.ckpt-200"}
     assert json.loads((tmp_path / "input.json").read_text())["learning_rate"]["start_lr"] == 5e-4
-    assert lcurve_last_step(tmp_path / "lcurve.out") == 200
+    assert lcurve_last_step(tmp_path / "lcurve.out") == 100  # the restart reprints step 200
     assert not handler.check(str(tmp_path))
 
 

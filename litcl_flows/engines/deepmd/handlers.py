@@ -15,6 +15,7 @@ from litcl_flows.engines.deepmd.jobs import (
     COMPRESSED_MODEL,
     FROZEN_MODEL,
     RESTART_FILE,
+    checkpoint_steps,
 )
 from litcl_flows.engines.deepmd.outputs import (
     LCURVE_FILE,
@@ -22,14 +23,6 @@ from litcl_flows.engines.deepmd.outputs import (
     lcurve_last_step,
     truncate_lcurve,
 )
-
-_CKPT = re.compile(r"^model\.ckpt-(\d+)\.index$")
-
-
-def checkpoint_steps(directory: str | Path) -> list[int]:
-    """Steps of the numbered TensorFlow checkpoints (``model.ckpt-N``) in ``directory``, sorted."""
-    steps = [_CKPT.match(p.name) for p in Path(directory).glob("model.ckpt-*.index")]
-    return sorted(int(m.group(1)) for m in steps if m)
 
 
 class DpNanLossHandler(ErrorHandler):
@@ -61,7 +54,7 @@ class DpNanLossHandler(ErrorHandler):
         bad_step = first_nonfinite_step(root / self.lcurve_file)
         earlier = [s for s in checkpoint_steps(root) if s < bad_step]
         restart_step = earlier[-1] if earlier else None
-        truncate_lcurve(root / self.lcurve_file, restart_step if restart_step is not None else -1)
+        truncate_lcurve(root / self.lcurve_file, restart_step if restart_step is not None else 0)
         settings = json.loads((root / self.input_file).read_text())
         old_lr = settings["learning_rate"]["start_lr"]
         settings["learning_rate"]["start_lr"] = old_lr * self.lr_factor

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 from pathlib import Path
@@ -21,6 +22,31 @@ RESTART_FILE = "restart.json"
 #: Written by DpCompressFailureHandler: why the uncompressed model is used instead.
 COMPRESS_FALLBACK_FILE = "compress_fallback.json"
 VALID_SYSTEMS_FILE = "valid_systems.txt"
+
+
+_CKPT = re.compile(r"^model\.ckpt-(\d+)\.meta$")
+
+
+def checkpoint_steps(directory: str | Path) -> list[int]:
+    """Steps of the complete numbered checkpoints (``model.ckpt-N``: meta, index, data), sorted.
+
+    TensorFlow writes the ``.meta`` graph last, after updating the ``checkpoint`` pointer, so
+    a run killed while saving leaves a pointer to an unusable checkpoint.
+    """
+    root = Path(directory)
+    steps = []
+    for meta in root.glob("model.ckpt-*.meta"):
+        match = _CKPT.match(meta.name)
+        prefix = meta.name[: -len(".meta")]
+        if match and (root / f"{prefix}.index").is_file() and any(root.glob(f"{prefix}.data-*")):
+            steps.append(int(match.group(1)))
+    return sorted(steps)
+
+
+def latest_checkpoint(directory: str | Path) -> str | None:
+    """Prefix of the latest complete checkpoint (``model.ckpt-N``) in ``directory``, or None."""
+    steps = checkpoint_steps(directory)
+    return f"model.ckpt-{steps[-1]}" if steps else None
 
 
 def thread_env(threads: int | None) -> dict[str, str]:
@@ -99,8 +125,8 @@ class DpTrainJob(DpJob):
     """``dp --tf train input.json``, restarting from a checkpoint when the folder holds one.
 
     A ``restart.json`` (from :class:`~.handlers.DpNanLossHandler`) names the checkpoint to use
-    and is consumed; otherwise an existing ``checkpoint`` file (a killed or walltime-stopped
-    run, or files copied from the previous job) means ``--restart model.ckpt``.
+    and is consumed; otherwise the latest complete checkpoint of a killed or walltime-stopped
+    run (or of files copied from the previous job) is resumed with ``--restart``.
     """
 
     def __init__(
@@ -120,9 +146,8 @@ class DpTrainJob(DpJob):
             checkpoint = json.loads(restart_file.read_text())["checkpoint"]
             restart_file.unlink()
             return [*cmd, "--restart", checkpoint] if checkpoint else cmd
-        if (Path(directory) / "checkpoint").is_file():
-            return [*cmd, "--restart", "model.ckpt"]
-        return cmd
+        latest = latest_checkpoint(directory)
+        return [*cmd, "--restart", latest] if latest else cmd
 
 
 class DpFreezeJob(DpJob):

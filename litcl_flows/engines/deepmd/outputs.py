@@ -59,10 +59,11 @@ def first_nonfinite_step(path: str | Path) -> int | None:
     return int(curve["step"][bad][0]) if bad.any() else None
 
 
-def truncate_lcurve(path: str | Path, last_step: int) -> None:
-    """Drop ``lcurve.out`` rows after ``last_step`` (``dp train --restart`` appends from there)."""
+def truncate_lcurve(path: str | Path, restart_step: int) -> None:
+    """Drop ``lcurve.out`` rows from ``restart_step`` on: ``dp train --restart`` appends to the
+    file and prints the row of its first step again."""
     lines = Path(path).read_text().splitlines(keepends=True)
-    kept = [ln for ln in lines if ln.startswith("#") or int(ln.split()[0]) <= last_step]
+    kept = [ln for ln in lines if ln.startswith("#") or int(ln.split()[0]) < restart_step]
     Path(path).write_text("".join(kept))
 
 

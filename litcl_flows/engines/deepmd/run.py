@@ -19,7 +19,6 @@ from litcl_flows.engines.deepmd.handlers import (
     DpNanLossHandler,
     DpTrainingValidator,
     DpWalltimeHandler,
-    checkpoint_steps,
 )
 from litcl_flows.engines.deepmd.inputs import DeepmdTrainingInput, write_input_json
 from litcl_flows.engines.deepmd.jobs import (
@@ -31,6 +30,7 @@ from litcl_flows.engines.deepmd.jobs import (
     DpFreezeJob,
     DpTestJob,
     DpTrainJob,
+    checkpoint_steps,
 )
 from litcl_flows.engines.deepmd.outputs import (
     DETAIL_PREFIX,

@@ -1,0 +1,133 @@
+"""Output documents of the DeePMD-kit dataset and training jobs (units in the field names)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import tarfile
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+#: The reference study's validation errors (Table I; SCIENCE.md §4).
+STUDY_TABLE_I = {
+    "energy_mae_eV_per_atom": 6.723e-4,
+    "energy_rmse_eV_per_atom": 8.389e-4,
+    "force_mae_eV_A": 5.959e-3,
+    "force_rmse_eV_A": 7.827e-3,
+}
+
+
+class FileBlob(BaseModel):
+    """A file or folder (gzipped tar) carried in the ``data`` store as base64 text."""
+
+    name: str = Field(description="File or folder name it is restored under.")
+    is_folder: bool = Field(description="True: content is a gzipped tar of a folder.")
+    sha256: str = Field(description="SHA-256 of the raw file bytes (or of the tar.gz).")
+    size_bytes: int = Field(description="Size of the raw bytes (file, or tar.gz of a folder).")
+    content_b64: str = Field(description="The bytes, base64-encoded.")
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> FileBlob:
+        """Pack a file, or a folder as tar.gz."""
+        path = Path(path)
+        if path.is_dir():
+            buffer = io.BytesIO()
+            with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+                tar.add(path, arcname=".")
+            raw = buffer.getvalue()
+        else:
+            raw = path.read_bytes()
+        return cls(
+            name=path.name,
+            is_folder=path.is_dir(),
+            sha256=hashlib.sha256(raw).hexdigest(),
+            size_bytes=len(raw),
+            content_b64=base64.b64encode(raw).decode("ascii"),
+        )
+
+    def restore(self, directory: str | Path) -> Path:
+        """Write the file (or unpack the folder) into ``directory``; return its path."""
+        raw = base64.b64decode(self.content_b64)
+        if hashlib.sha256(raw).hexdigest() != self.sha256:
+            raise ValueError(f"{self.name}: sha256 mismatch, blob corrupted")
+        target = Path(directory) / self.name
+        if self.is_folder:
+            target.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(fileobj=io.BytesIO(raw), mode="r:gz") as tar:
+                tar.extractall(target, filter="data")
+        else:
+            target.write_bytes(raw)
+        return target
+
+
+class DeepmdDatasetDocument(BaseModel):
+    """A deepmd/npy training set built from labelled trajectories."""
+
+    dir_name: str = Field(description="Folder the dataset was written to (job folder).")
+    type_map: list[str] = Field(description="Element order of the model (type index → element).")
+    train_systems: list[str] = Field(description="Training systems, relative to the dataset.")
+    valid_systems: list[str] = Field(description="Validation systems, relative to the dataset.")
+    n_trajectories: int = Field(description="Trajectories / systems given.")
+    n_frames_in: int = Field(description="Frames given, before dropping.")
+    n_frames_train: int = Field(description="Training frames written.")
+    n_frames_valid: int = Field(description="Validation frames written.")
+    n_dropped_unconverged: int = Field(description="Frames dropped: electronic SCF unconverged.")
+    n_dropped_nonfinite: int = Field(description="Frames dropped: NaN/inf energy, force, coords.")
+    n_dropped_duplicate: int = Field(description="Frames dropped: same cell and coordinates.")
+    energy_per_atom_min_eV: float = Field(description="Lowest energy per atom kept (eV/atom).")
+    energy_per_atom_max_eV: float = Field(description="Highest energy per atom kept (eV/atom).")
+    force_norm_max_eV_A: dict[str, float] = Field(description="Largest |F| per element (eV/Å).")
+    force_norm_mean_eV_A: dict[str, float] = Field(description="Mean |F| per element (eV/Å).")
+    split: str = Field(description="'frames' (random frames) or 'trajectories' (held-out runs).")
+    seed: int = Field(description="Seed of the train/validation split.")
+    has_virials: bool = Field(description="True when every frame carries a virial.")
+    dataset_blob: FileBlob | None = Field(
+        description="The dataset folder (tar.gz) in the data store; None in the copy handed to "
+        "a restart job, which takes the folder from the previous run instead."
+    )
+
+
+class DeepmdErrorMetrics(BaseModel):
+    """Validation errors of a model, as ``dp test`` defines them."""
+
+    n_frames: int = Field(description="Frames tested.")
+    energy_mae_eV_per_atom: float = Field(description="MAE of energy per atom (eV/atom).")
+    energy_rmse_eV_per_atom: float = Field(description="RMSE of energy per atom (eV/atom).")
+    force_mae_eV_A: float = Field(description="MAE over force components (eV/Å).")
+    force_rmse_eV_A: float = Field(description="RMSE over force components (eV/Å).")
+    force_mae_per_element_eV_A: dict[str, float] = Field(description="Force MAE per element.")
+    force_rmse_per_element_eV_A: dict[str, float] = Field(description="Force RMSE per element.")
+
+
+class DeepmdTrainingDocument(BaseModel):
+    """One trained, frozen, (compressed) and tested DeePMD-kit model."""
+
+    dir_name: str = Field(description="Folder of the final training run.")
+    type_map: list[str] = Field(description="Element order of the model.")
+    training_input: dict = Field(description="DeepmdTrainingInput fields used.")
+    seed: int = Field(description="Seed of nets and batches (differs between ensemble members).")
+    numb_steps: int = Field(description="Requested training steps.")
+    last_step: int = Field(description="Last step in lcurve.out.")
+    n_restarts: int = Field(description="Jobs this training was resumed in (walltime stops).")
+    corrections: list[dict] = Field(description="custodian corrections: errors and actions.")
+    compressed: bool = Field(description="True when the compressed model is the deployed one.")
+    compress_fallback_reason: str | None = Field(
+        None, description="Why compression failed and the frozen model is deployed instead."
+    )
+    tested_model: str = Field(description="File name of the model dp test evaluated.")
+    validation: DeepmdErrorMetrics = Field(description="dp test errors on the validation set.")
+    study_table_I: dict[str, float] = Field(
+        default_factory=lambda: dict(STUDY_TABLE_I),
+        description="The reference study's validation errors, for side-by-side reporting.",
+    )
+    training_wall_time_s: float | None = Field(description="dp train wall time, all restarts.")
+    steps_per_s: float | None = Field(description="Training speed of the last dp train run.")
+    learning_curve: dict[str, list[float]] = Field(description="lcurve.out columns (data store).")
+    parity: dict[str, list[float] | list[str]] = Field(
+        description="Validation labels and predictions: energy_*_eV_per_atom per frame and "
+        "force_*_eV_A per component, force_element per component (data store)."
+    )
+    frozen_model_blob: FileBlob = Field(description="frozen_model.pb (data store).")
+    compressed_model_blob: FileBlob | None = Field(description="compressed_model.pb (data store).")
