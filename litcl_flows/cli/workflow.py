@@ -224,8 +224,11 @@ def query(
     if as_json:
         print_json(records)
     elif records:
-        columns = [key for key in dict.fromkeys(k for r in records for k in r) if key != "uuid"]
-        print_table("stored outputs", records, columns)
+        # One field/value table per document: readable at any terminal width.
+        for record in records:
+            title = f"{record.get('study')} / {record.get('job')} ({record.get('uuid')})"
+            fields = [{"field": k, "value": v} for k, v in record.items() if k != "uuid"]
+            print_table(title, fields, ["field", "value"])
     else:
         click.echo("no stored outputs match")
 
