@@ -1,7 +1,7 @@
 """DeePMD-kit speed on this machine: training steps/s (demo and study presets) and LAMMPS ns/day
 with the frozen and the compressed model on the same cell.
 
-Run: ``python benchmarks/deepmd.py [--threads N] [--steps-demo N] [--steps-study N]``.
+Run: ``python benchmarks/deepmd_training.py [--threads N] [--steps-demo N] [--steps-study N]``.
 Data: the Li7P3S11 VASP MD frames in ../shared/data/third_party (84 atoms, 10 frames).
 Prints one table; nothing is stored.
 """
