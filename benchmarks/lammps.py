@@ -1,9 +1,10 @@
 """LAMMPS + DeePMD speed: the Maker against bare ``lmp`` on the same input; compressed model.
 
 Run: ``.venv/bin/python benchmarks/lammps.py [--atoms 336] [--steps 500]``.
-It trains a tiny se_e2_a model on the real Li7P3S11 VASP frames (``../shared/data/third_party``), freezes and
-compresses it, then prints LAMMPS's own throughput (katom-step/s from the ``Performance:``
-line) for: bare ``lmp``, the Maker (custodian, restart files, parsing), and bare ``lmp`` with
+It trains a tiny se_e2_a model on the real Li7P3S11 VASP frames
+(``../shared/data/third_party``), freezes and compresses it, then prints LAMMPS's own
+throughput (katom-step/s from the ``Performance:`` line) for: bare ``lmp``, the Maker
+(custodian, restart files, parsing), and bare ``lmp`` with
 the compressed model. One thread each.
 """
 
