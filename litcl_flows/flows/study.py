@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from litcl_flows.flows.spec import StepResources, StudySpec
-from litcl_flows.makers.relax import chgnet_relax_maker
 from litcl_flows.structures.library import load_structure, order_by_majority_occupancy
 
 if TYPE_CHECKING:
@@ -16,8 +15,12 @@ def build_study_flow(spec: StudySpec) -> Flow:
     """The study's jobflow Flow; every job carries ``metadata.study`` for queries."""
     from jobflow import Flow
 
+    from litcl_flows.makers.reference import reference_relax_maker
+
     structure = order_by_majority_occupancy(load_structure(spec.material.structure))
-    relax = chgnet_relax_maker(
+    relax = reference_relax_maker(
+        spec.reference_engine,
+        hubbard_u_eV={},
         fmax_eV_A=spec.relax.fmax_eV_A,
         max_steps=spec.relax.max_steps,
         relax_cell=spec.relax.relax_cell,

@@ -45,13 +45,15 @@ from litcl_flows.engines.vasp.validation import (
     check_temperatures,
     validate_reference_request,
 )
-from litcl_flows.makers.relax import RELAX_JOB_NAME
 from litcl_flows.schemas.reference import (
     ML_STAND_IN_U_NOTE,
     SCF_CONVERGED_KEY,
     ForceFieldReferenceTaskDoc,
     VaspReferenceTaskDoc,
 )
+
+#: Job name of the reference-engine relaxation (queries select on it).
+RELAX_JOB_NAME = "relax"
 
 if TYPE_CHECKING:
     from emmet.core.tasks import TaskDoc
@@ -316,6 +318,7 @@ def reference_relax_maker(
     walltime_s: int | None = None,
     fmax_eV_A: float = STUDY_FORCE_TOLERANCE_eV_A,
     max_steps: int = 500,
+    relax_cell: bool = True,
     **vasp_settings: Any,
 ) -> Maker:
     """The relaxation Maker of a reference engine.
@@ -335,6 +338,9 @@ def reference_relax_maker(
         Force convergence, eV/Å (VASP EDIFFG = −value; CHGNet ``fmax``).
     max_steps
         CHGNet: optimiser step limit (VASP: NSW 99 per run, atomate2's default).
+    relax_cell
+        CHGNet: relax the lattice too (ASE ``FrechetCellFilter``), not only positions
+        (VASP relaxes the cell: ISIF 3).
     **vasp_settings
         Passed to :func:`~litcl_flows.engines.vasp.sets.relax_set_generator` (``encut_eV``,
         ``kpoint_length_A``, ``kpoint_mesh_override``, ``potcar_settings``, …).
@@ -347,7 +353,10 @@ def reference_relax_maker(
     """
     if reference_engine == "chgnet":
         return ChgnetReferenceRelaxMaker(
-            steps=max_steps, relax_kwargs={"fmax": fmax_eV_A}, hubbard_u_eV=dict(hubbard_u_eV)
+            relax_cell=relax_cell,
+            steps=max_steps,
+            relax_kwargs={"fmax": fmax_eV_A},
+            hubbard_u_eV=dict(hubbard_u_eV),
         )
     if reference_engine != "vasp":
         raise ReferenceInputError(f"reference_engine: {reference_engine!r} is not vasp or chgnet")

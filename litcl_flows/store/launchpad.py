@@ -107,11 +107,13 @@ def run_workers(
     jobflow.SETTINGS.JOB_STORE = job_store(settings)
     try:
         while not max_launches or len(events) < max_launches:
-            fw_id = _next_ready_id(launchpad, fworker)
-            if fw_id is None:
+            # FireWorks' own choice of the next Firework (priority, then FIFO/FILO), without
+            # checking it out: launch_rocket does that; we need its name for the progress.
+            firework = launchpad._get_a_fw_to_run(fworker.query, checkout=False)
+            if firework is None:
                 break
-            firework = launchpad.get_fw_by_id(fw_id)
-            total = len(events) + _count_runnable(launchpad)
+            fw_id = firework.fw_id
+            total = len(events) + _count_runnable(launchpad, fworker)
             if on_start:
                 on_start(fw_id, firework.name, len(events), total)
             launch_dir = settings.launches_dir / f"fw_{fw_id}_{time.strftime('%Y%m%d-%H%M%S')}"
@@ -159,15 +161,10 @@ def _output_to(path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
-def _next_ready_id(launchpad: LaunchPad, fworker) -> int | None:
-    query = fworker.query
-    query["state"] = "READY"
-    found = launchpad.fireworks.find_one(query, {"fw_id": 1}, sort=[("fw_id", 1)])
-    return found["fw_id"] if found else None
-
-
-def _count_runnable(launchpad: LaunchPad) -> int:
-    return launchpad.fireworks.count_documents({"state": {"$in": ["READY", "WAITING"]}})
+def _count_runnable(launchpad: LaunchPad, fworker) -> int:
+    """Fireworks this worker may still run: READY now, or WAITING on their parents."""
+    query = {**fworker.query, "state": {"$in": ["READY", "WAITING"]}}
+    return launchpad.fireworks.count_documents(query)
 
 
 @dataclass(frozen=True)
