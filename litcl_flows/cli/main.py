@@ -20,6 +20,9 @@ COMMANDS: dict[str, str] = {
     "analyze": "litcl_flows.cli.analyze:analyze",
     "arrhenius": "litcl_flows.cli.analyze:arrhenius",
     "structures": "litcl_flows.cli.structures:structures",
+    "inputs": "litcl_flows.cli.inputs:inputs",
+    "report": "litcl_flows.cli.report:report",
+    "demo": "litcl_flows.cli.demo:demo",
 }
 
 

@@ -6,15 +6,17 @@ silently falls back to a default on a cluster allocation.
 
 from __future__ import annotations
 
+import re
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
     ValidationError,
@@ -23,12 +25,16 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from litcl_flows.engines.deepmd.inputs import DeepmdTrainingInput
 from litcl_flows.structures.library import BUILTIN_STRUCTURES, resolve_structure_source
 
 SPEC_VERSION = 1
 
 #: Reference ("DFT-level") engines and the module each needs.
-REFERENCE_ENGINE_MODULES: dict[str, str] = {"chgnet": "chgnet"}
+REFERENCE_ENGINE_MODULES: dict[str, str] = {"chgnet": "chgnet", "vasp": "atomate2"}
+#: The Arrhenius fit needs this many temperatures for an error bar from the scatter.
+MIN_ARRHENIUS_TEMPERATURES = 3
+_DIRECTION = re.compile(r"\[(-?\d){3}\]")
 
 
 class SpecError(ValueError):
@@ -39,6 +45,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SupercellSpec(_Strict):
+    """The ordered cell the reference engine computes (whole atoms on partially occupied sites)."""
+
+    n_atoms: PositiveInt = Field(
+        160, description="Atoms in the ordered cell (study: 160, 2×2×2 conventional cells)."
+    )
+    site_occupancies: dict[str, dict[str, float]] | None = Field(
+        None,
+        description="Target occupancies, site (Wyckoff '2a' or CIF label) → element → fraction, "
+        "e.g. {2a: {Ti: 0.754}, 4g: {Ti: 0.123}}; None: the structure's own.",
+    )
+    seed: int = Field(0, description="Seed of the ordering search (deterministic per seed).")
+    n_samples: PositiveInt = Field(
+        5000, description="Arrangements enumerated, or random starts when there are more."
+    )
+
+
 class MaterialSpec(_Strict):
     """The material under study."""
 
@@ -47,6 +70,11 @@ class MaterialSpec(_Strict):
         "relative to the spec file; stored resolved."
     )
     mobile_species: str = Field("Li", description="Element whose transport is studied.")
+    supercell: SupercellSpec | None = Field(
+        default_factory=SupercellSpec,
+        description="Ordered supercell; None: the input cell, each site given to its majority "
+        "species (a quick look, not a production cell).",
+    )
 
     @field_validator("structure")
     @classmethod
@@ -60,11 +88,170 @@ class MaterialSpec(_Strict):
 
 
 class RelaxSpec(_Strict):
-    """Relaxation of the ordered cell by the reference engine."""
+    """Relaxation of the ordered cell by the reference engine, once per U."""
 
-    fmax_eV_A: PositiveFloat = Field(0.05, description="Force convergence criterion, eV/Å.")
-    max_steps: PositiveInt = Field(200, description="Maximum number of optimiser steps.")
+    fmax_eV_A: PositiveFloat = Field(
+        0.01, description="Force convergence, eV/Å (study: 10 meV/Å; VASP EDIFFG = −value)."
+    )
+    max_steps: PositiveInt = Field(500, description="CHGNet: optimiser step limit.")
     relax_cell: bool = Field(True, description="Relax lattice parameters as well as positions.")
+    encut_eV: PositiveFloat = Field(450.0, description="VASP: plane-wave cut-off, eV.")
+    kpoint_mesh: tuple[PositiveInt, PositiveInt, PositiveInt] | None = Field(
+        None, description="VASP: Γ-centred k-mesh (study: 4×2×4 for 160 atoms); None: by density."
+    )
+    double_relax: bool = Field(True, description="VASP: two consecutive ISIF 3 runs.")
+
+
+class AimdSpec(_Strict):
+    """NVT MD with the reference engine: the DeePMD training data (per U, per temperature)."""
+
+    temperatures_K: list[PositiveFloat] = Field(
+        [600.0, 900.0, 1200.0], min_length=1, description="Thermostat temperatures, K."
+    )
+    n_steps: PositiveInt = Field(
+        5000, description="Steps per temperature (per segment for VASP)."
+    )
+    time_step_fs: PositiveFloat = Field(1.0, description="Time step, fs (study: 1 fs).")
+    traj_interval: PositiveInt = Field(1, description="CHGNet: keep every this many steps.")
+    n_segments: PositiveInt = Field(
+        1, description="VASP: walltime-sized runs chained per temperature, each restarting."
+    )
+
+
+class DeepmdSpec(_Strict):
+    """DeePMD-kit training (``se_e2_a``) on the AIMD frames, once per U."""
+
+    preset: Literal["paper", "demo"] | None = Field(
+        None,
+        description="Model preset: 'paper' (the study's nets and 1e4 steps) or 'demo' (small "
+        "nets); None: the spec's profile.",
+    )
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="DeepmdTrainingInput fields replacing the preset's (rcut_A, numb_steps, …).",
+    )
+    valid_fraction: float = Field(
+        0.1, gt=0, lt=1, description="Fraction of frames held out for validation (dp test)."
+    )
+    compress: bool = Field(True, description="Compress the frozen model (faster MD).")
+    threads: PositiveInt | None = Field(None, description="Threads per dp process.")
+
+    @field_validator("overrides")
+    @classmethod
+    def _known_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        known = set(DeepmdTrainingInput.__dataclass_fields__)
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise PydanticCustomError(
+                "unknown_setting",
+                "unknown DeePMD setting(s) {names}; known: {known}",
+                {"names": ", ".join(unknown), "known": ", ".join(sorted(known))},
+            )
+        return value
+
+    def training_input(self, profile: str) -> DeepmdTrainingInput:
+        """The training input of this spec: preset (or profile) with the overrides applied."""
+        preset = self.preset or profile
+        if preset == "demo":
+            return DeepmdTrainingInput.demo(**self.overrides)
+        return DeepmdTrainingInput(**self.overrides)
+
+
+class MlmdSpec(_Strict):
+    """LAMMPS NVT with the DeePMD model, per U and per temperature (SCIENCE.md §5)."""
+
+    n_atoms: PositiveInt = Field(
+        20_000, description="Atoms in the MD cell (the ordered cell replicated near this size)."
+    )
+    temperatures_K: list[PositiveFloat] = Field(
+        [298.0, 313.0, 328.0, 333.0, 358.0, 373.0],
+        description="Thermostat temperatures, K: at least three for the Arrhenius fit.",
+    )
+    n_steps: PositiveInt = Field(5_500_000, description="MD steps (study: 5.5 ns at 1 fs).")
+    timestep_fs: PositiveFloat = Field(1.0, description="Time step, fs.")
+    tdamp_fs: PositiveFloat = Field(100.0, description="Nosé–Hoover damping time, fs.")
+    minimize: bool = Field(True, description="CG energy minimisation before MD.")
+    equilibration_steps: int = Field(
+        50_000, ge=0, description="Steps left out of the temperature and transport statistics."
+    )
+    thermo_every: PositiveInt = Field(1000, description="Thermo output interval, steps.")
+    dump_mobile_every: PositiveInt = Field(
+        1000, description="Unwrapped mobile-ion positions every this many steps (MSD)."
+    )
+    dump_all_every: PositiveInt = Field(
+        10_000, description="All atoms every this many steps (RDF, layers)."
+    )
+    restart_every: PositiveInt = Field(
+        100_000, description="Restart file interval, steps (walltime chunks resume from it)."
+    )
+    seed: int = Field(12345, description="Seed of the initial velocities.")
+
+    @field_validator("temperatures_K")
+    @classmethod
+    def _enough_for_arrhenius(cls, value: list[float]) -> list[float]:
+        if len(value) < MIN_ARRHENIUS_TEMPERATURES:
+            raise PydanticCustomError(
+                "too_few_temperatures",
+                "{n} temperature(s); the Arrhenius fit needs at least {min}",
+                {"n": len(value), "min": MIN_ARRHENIUS_TEMPERATURES},
+            )
+        if len(set(value)) != len(value):
+            raise PydanticCustomError("duplicate_temperatures", "temperatures repeat")
+        return value
+
+
+class AnalysisSpec(_Strict):
+    """Transport analysis of each ML-MD run and the Arrhenius fit (SCIENCE.md §6)."""
+
+    fit_window_ps: tuple[NonNegativeFloat, PositiveFloat] | None = Field(
+        None, description="Lag-time window of the MSD fits, ps; None: 10–50 % of one block."
+    )
+    n_blocks: int = Field(5, ge=2, description="Time blocks for the error bars.")
+    skip_ps: NonNegativeFloat = Field(
+        0.0, description="Leading time left out of the MSD (besides equilibration), ps."
+    )
+    stacking_hkl: tuple[int, int, int] | None = Field(
+        None, description="Layer planes (Miller, ML-MD cell) for hop counting; None: detected."
+    )
+    rdf_pairs: list[str] = Field(
+        ["Cl-Ti", "Cl-Li", "Ti-Li", "Li-Li", "Cl-Cl"],
+        description="Pairs of the RDF comparison (reference AIMD vs ML-MD).",
+    )
+    arrhenius_form: Literal["sigma", "sigma_T"] = Field(
+        "sigma", description="Fit σ = σ0 exp(−Ea/kT) ('sigma') or σT ('sigma_T')."
+    )
+    extrapolation_K: PositiveFloat = Field(298.15, description="Temperature of σ extrapolation.")
+
+
+class NebSpec(_Strict):
+    """Li migration barriers along crystal directions (SCIENCE.md §6, NEB)."""
+
+    enabled: bool = Field(True, description="Run the NEB step.")
+    engine: Literal["deepmd", "reference"] = Field(
+        "reference",
+        description="'reference' (VASP CI-NEB, or CHGNet) or 'deepmd' (the trained potential, "
+        "first U set).",
+    )
+    directions: list[str] = Field(
+        ["[110]", "[101]", "[010]", "[100]"], min_length=1, description="Hop directions [uvw]."
+    )
+    num_images: PositiveInt = Field(5, description="Intermediate images.")
+    fmax_eV_A: PositiveFloat = Field(0.05, description="NEB force convergence, eV/Å.")
+    max_steps: PositiveInt = Field(500, description="ML NEB: optimiser step limit.")
+    max_atoms: PositiveInt = Field(400, description="Largest NEB supercell.")
+    min_image_distance_A: PositiveFloat = Field(
+        8.0, description="Smallest vacancy–image distance, Å."
+    )
+
+    @field_validator("directions")
+    @classmethod
+    def _miller(cls, value: list[str]) -> list[str]:
+        for text in value:
+            if not _DIRECTION.fullmatch(text):
+                raise PydanticCustomError(
+                    "direction", "{text!r} is not a direction like [110] or [1-10]", {"text": text}
+                )
+        return value
 
 
 class StepResources(_Strict):
@@ -74,12 +261,26 @@ class StepResources(_Strict):
         "cpu", description="FireWorks category of the step ('cpu' or 'gpu' workers)."
     )
     fworker: str | None = Field(None, description="Pin the step to the worker of this name.")
+    walltime_s: PositiveInt | None = Field(
+        None,
+        description="Queue walltime of one job, s: long runs stop cleanly before it and "
+        "continue in a follow-up job from their restart files.",
+    )
 
 
 class ResourcesSpec(_Strict):
     """Routing of each step to workers (FireWorks ``_category`` / ``_fworker``)."""
 
     relax: StepResources = Field(default_factory=StepResources)
+    aimd: StepResources = Field(default_factory=StepResources)
+    train: StepResources = Field(default_factory=StepResources)
+    mlmd: StepResources = Field(default_factory=StepResources)
+    analysis: StepResources = Field(default_factory=StepResources)
+    neb: StepResources = Field(default_factory=StepResources)
+
+
+#: Steps of a study in order; ``stop_after`` ends the flow after one of them.
+STEPS: tuple[str, ...] = ("relax", "aimd", "train", "mlmd", "study")
 
 
 class StudySpec(_Strict):
@@ -90,23 +291,33 @@ class StudySpec(_Strict):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
         description="Study name: labels every stored document (letters, digits, _ . -).",
     )
+    profile: Literal["paper", "demo"] = Field(
+        "paper", description="'paper' or 'demo': the DeePMD preset and the report's label."
+    )
     reference_engine: Literal["chgnet", "vasp"] = Field(
         "chgnet", description="'vasp' on clusters; 'chgnet' is the embedded stand-in."
     )
+    stop_after: Literal["relax", "aimd", "train", "mlmd", "study"] = Field(
+        "study", description="Last step to run ('study': everything, then the study document)."
+    )
     material: MaterialSpec
+    hubbard_u_eV: list[dict[str, float]] = Field(
+        default_factory=lambda: [{"Ti": 0.0}, {"Ti": 4.0}],
+        min_length=1,
+        description="One U_eff set per branch, element → eV (Dudarev); the study: Ti 0 and 4.",
+    )
     relax: RelaxSpec = Field(default_factory=RelaxSpec)
+    aimd: AimdSpec = Field(default_factory=AimdSpec)
+    deepmd: DeepmdSpec = Field(default_factory=DeepmdSpec)
+    mlmd: MlmdSpec = Field(default_factory=MlmdSpec)
+    analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
+    neb: NebSpec = Field(default_factory=NebSpec)
     resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
 
     @field_validator("reference_engine")
     @classmethod
     def _engine_available(cls, value: str) -> str:
-        module = REFERENCE_ENGINE_MODULES.get(value)
-        if module is None:
-            raise PydanticCustomError(
-                "not_available",
-                "reference engine '{engine}' is not available yet",
-                {"engine": value},
-            )
+        module = REFERENCE_ENGINE_MODULES[value]
         if find_spec(module) is None:
             raise PydanticCustomError(
                 "not_installed",
@@ -114,6 +325,10 @@ class StudySpec(_Strict):
                 {"engine": value, "module": module},
             )
         return value
+
+    def runs(self, step: str) -> bool:
+        """Whether the flow includes ``step`` (see ``stop_after``)."""
+        return STEPS.index(step) <= STEPS.index(self.stop_after)
 
 
 def _first_error_line(error: ValidationError) -> str:

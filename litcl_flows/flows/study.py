@@ -1,32 +1,155 @@
-"""Build the Flow of a study from its validated spec."""
+"""Build the Flow of a study from its validated spec.
+
+supercell (at build time) → per U: relax → AIMD per T → dataset → DeePMD training → ML-MD per T
+→ analysis per run → Arrhenius; NEB per direction; then one ``TransportStudy`` document. Each
+step is routed to its workers (``resources``) and every job carries ``metadata.study``.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from litcl_flows.flows.spec import StepResources, StudySpec
 from litcl_flows.structures.library import load_structure, order_by_majority_occupancy
 
 if TYPE_CHECKING:
     from jobflow import Flow, Job
+    from pymatgen.core import Structure
 
 
-def build_study_flow(spec: StudySpec) -> Flow:
-    """The study's jobflow Flow; every job carries ``metadata.study`` for queries."""
-    from jobflow import Flow
+def ordered_cell(spec: StudySpec) -> tuple[Structure, dict[str, Any] | None]:
+    """The ordered cell the reference engine computes, and its summary (None: majority).
 
-    from litcl_flows.makers.reference import reference_relax_maker
+    Deterministic for a spec (the ordering search is seeded), so a dry run (`litcl inputs`)
+    and the submitted flow start from the same cell.
+    """
+    structure = load_structure(spec.material.structure)
+    cell = spec.material.supercell
+    if cell is None:
+        return order_by_majority_occupancy(structure), None
+    from litcl_flows.structures import ordered_supercells
 
-    structure = order_by_majority_occupancy(load_structure(spec.material.structure))
-    relax = reference_relax_maker(
-        spec.reference_engine,
-        hubbard_u_eV={},
-        fmax_eV_A=spec.relax.fmax_eV_A,
-        max_steps=spec.relax.max_steps,
-        relax_cell=spec.relax.relax_cell,
-    ).make(structure)
-    _route(relax, spec.resources.relax)
-    flow = Flow([relax], output=relax.output, name=spec.name)
+    best = ordered_supercells(
+        structure,
+        cell.n_atoms,
+        cell.site_occupancies,
+        n_structures=1,
+        seed=cell.seed,
+        n_samples=cell.n_samples,
+        mobile_species=spec.material.mobile_species,
+    )[0]
+    return best.structure, best.summary()
+
+
+def _u_label(hubbard_u_eV: dict[str, float]) -> str:
+    parts = [f"U({el})={u:g}" for el, u in sorted(hubbard_u_eV.items()) if u > 0]
+    return " ".join(parts) or "U=0"
+
+
+def _route(node: Job | Flow, resources: StepResources) -> None:
+    """Send a job (or every job of a flow) to a worker class through its manager config.
+
+    FireWorks reads ``_category`` / ``_fworker`` from the Firework spec; jobflow passes the
+    manager config on to the jobs a job replaces itself with (walltime chunks, NEB hops).
+    """
+    manager_config = {"_category": resources.category}
+    if resources.fworker:
+        manager_config["_fworker"] = resources.fworker
+    node.update_config({"manager_config": manager_config})
+
+
+def build_study_flow(spec: StudySpec, settings: Any = None) -> Flow:
+    """The study's jobflow Flow.
+
+    Parameters
+    ----------
+    spec
+        Validated study spec.
+    settings
+        :class:`~litcl_flows.settings.LitclSettings` for the ``dp`` / ``lmp`` launch commands
+        (default: loaded from the environment and ``litcl.yaml``).
+    """
+    from jobflow import Flow, OnMissing
+
+    from litcl_flows.engines.vasp.validation import validate_reference_request
+    from litcl_flows.makers.reference import AimdTemperaturesMaker, reference_relax_maker
+
+    if settings is None:
+        from litcl_flows.settings import load_settings
+
+        settings = load_settings()
+    structure, cell_summary = ordered_cell(spec)
+    elements = [el.symbol for el in structure.composition.elements]
+    for hubbard_u_eV in spec.hubbard_u_eV:
+        validate_reference_request(
+            elements, hubbard_u_eV, spec.aimd.temperatures_K, spec.reference_engine, None
+        )
+    vasp_relax: dict[str, Any] = {"encut_eV": spec.relax.encut_eV}
+    if spec.relax.kpoint_mesh is not None:
+        vasp_relax["kpoint_mesh_override"] = tuple(spec.relax.kpoint_mesh)
+    res = spec.resources
+
+    nodes: list[Job | Flow] = []
+    branches: list[dict[str, Any]] = []
+    for hubbard_u_eV in spec.hubbard_u_eV:
+        label = _u_label(hubbard_u_eV)
+        relax = reference_relax_maker(
+            spec.reference_engine,
+            hubbard_u_eV=hubbard_u_eV,
+            double_relax=spec.relax.double_relax,
+            walltime_s=res.relax.walltime_s,
+            fmax_eV_A=spec.relax.fmax_eV_A,
+            max_steps=spec.relax.max_steps,
+            relax_cell=spec.relax.relax_cell,
+            **(vasp_relax if spec.reference_engine == "vasp" else {}),
+        ).make(structure)
+        relax.append_name(f" {label}")
+        _route(relax, res.relax)
+        nodes.append(relax)
+        branch: dict[str, Any] = {"hubbard_u_eV": hubbard_u_eV, "relax": relax}
+        branches.append(branch)
+        if not spec.runs("aimd"):
+            continue
+        aimd = AimdTemperaturesMaker(
+            name=f"aimd temperatures {label}",
+            reference_engine=spec.reference_engine,
+            temperatures_K=spec.aimd.temperatures_K,
+            n_steps=spec.aimd.n_steps,
+            time_step_fs=spec.aimd.time_step_fs,
+            n_segments=spec.aimd.n_segments,
+            walltime_s=res.aimd.walltime_s,
+            traj_interval=spec.aimd.traj_interval,
+            hubbard_u_eV=dict(hubbard_u_eV),
+            vasp_settings={"encut_eV": spec.relax.encut_eV}
+            if spec.reference_engine == "vasp"
+            else {},
+        ).make(relax.output.structure)
+        _route(aimd, res.aimd)
+        nodes.append(aimd)
+        branch["aimd"] = aimd
+        if spec.runs("train"):
+            _add_potential(spec, settings, branch, nodes, label)
+        if spec.runs("mlmd"):
+            _add_mlmd(spec, settings, branch, nodes, label)
+
+    if spec.runs("study"):
+        from litcl_flows.makers.study import study_document
+
+        neb = _add_neb(spec, branches[0], nodes) if spec.neb.enabled else None
+        document = study_document(
+            spec.model_dump(mode="json"),
+            cell_summary,
+            structure.composition.reduced_formula,
+            [_branch_inputs(branch) for branch in branches],
+            neb.output if neb is not None else None,
+            neb.uuid if neb is not None else None,
+        )
+        document.name = "transport study"
+        document.update_config({"on_missing_references": OnMissing.NONE})
+        _route(document, res.analysis)
+        nodes.append(document)
+    output = nodes[-1].output
+    flow = Flow(nodes, output=output, name=spec.name)
     flow.update_metadata(
         {
             "study": spec.name,
@@ -37,12 +160,181 @@ def build_study_flow(spec: StudySpec) -> Flow:
     return flow
 
 
-def _route(job: Job, resources: StepResources) -> None:
-    """Send a job to a worker class: FireWorks reads these keys from the Firework spec."""
-    manager_config = {"_category": resources.category}
-    if resources.fworker:
-        manager_config["_fworker"] = resources.fworker
-    job.update_config({"manager_config": manager_config})
+def _add_potential(
+    spec: StudySpec, settings: Any, branch: dict[str, Any], nodes: list, label: str
+) -> None:
+    """Dataset from every AIMD trajectory of the branch, then one DeePMD model."""
+    from litcl_flows.makers.deepmd import DeepmdDatasetMaker, DeepmdTrainMaker
+
+    trajectories = [ref for per_t in branch["aimd"].output["trajectories"] for ref in per_t]
+    dataset = DeepmdDatasetMaker(
+        name=f"deepmd dataset {label}",
+        valid_fraction=spec.deepmd.valid_fraction,
+        stress_unit="kBar",
+    ).make(trajectories)
+    train = DeepmdTrainMaker(
+        name=f"deepmd train {label}",
+        training_input=spec.deepmd.training_input(spec.profile),
+        dp_cmd=settings.dp_cmd,
+        compress=spec.deepmd.compress,
+        threads=spec.deepmd.threads,
+        wall_time_s=spec.resources.train.walltime_s,
+    ).make(dataset.output)
+    _route(dataset, spec.resources.analysis)
+    _route(train, spec.resources.train)
+    nodes += [dataset, train]
+    branch["train"] = train
+
+
+def _add_mlmd(
+    spec: StudySpec, settings: Any, branch: dict[str, Any], nodes: list, label: str
+) -> None:
+    """LAMMPS at each temperature with the branch's model, each run analysed on its own."""
+    from jobflow import OnMissing
+
+    from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
+    from litcl_flows.makers.study import analyze_run, fit_branch_arrhenius
+
+    md = spec.mlmd
+    maker = LammpsDeepmdMDMaker(
+        name=f"lammps deepmd nvt {label}",
+        n_atoms=md.n_atoms,
+        n_steps=md.n_steps,
+        timestep_fs=md.timestep_fs,
+        tdamp_fs=md.tdamp_fs,
+        seed=md.seed,
+        minimize=md.minimize,
+        equilibration_steps=md.equilibration_steps,
+        thermo_every=md.thermo_every,
+        dump_mobile_every=md.dump_mobile_every,
+        dump_all_every=md.dump_all_every,
+        restart_every=md.restart_every,
+        mobile_species=(spec.material.mobile_species,),
+        lmp_cmd=settings.lmp_cmd,
+        walltime_s=spec.resources.mlmd.walltime_s,
+    )
+    train = branch["train"]
+    aimd_temperatures = list(spec.aimd.temperatures_K)
+    aimd_trajectories = branch["aimd"].output["trajectories"]
+    runs, analyses = [], []
+    for temperature_K in md.temperatures_K:
+        run = maker.make(
+            branch["relax"].output.structure, train.output.model_path, temperature_K,
+            train.output.type_map,
+        )
+        run.name = f"{maker.name} {temperature_K:g}K"
+        _route(run, spec.resources.mlmd)
+        # The RDF is compared with the AIMD run nearest in temperature (SCIENCE.md §6).
+        nearest = min(range(len(aimd_temperatures)), key=lambda i: abs(aimd_temperatures[i] - temperature_K))
+        analysis = analyze_run(
+            run.output,
+            run.uuid,
+            spec.name,
+            branch["hubbard_u_eV"],
+            temperature_K,
+            aimd_trajectories[nearest][0],
+            aimd_temperatures[nearest],
+            spec.material.mobile_species,
+            spec.analysis.model_dump(mode="json"),
+        )
+        analysis.name = f"transport analysis {label} {temperature_K:g}K"
+        # A failed or unfinished MD run still gets a document saying so.
+        analysis.update_config({"on_missing_references": OnMissing.NONE})
+        _route(analysis, spec.resources.analysis)
+        runs.append(run)
+        analyses.append(analysis)
+    arrhenius = fit_branch_arrhenius(
+        [a.output for a in analyses],
+        spec.name,
+        branch["hubbard_u_eV"],
+        spec.analysis.arrhenius_form,
+        spec.analysis.extrapolation_K,
+    )
+    arrhenius.name = f"arrhenius {label}"
+    arrhenius.update_config({"on_missing_references": OnMissing.NONE})
+    _route(arrhenius, spec.resources.analysis)
+    nodes += [*runs, *analyses, arrhenius]
+    branch.update(runs=runs, analyses=analyses, arrhenius=arrhenius)
+
+
+def _add_neb(spec: StudySpec, branch: dict[str, Any], nodes: list) -> Job:
+    """Barriers along the spec's directions in the first branch's relaxed cell."""
+    from litcl_flows.makers.neb import MLHopNebMaker, NebBarriersMaker, VaspHopNebMaker
+
+    neb = spec.neb
+    if neb.engine == "deepmd":
+        if "train" not in branch:
+            raise ValueError("neb.engine 'deepmd' needs the training step (stop_after)")
+        hop_maker: Any = MLHopNebMaker(
+            force_field_name="DeepMD",
+            calculator_kwargs={"model": branch["train"].output.model_path},
+        )
+    elif spec.reference_engine == "vasp":
+        hop_maker = VaspHopNebMaker()
+    else:
+        hop_maker = MLHopNebMaker(force_field_name="CHGNet")
+    hop_maker.num_images = neb.num_images
+    if isinstance(hop_maker, MLHopNebMaker):
+        hop_maker.fmax_eV_A = neb.fmax_eV_A
+        hop_maker.max_steps = neb.max_steps
+        hop_maker.endpoint_max_steps = neb.max_steps
+    planner = NebBarriersMaker(
+        hop_maker=hop_maker,
+        directions=tuple(neb.directions),
+        species=spec.material.mobile_species,
+        max_atoms=neb.max_atoms,
+        min_image_distance_A=neb.min_image_distance_A,
+    ).make(branch["relax"].output.structure)
+    _route(planner, spec.resources.neb)
+    nodes.append(planner)
+    return planner
+
+
+def _branch_inputs(branch: dict[str, Any]) -> dict[str, Any]:
+    """What the study document reads of a branch: references and uuids."""
+    relax = branch["relax"]
+    inputs: dict[str, Any] = {
+        "hubbard_u_eV": branch["hubbard_u_eV"],
+        "relax_uuid": relax.uuid,
+        "relax": {
+            "structure": relax.output.structure,
+            "energy_per_atom": relax.output.output.energy_per_atom,
+            "hubbard_u_applied": relax.output.hubbard_u_applied,
+        },
+    }
+    if "aimd" in branch:
+        aimd_jobs = [job for job in branch["aimd"].jobs]
+        inputs["aimd"] = [
+            {
+                "uuid": job.uuid,
+                "wall_time_s": job.output.wall_time_s,
+                "n_atoms": job.output.nsites,
+                "n_frames": job.output.n_frames,
+            }
+            for job in _leaf_jobs(aimd_jobs)
+        ]
+    if "train" in branch:
+        train = branch["train"]
+        inputs["train_uuid"] = train.uuid
+        inputs["train"] = {
+            "validation": train.output.validation,
+            "numb_steps": train.output.numb_steps,
+        }
+    if "runs" in branch:
+        inputs["analyses"] = [a.output for a in branch["analyses"]]
+        inputs["arrhenius"] = branch["arrhenius"].output
+        inputs["arrhenius_uuid"] = branch["arrhenius"].uuid
+    return inputs
+
+
+def _leaf_jobs(nodes: list) -> list:
+    """The jobs of nested flows, in order (AIMD segments of VASP are a sub-flow)."""
+    from jobflow import Flow
+
+    jobs = []
+    for node in nodes:
+        jobs.extend(_leaf_jobs(node.jobs) if isinstance(node, Flow) else [node])
+    return jobs
 
 
 def build_study_workflow(spec: StudySpec):  # -> fireworks.Workflow (imported lazily)

@@ -201,6 +201,7 @@ def build_training_document(
         compressed=run.compressed_model is not None,
         compress_fallback_reason=run.compress_fallback_reason,
         tested_model=run.tested_model,
+        model_path=str(root / run.tested_model),
         validation=DeepmdErrorMetrics(**metrics),
         training_wall_time_s=run.training_wall_time_s,
         steps_per_s=run.steps_per_s,

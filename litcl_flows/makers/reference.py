@@ -12,6 +12,7 @@ Settings: :mod:`litcl_flows.engines.vasp.sets` (VASP input sets with the study's
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,8 @@ def _vasp_reference_doc(
         )
     else:
         meta["n_frames"] = len(calc.output.ionic_steps or [])
+    run_stats = calc.output.run_stats
+    meta["wall_time_s"] = run_stats.elapsed_time if run_stats is not None else None
     # model_construct: the TaskDoc is already validated; re-validating would rebuild it.
     return VaspReferenceTaskDoc.model_construct(**dict(task_doc), **meta)
 
@@ -126,6 +129,7 @@ def _ml_reference_doc(
     hubbard_u_eV: Mapping[str, float],
     temperature_K: float | None = None,
     time_step_fs: float | None = None,
+    wall_time_s: float | None = None,
 ) -> ForceFieldReferenceTaskDoc:
     """Add the reference fields to atomate2's ``ForceFieldTaskDocument``; U never applied.
 
@@ -149,6 +153,7 @@ def _ml_reference_doc(
         temperature_K=temperature_K,
         time_step_fs=time_step_fs,
         n_frames=n_frames,
+        wall_time_s=wall_time_s,
     )
 
 
@@ -242,8 +247,11 @@ class ChgnetReferenceRelaxMaker(ForceFieldRelaxMaker):
         self, structure: Structure, prev_dir: str | Path | None = None
     ) -> ForceFieldReferenceTaskDoc:
         """Relax with CHGNet (atomate2), then record engine and U in the document."""
+        start = time.perf_counter()
         doc = ForceFieldRelaxMaker.make.original(self, structure, prev_dir=prev_dir)
-        return _ml_reference_doc(doc, "chgnet", self.hubbard_u_eV)
+        return _ml_reference_doc(
+            doc, "chgnet", self.hubbard_u_eV, wall_time_s=time.perf_counter() - start
+        )
 
 
 @dataclass
@@ -290,9 +298,15 @@ class ChgnetReferenceMDMaker(ForceFieldMDMaker):
         self, structure: Structure, prev_dir: str | Path | None = None
     ) -> ForceFieldReferenceTaskDoc:
         """Run CHGNet MD (atomate2), then record engine, U and temperature in the document."""
+        start = time.perf_counter()
         doc = ForceFieldMDMaker.make.original(self, structure, prev_dir=prev_dir)
         return _ml_reference_doc(
-            doc, "chgnet", self.hubbard_u_eV, float(self.temperature), float(self.time_step)
+            doc,
+            "chgnet",
+            self.hubbard_u_eV,
+            float(self.temperature),
+            float(self.time_step),
+            wall_time_s=time.perf_counter() - start,
         )
 
 

@@ -117,6 +117,10 @@ class DeepmdTrainingDocument(BaseModel):
         None, description="Why compression failed and the frozen model is deployed instead."
     )
     tested_model: str = Field(description="File name of the model dp test evaluated.")
+    model_path: str = Field(
+        description="Absolute path of the deployed model (the tested one) on the worker's file "
+        "system: what LAMMPS and NEB jobs load."
+    )
     validation: DeepmdErrorMetrics = Field(description="dp test errors on the validation set.")
     study_table_I: dict[str, float] = Field(
         default_factory=lambda: dict(STUDY_TABLE_I),

@@ -1,0 +1,212 @@
+"""Documents of the study's analysis steps and the one ``TransportStudy`` document per study.
+
+Transport keys are the project's (DESIGN.md): ``D_self_cm2_s``, ``D_total_cm2_s``,
+``haven_ratio``, ``conductivity_mS_cm``, each with a ``*_stderr`` sibling;
+``activation_energy_eV`` and ``conductivity_298K_mS_cm``. Every derived number names the job
+(``*_uuid``) whose output it came from.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+#: The reference study's values (SCIENCE.md), for side-by-side reporting.
+STUDY_VALUES: dict[str, float] = {
+    "activation_energy_eV": 0.29,
+    "conductivity_298K_mS_cm": 1.06,
+    "lattice_a_A": 6.398,
+    "lattice_b_A": 10.95,
+    "lattice_c_A": 6.381,
+    "lattice_beta_deg": 110.8,
+    "barrier_[110]_eV": 0.30,
+    "barrier_[101]_eV": 0.303,
+    "barrier_[010]_eV": 0.312,
+    "barrier_[100]_eV": 1.14,
+    "force_mae_eV_A": 5.959e-3,
+    "energy_mae_eV_per_atom": 6.723e-4,
+    "mlmd_speedup": 3730.0,
+}
+#: The study's relaxed lattice with U_eff = 0 (SCIENCE.md §2), for U = 0 branches.
+STUDY_LATTICE_U0: dict[str, float] = {
+    "lattice_a_A": 6.451,
+    "lattice_b_A": 11.02,
+    "lattice_c_A": 6.413,
+    "lattice_beta_deg": 110.9,
+}
+#: Experiment (SCIENCE.md): annealed Li3TiCl6.
+EXPERIMENT_VALUES: dict[str, float] = {
+    "activation_energy_eV": 0.32,
+    "conductivity_298K_mS_cm": 1.04,
+    "lattice_a_A": 6.350,
+    "lattice_b_A": 10.89,
+    "lattice_c_A": 6.353,
+    "lattice_beta_deg": 110.1,
+}
+
+
+class RdfComparison(BaseModel):
+    """g(r) of one pair from ML-MD and from the reference AIMD."""
+
+    pair: str = Field(description="Element pair, e.g. 'Cl-Ti'.")
+    r_A: list[float] = Field(description="Bin centres, Å.")
+    g_mlmd: list[float] = Field(description="g(r) of the ML-MD run.")
+    g_reference: list[float] | None = Field(description="g(r) of the reference AIMD run.")
+    first_peak_mlmd_A: float | None = Field(description="First-peak position, ML-MD, Å.")
+    first_peak_reference_A: float | None = Field(description="First-peak position, AIMD, Å.")
+    similarity: float | None = Field(
+        description="1 − normalised L1 distance of the two curves (1: identical)."
+    )
+
+
+class TransportRunDocument(BaseModel):
+    """Transport of the mobile ion in one ML-MD run (one U, one temperature)."""
+
+    study: str = Field(description="Study name.")
+    hubbard_u_eV: dict[str, float] = Field(description="U_eff set of the branch, eV.")
+    temperature_K: float = Field(description="Thermostat temperature, K.")
+    completed: bool = Field(description="True when the analysis ran on a finished MD run.")
+    failure_reason: str | None = Field(None, description="Why there is no result.")
+    md_uuid: str = Field(description="uuid of the LAMMPS job analysed.")
+    engine: str = Field("lammps+deepmd", description="Engine of the analysed trajectory.")
+    D_self_cm2_s: float | None = None
+    D_self_stderr_cm2_s: float | None = None
+    D_total_cm2_s: float | None = None
+    D_total_stderr_cm2_s: float | None = None
+    haven_ratio: float | None = None
+    haven_ratio_stderr: float | None = None
+    conductivity_mS_cm: float | None = Field(
+        None, description="Nernst–Einstein σ from D_total (correlated), mS/cm."
+    )
+    conductivity_stderr_mS_cm: float | None = None
+    conductivity_self_mS_cm: float | None = Field(
+        None, description="σ from D_self (uncorrelated, H_R = 1), mS/cm."
+    )
+    n_mobile: int | None = Field(None, description="Mobile ions in the cell.")
+    mobile_density_cm3: float | None = Field(None, description="Mobile-ion number density.")
+    fit_window_ps: list[float] | None = Field(None, description="Lag window of the fits, ps.")
+    n_frames: int | None = Field(None, description="Frames analysed.")
+    n_blocks: int | None = Field(None, description="Blocks of the error bars.")
+    warnings: list[str] = Field(default_factory=list, description="Analysis warnings.")
+    msd: dict[str, list[float]] | None = Field(
+        None,
+        description="time_ps, self_A2, total_A2, distinct_A2 (Σ over x, y, z; the distinct "
+        "part is total − self, per ion). Data store.",
+    )
+    rdf: list[RdfComparison] | None = Field(None, description="RDF comparison (data store).")
+    rdf_reference_temperature_K: float | None = Field(
+        None, description="Temperature of the AIMD run the RDF is compared with, K."
+    )
+    hops: dict | None = Field(
+        None, description="Hop counts: intra- and inter-layer, per ion, stacking normal."
+    )
+    hop_traces: dict[str, list] | None = Field(
+        None,
+        description="time_ps and layer index per ion against time (a few ions; data store).",
+    )
+    md_throughput_katom_step_s: float | None = Field(
+        None, description="LAMMPS speed of the run, thousand atom-steps per second."
+    )
+    md_n_atoms: int | None = Field(None, description="Atoms in the ML-MD cell.")
+    md_temperature_mean_K: float | None = Field(None, description="Mean MD temperature, K.")
+
+
+class ArrheniusDocument(BaseModel):
+    """Arrhenius fit of σ(T) over the finished temperatures of one U branch."""
+
+    study: str = Field(description="Study name.")
+    hubbard_u_eV: dict[str, float] = Field(description="U_eff set of the branch, eV.")
+    completed: bool = Field(description="True when the fit ran.")
+    failure_reason: str | None = Field(None, description="Why there is no fit.")
+    form: str = Field(description="'sigma' (σ = σ0 e^(−Ea/kT)) or 'sigma_T' (σT = A e^(…)).")
+    temperatures_K: list[float] = Field(description="Temperatures used in the fit, K.")
+    conductivities_mS_cm: list[float] = Field(description="σ used, mS/cm (same order).")
+    conductivity_stderrs_mS_cm: list[float] = Field(description="Their standard errors.")
+    run_uuids: list[str] = Field(description="uuids of the LAMMPS jobs of those σ.")
+    failed_temperatures: list[dict] = Field(
+        default_factory=list,
+        description="{temperature_K, reason, md_uuid} of each run left out.",
+    )
+    activation_energy_eV: float | None = None
+    activation_energy_stderr_eV: float | None = None
+    prefactor: float | None = Field(None, description="σ0 (mS/cm) or A (mS K/cm).")
+    extrapolation_K: float = Field(298.15, description="Extrapolation temperature, K.")
+    conductivity_298K_mS_cm: float | None = Field(
+        None, description="σ extrapolated to extrapolation_K, mS/cm."
+    )
+    conductivity_298K_interval_mS_cm: list[float] | None = Field(
+        None, description="95 % confidence interval of that σ."
+    )
+
+
+class ComparisonRow(BaseModel):
+    """One line of 'ours vs the study vs experiment'."""
+
+    quantity: str = Field(description="Key, e.g. 'activation_energy_eV' or 'barrier_[010]_eV'.")
+    hubbard_u_eV: dict[str, float] | None = Field(None, description="Branch (None: study-wide).")
+    ours: float | None = Field(description="Our value.")
+    ours_stderr: float | None = Field(None, description="Its standard error.")
+    ours_interval: list[float] | None = Field(None, description="Its 95 % interval.")
+    study: float | None = Field(None, description="The reference study's value.")
+    experiment: float | None = Field(None, description="The experimental value.")
+    engine: str = Field(description="Engine our value rests on.")
+    stand_in: bool = Field(description="True when an ML potential replaced DFT for it.")
+    source_uuid: str | None = Field(None, description="Job whose output holds our value.")
+
+
+class BranchSummary(BaseModel):
+    """Everything of one U branch: relaxed cell, potential, runs, Arrhenius, speed-up."""
+
+    hubbard_u_eV: dict[str, float] = Field(description="U_eff set, eV.")
+    hubbard_u_applied: bool | None = Field(description="Whether the reference engine applied U.")
+    relax_uuid: str = Field(description="Reference relaxation job.")
+    relaxed_energy_eV_per_atom: float | None = None
+    conventional_lattice: dict[str, float] | None = Field(
+        None, description="a_A, b_A, c_A, alpha/beta/gamma_deg of the relaxed cell per "
+        "conventional cell (the supercell matrix divided out)."
+    )
+    aimd_uuids: list[str] = Field(description="Reference MD jobs (all temperatures, segments).")
+    train_uuid: str | None = Field(None, description="DeePMD training job.")
+    deepmd_validation: dict | None = Field(None, description="dp test errors on validation.")
+    deepmd_n_frames: dict[str, int] | None = Field(None, description="train / valid frames.")
+    runs: list[TransportRunDocument] = Field(
+        description="Per temperature (without the data-store arrays)."
+    )
+    analysis_uuids: list[str] = Field(
+        default_factory=list,
+        description="Transport-analysis jobs, same order as runs (their outputs hold the MSD, "
+        "RDF and hop-trace arrays).",
+    )
+    arrhenius: ArrheniusDocument | None = None
+    arrhenius_uuid: str | None = None
+    reference_s_per_atom_step: float | None = Field(
+        None, description="Reference MD wall time per atom and step, s."
+    )
+    mlmd_s_per_atom_step: float | None = Field(
+        None, description="ML-MD wall time per atom and step, s (all temperatures)."
+    )
+    mlmd_speedup: float | None = Field(
+        None, description="Reference / ML-MD cost per atom-step, on the machines that ran them."
+    )
+
+
+class TransportStudyDocument(BaseModel):
+    """The study's result: every derived number, its uncertainty and where it came from."""
+
+    study: str = Field(description="Study name.")
+    material: str = Field(description="Reduced formula.")
+    profile: str = Field(description="'paper' or 'demo'.")
+    reference_engine: str = Field(description="'vasp' or 'chgnet'.")
+    is_stand_in: bool = Field(description="True when an ML potential stood in for DFT+U.")
+    mobile_species: str = Field(description="Mobile ion.")
+    spec: dict = Field(description="The validated study spec.")
+    ordered_cell: dict | None = Field(None, description="The ordered supercell's summary.")
+    branches: list[BranchSummary] = Field(description="One per U set, in spec order.")
+    neb_uuid: str | None = Field(None, description="NEB barrier-table job.")
+    neb_engine: str | None = Field(None, description="Engine of the NEB.")
+    neb_barriers: list[dict] | None = Field(None, description="Rows of the barrier table.")
+    comparison: list[ComparisonRow] = Field(description="Ours vs the study vs experiment.")
+    failures: list[dict] = Field(
+        default_factory=list,
+        description="{step, hubbard_u_eV, temperature_K, reason, uuid} of what did not finish.",
+    )
+    versions: dict[str, str] = Field(description="Versions of the packages that computed it.")
