@@ -142,7 +142,7 @@ class LammpsDeepmdMDMaker(Maker):
         if prev_dir is None:
             if structure is None:
                 raise ValueError("a structure is needed to start a run")
-            structure, params = self._fresh_input(structure, model, temperature_K, type_map)
+            structure, params = self.fresh_input(structure, model, temperature_K, type_map)
         else:
             params = LammpsMDInput.load(prev_dir)
             restart = latest_restart(prev_dir)
@@ -165,7 +165,7 @@ class LammpsDeepmdMDMaker(Maker):
             return Response(replace=follow)
         return Response(output=self.summarize(dirs))
 
-    def _fresh_input(
+    def fresh_input(
         self, structure: Structure, model: str, temperature_K: float, type_map: list[str] | None
     ) -> tuple[Structure, LammpsMDInput]:
         """Cell and input of the first chunk; checks its elements against the type map."""

@@ -1,0 +1,453 @@
+"""Dry run of a study (`litcl inputs`): the input files each external code would get.
+
+The same Makers and input-set generators as :func:`~litcl_flows.flows.study.build_study_flow`
+write them, into one folder per step and per U set / temperature / hop; nothing runs and no
+database is touched. Steps after ``spec.stop_after`` are left out, as in the flow. Where the
+flow feeds a step the output of an earlier one (the relaxed cell, the AIMD frames, the trained
+model, relaxed NEB endpoints), the dry run uses the ordered, unrelaxed cell and placeholder
+paths; ``README.txt`` at the top of the folder says so.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from litcl_flows.flows.study import ordered_cell
+
+if TYPE_CHECKING:
+    from pymatgen.core import Structure
+
+    from litcl_flows.flows.spec import StudySpec
+    from litcl_flows.makers.neb import HopNebMaker
+    from litcl_flows.neb.hops import Hop
+
+README_FILE = "README.txt"
+
+
+def u_label(hubbard_u_eV: Mapping[str, float]) -> str:
+    """Folder-name form of a U set: ``{"Ti": 4}`` → ``U_Ti4``; no U > 0 → ``U0``."""
+    parts = [f"{el}{u:g}" for el, u in sorted(hubbard_u_eV.items()) if u > 0]
+    return "U_" + "_".join(parts) if parts else "U0"
+
+
+def write_study_inputs(
+    spec: StudySpec, out_dir: str | Path, linear_images: bool = False
+) -> list[Path]:
+    """Write the inputs of every step of ``spec`` under ``out_dir``; return the files written.
+
+    Step folders that already exist are replaced. Everything that can fail (the ordered cell,
+    the U / temperature checks, the NEB hops) is worked out before the first file is written.
+
+    Parameters
+    ----------
+    spec
+        Validated study spec.
+    out_dir
+        Folder to write into (created if missing).
+    linear_images
+        NEB images by linear interpolation instead of IDPP (IDPP takes seconds per hop of a
+        few hundred atoms; the run interpolates between relaxed endpoints anyway).
+    """
+    from litcl_flows.engines.vasp.validation import validate_reference_request
+
+    structure, cell_summary = ordered_cell(spec)
+    elements = [el.symbol for el in structure.composition.elements]
+    for hubbard_u_eV in spec.hubbard_u_eV:
+        validate_reference_request(
+            elements, hubbard_u_eV, spec.aimd.temperatures_K, spec.reference_engine, None
+        )
+    model_file = _model_file(spec)
+    first_label = u_label(spec.hubbard_u_eV[0])
+    hop_maker: HopNebMaker | None = None
+    if spec.runs("study") and spec.neb.enabled:
+        # The NEB runs in the first U set's cell; a DeePMD NEB with that set's model.
+        hop_maker = _hop_maker(spec, f"../03_deepmd_{first_label}/{model_file}")
+        hops, supercell = _neb_plan(spec, hop_maker, structure)
+
+    out = Path(out_dir)
+    written: list[Path] = []
+    for hubbard_u_eV in spec.hubbard_u_eV:
+        label = u_label(hubbard_u_eV)
+        written += _write_relax(spec, structure, hubbard_u_eV, out / f"01_relax_{label}")
+        if spec.runs("aimd"):
+            for temperature_K in spec.aimd.temperatures_K:
+                folder = out / f"02_aimd_{label}_{temperature_K:g}K"
+                written += _write_aimd(spec, structure, hubbard_u_eV, temperature_K, folder)
+        if spec.runs("train"):
+            written += _write_deepmd(spec, structure, out / f"03_deepmd_{label}")
+        if spec.runs("mlmd"):
+            model = f"../03_deepmd_{label}/{model_file}"
+            for temperature_K in spec.mlmd.temperatures_K:
+                folder = out / f"04_mlmd_{label}_{temperature_K:g}K"
+                written += _write_mlmd(spec, structure, model, temperature_K, folder)
+    if hop_maker is not None:
+        for hop in hops:
+            folder = out / f"05_neb_{hop.direction_label.strip('[]')}"
+            written += _write_neb(hop_maker, structure, hop, supercell, linear_images, folder)
+    readme = out / README_FILE
+    readme.write_text(_readme(spec, structure, cell_summary, first_label, model_file, hop_maker))
+    return [readme, *written]
+
+
+def _fresh_folder(folder: Path) -> Path:
+    """An empty ``folder``: a step folder from an earlier dry run must not leave stale files."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*") if path.is_file())
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _write_vasp(structure: Structure, generator: Any, folder: Path) -> None:
+    """atomate2's own writer (as the VASP Makers call it), POTCAR.spec in place of POTCAR."""
+    from atomate2.vasp.files import write_vasp_input_set
+
+    # clean_prev=False: atomate2 would delete input files in the current directory.
+    write_vasp_input_set(structure, generator, folder, potcar_spec=True, clean_prev=False)
+
+
+def _vasp_settings(spec: StudySpec) -> dict[str, Any]:
+    """VASP keyword arguments of the relaxation set, as ``build_study_flow`` passes them."""
+    settings: dict[str, Any] = {"encut_eV": spec.relax.encut_eV}
+    if spec.relax.kpoint_mesh is not None:
+        settings["kpoint_mesh_override"] = tuple(spec.relax.kpoint_mesh)
+    return settings
+
+
+def _write_relax(
+    spec: StudySpec, structure: Structure, hubbard_u_eV: dict[str, float], folder: Path
+) -> list[Path]:
+    """VASP: the (first) relaxation's inputs; CHGNet: its settings and the cell."""
+    from litcl_flows.makers.reference import reference_relax_maker
+
+    vasp = spec.reference_engine == "vasp"
+    maker: Any = reference_relax_maker(
+        spec.reference_engine,
+        hubbard_u_eV=hubbard_u_eV,
+        double_relax=spec.relax.double_relax,
+        walltime_s=spec.resources.relax.walltime_s,
+        fmax_eV_A=spec.relax.fmax_eV_A,
+        max_steps=spec.relax.max_steps,
+        relax_cell=spec.relax.relax_cell,
+        **(_vasp_settings(spec) if vasp else {}),
+    )
+    _fresh_folder(folder)
+    if vasp:
+        # A double relaxation runs the same input set twice, the second from the first's cell.
+        single = maker.relax_maker1 if spec.relax.double_relax else maker
+        _write_vasp(structure, single.input_set_generator, folder)
+    else:
+        structure.to(filename=str(folder / "POSCAR"), fmt="poscar")
+        _write_json(
+            folder / "relax.json",
+            {
+                "engine": spec.reference_engine,
+                "force_field_name": maker.force_field_name,
+                "fmax_eV_A": maker.relax_kwargs["fmax"],
+                "max_steps": maker.steps,
+                "relax_cell": maker.relax_cell,
+                "hubbard_u_requested_eV": hubbard_u_eV,
+                "hubbard_u_applied": False,
+            },
+        )
+    return _files(folder)
+
+
+def _write_aimd(
+    spec: StudySpec,
+    structure: Structure,
+    hubbard_u_eV: dict[str, float],
+    temperature_K: float,
+    folder: Path,
+) -> list[Path]:
+    """VASP: the (first segment's) MD inputs; CHGNet: the MD settings."""
+    from atomate2.vasp.flows.md import MultiMDMaker
+
+    from litcl_flows.makers.reference import reference_aimd_maker
+
+    vasp = spec.reference_engine == "vasp"
+    maker: Any = reference_aimd_maker(
+        spec.reference_engine,
+        temperature_K=temperature_K,
+        n_steps=spec.aimd.n_steps,
+        time_step_fs=spec.aimd.time_step_fs,
+        hubbard_u_eV=hubbard_u_eV,
+        n_segments=spec.aimd.n_segments,
+        walltime_s=spec.resources.aimd.walltime_s,
+        traj_interval=spec.aimd.traj_interval,
+        **({"encut_eV": spec.relax.encut_eV} if vasp else {}),
+    )
+    _fresh_folder(folder)
+    if vasp:
+        # Segments share one input set; each later one restarts from its predecessor.
+        first = maker.md_makers[0] if isinstance(maker, MultiMDMaker) else maker
+        _write_vasp(structure, first.input_set_generator, folder)
+    else:
+        from ase import units
+
+        _write_json(
+            folder / "aimd.json",
+            {
+                "engine": spec.reference_engine,
+                "force_field_name": maker.force_field_name,
+                "ensemble": str(maker.ensemble.value),
+                "dynamics": maker.dynamics,
+                "temperature_K": maker.temperature,
+                "time_step_fs": maker.time_step,
+                "n_steps": maker.n_steps,
+                "thermostat_time_fs": round(maker.ase_md_kwargs["ttime"] / units.fs, 6),
+                "traj_interval": maker.traj_interval,
+                "hubbard_u_requested_eV": hubbard_u_eV,
+                "hubbard_u_applied": False,
+            },
+        )
+    return _files(folder)
+
+
+def _n_trajectories(spec: StudySpec) -> int:
+    """Trajectories one U branch hands the dataset job: one per temperature (and segment)."""
+    segments = spec.aimd.n_segments if spec.reference_engine == "vasp" else 1
+    return len(spec.aimd.temperatures_K) * segments
+
+
+def _write_deepmd(spec: StudySpec, structure: Structure, folder: Path) -> list[Path]:
+    """``input.json`` with the dataset's type map and placeholder system paths."""
+    from litcl_flows.engines.deepmd.dataset import default_type_map
+    from litcl_flows.engines.deepmd.inputs import write_input_json
+    from litcl_flows.makers.deepmd import DATASET_FOLDER
+
+    _fresh_folder(folder)
+    # The dataset job splits frames per trajectory: one train and one valid system each.
+    systems = [f"sys_{i:03d}" for i in range(_n_trajectories(spec))]
+    write_input_json(
+        folder,
+        spec.deepmd.training_input(spec.profile),
+        default_type_map(structure.symbol_set),
+        [f"{DATASET_FOLDER}/train/{name}" for name in systems],
+        [f"{DATASET_FOLDER}/valid/{name}" for name in systems],
+    )
+    return _files(folder)
+
+
+def _model_file(spec: StudySpec) -> str:
+    """File name of the model the ML-MD runs with (compressed unless turned off)."""
+    from litcl_flows.engines.deepmd.jobs import COMPRESSED_MODEL, FROZEN_MODEL
+
+    return COMPRESSED_MODEL if spec.deepmd.compress else FROZEN_MODEL
+
+
+def _write_mlmd(
+    spec: StudySpec, structure: Structure, model: str, temperature_K: float, folder: Path
+) -> list[Path]:
+    """``in.lammps``, the data file of the replicated cell and the run parameters."""
+    from litcl_flows.engines.deepmd.dataset import default_type_map
+    from litcl_flows.engines.lammps import write_inputs
+    from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
+
+    md = spec.mlmd
+    maker = LammpsDeepmdMDMaker(
+        n_atoms=md.n_atoms,
+        n_steps=md.n_steps,
+        timestep_fs=md.timestep_fs,
+        tdamp_fs=md.tdamp_fs,
+        seed=md.seed,
+        minimize=md.minimize,
+        equilibration_steps=md.equilibration_steps,
+        thermo_every=md.thermo_every,
+        dump_mobile_every=md.dump_mobile_every,
+        dump_all_every=md.dump_all_every,
+        restart_every=md.restart_every,
+        mobile_species=(spec.material.mobile_species,),
+        walltime_s=spec.resources.mlmd.walltime_s,
+    )
+    # The type map the dataset job gives the model, so no model file is read.
+    cell, params = maker.fresh_input(
+        structure, model, temperature_K, default_type_map(structure.symbol_set)
+    )
+    write_inputs(cell, _fresh_folder(folder), params)
+    return _files(folder)
+
+
+def _hop_maker(spec: StudySpec, model: str) -> HopNebMaker:
+    """The per-hop NEB Maker ``build_study_flow`` uses (engine, images, convergence)."""
+    from litcl_flows.makers.neb import MLHopNebMaker, VaspHopNebMaker
+
+    neb = spec.neb
+    hop_maker: HopNebMaker
+    if neb.engine == "deepmd":
+        hop_maker = MLHopNebMaker(force_field_name="DeepMD", calculator_kwargs={"model": model})
+    elif spec.reference_engine == "vasp":
+        hop_maker = VaspHopNebMaker()
+    else:
+        hop_maker = MLHopNebMaker(force_field_name="CHGNet")
+    hop_maker.num_images = neb.num_images
+    if isinstance(hop_maker, MLHopNebMaker):
+        hop_maker.fmax_eV_A = neb.fmax_eV_A
+        hop_maker.max_steps = neb.max_steps
+        hop_maker.endpoint_max_steps = neb.max_steps
+    return hop_maker
+
+
+def _neb_plan(
+    spec: StudySpec, hop_maker: HopNebMaker, structure: Structure
+) -> tuple[list[Hop], tuple[int, int, int]]:
+    from litcl_flows.makers.neb import NebBarriersMaker
+
+    return NebBarriersMaker(
+        hop_maker=hop_maker,
+        directions=tuple(spec.neb.directions),
+        species=spec.material.mobile_species,
+        max_atoms=spec.neb.max_atoms,
+        min_image_distance_A=spec.neb.min_image_distance_A,
+    ).plan(structure)
+
+
+def _write_neb(
+    hop_maker: HopNebMaker,
+    structure: Structure,
+    hop: Hop,
+    supercell: tuple[int, int, int],
+    linear_images: bool,
+    folder: Path,
+) -> list[Path]:
+    """One hop: ``neb/00 … NN/POSCAR`` (VASP: with the NEB and endpoint-relaxation inputs)."""
+    from litcl_flows.makers.neb import MLHopNebMaker, VaspHopNebMaker
+    from litcl_flows.neb.endpoints import hop_endpoints, neb_images
+
+    start, end = hop_endpoints(structure, hop, supercell)
+    idpp = hop_maker.idpp and not linear_images
+    images = neb_images(start, end, hop_maker.num_images, idpp=idpp)
+    _fresh_folder(folder)
+    neb_dir = folder / "neb"
+    image_kpoints = None
+    settings: dict[str, Any] = {
+        "engine": hop_maker.engine,
+        "direction": hop.direction_label,
+        "mechanism": hop.mechanism,
+        "hop_length_A": hop.length_A,
+        "crosses_layers": hop.crosses_layers,
+        "supercell": list(supercell),
+        "num_images": hop_maker.num_images,
+        "climbing_image": hop_maker.climbing_image,
+        "images": "idpp" if idpp else "linear",
+    }
+    if isinstance(hop_maker, VaspHopNebMaker):
+        neb_maker = hop_maker.neb_maker
+        assert neb_maker is not None  # set in VaspHopNebMaker.__post_init__
+        relax = hop_maker.endpoint_relax_maker()
+        for which, endpoint in (("start", start), ("end", end)):
+            _write_vasp(endpoint, relax.input_set_generator, folder / f"relax_{which}")
+        # NebFromImagesMaker.make sets IMAGES from the images it is given, then writes.
+        neb_maker.input_set_generator.num_images = len(images) - 2
+        _write_vasp(images[0], neb_maker.input_set_generator, neb_dir)
+        # NebFromImagesMaker's "KPOINTS kludge": a copy in each image folder.
+        if neb_maker.kpoints_kludge:
+            image_kpoints = neb_dir / "KPOINTS"
+    elif isinstance(hop_maker, MLHopNebMaker):
+        settings |= {
+            "force_field_name": hop_maker.force_field_name,
+            "calculator_kwargs": hop_maker.calculator_kwargs,
+            "fmax_eV_A": hop_maker.fmax_eV_A,
+            "max_steps": hop_maker.max_steps,
+            "neb_kwargs": hop_maker.neb_kwargs,
+            "endpoint_fmax_eV_A": hop_maker.endpoint_fmax_eV_A,
+            "endpoint_max_steps": hop_maker.endpoint_max_steps,
+        }
+    for index, image in enumerate(images):
+        image_dir = neb_dir / f"{index:02d}"
+        image_dir.mkdir(parents=True, exist_ok=True)
+        image.to(filename=str(image_dir / "POSCAR"), fmt="poscar")
+        if image_kpoints is not None:
+            shutil.copy(image_kpoints, image_dir)
+    _write_json(folder / "neb.json", settings)
+    return _files(folder)
+
+
+def _readme(
+    spec: StudySpec,
+    structure: Structure,
+    cell_summary: dict[str, Any] | None,
+    first_label: str,
+    model_file: str,
+    hop_maker: HopNebMaker | None,
+) -> str:
+    """What each folder holds and where the dry run differs from the submitted flow."""
+    from litcl_flows.makers.deepmd import DATASET_FOLDER
+    from litcl_flows.makers.neb import VaspHopNebMaker
+
+    vasp = spec.reference_engine == "vasp"
+    engine = "VASP" if vasp else "CHGNet"
+    order = f"ordering seed {cell_summary['seed']}" if cell_summary else "majority order"
+    lines = [
+        f"Dry run of study {spec.name!r} (profile {spec.profile}, reference engine "
+        f"{spec.reference_engine}, stop_after {spec.stop_after}).",
+        "The input files each external code would get; nothing was run.",
+        "",
+        f"Ordered cell: {structure.composition.formula}, {len(structure)} atoms ({order}).",
+    ]
+    lines += [
+        f"  {row['species']} on {row['orbit']}: {row['n_atoms']}/{row['n_sites']} = "
+        f"{row['achieved_occupancy']:.3f} (target {row['target_occupancy']:g})"
+        for row in (cell_summary or {}).get("occupancies", [])
+        if row["target_occupancy"] < 1
+    ]
+    lines += ["", "Folders (<U>: U_<element><eV> per U set, U0 without U; <T>: temperature):"]
+    if vasp:
+        twice = ", run twice, the second from the first's cell" if spec.relax.double_relax else ""
+        lines += [
+            f"  01_relax_<U>/       VASP relaxation (ISIF 3{twice}).",
+            "                      POTCAR.spec names the POTCARs (their files are licensed).",
+        ]
+    else:
+        lines.append("  01_relax_<U>/       CHGNet relaxation settings and the cell (POSCAR).")
+    if spec.runs("aimd"):
+        lines.append(
+            f"  02_aimd_<U>_<T>K/   {engine} NVT MD" + (" inputs." if vasp else " settings.")
+        )
+        if vasp and spec.aimd.n_segments > 1:
+            lines.append(
+                f"                      {spec.aimd.n_segments} segments of NSW steps run in "
+                "turn, each restarting from the last."
+            )
+    if spec.runs("train"):
+        lines.append("  03_deepmd_<U>/      DeePMD-kit input.json (dp --tf train input.json).")
+    if spec.runs("mlmd"):
+        lines.append("  04_mlmd_<U>_<T>K/   LAMMPS in.lammps, input.data, litcl_lammps.json.")
+    if hop_maker is not None:
+        lines.append("  05_neb_<uvw>/       One hop: neb.json, neb/00 … neb/NN/POSCAR.")
+        if isinstance(hop_maker, VaspHopNebMaker):
+            lines.append(
+                "                      neb/ is a VASP NEB folder; relax_start|end/ relax the "
+                "endpoints."
+            )
+    lines += ["", "Where the submitted flow differs:"]
+    if spec.runs("aimd"):
+        lines.append(
+            "  - Later steps start from the relaxed cell of their U set (NEB: the first set),"
+        )
+        lines.append("    not from the ordered, unrelaxed cell used here.")
+    if spec.runs("train"):
+        lines.append(
+            f"  - The dataset job writes {DATASET_FOLDER}/train|valid/sys_NNN from the AIMD frames."
+        )
+    if spec.runs("mlmd") or (hop_maker is not None and spec.neb.engine == "deepmd"):
+        lines.append(
+            f"  - ../03_deepmd_<U>/{model_file} stands for the trained model's absolute path."
+        )
+    if hop_maker is not None:
+        lines.append(
+            f"  - NEB images join the relaxed endpoints (in the {first_label} cell), "
+            "not the unrelaxed ones."
+        )
+    return "\n".join(lines) + "\n"
