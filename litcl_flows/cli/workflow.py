@@ -145,17 +145,38 @@ def submit(spec_file: str, as_json: bool) -> None:
 @one_line_errors
 def run(max_jobs: int, recover: bool, lost_after: int, as_json: bool) -> None:
     """Run every READY job in this process, one after another, with progress on stderr."""
-    from litcl_flows.store.launchpad import LaunchEvent, rerun_lost_runs, run_workers
+    from litcl_flows.store.launchpad import rerun_lost_runs
 
-    console = stderr_console()
     if recover:
         lost = rerun_lost_runs(_settings(), lost_after)
-        console.print(f"lost runs put back to READY: {lost or 'none'}")
+        stderr_console().print(f"lost runs put back to READY: {lost or 'none'}")
+    events = run_with_progress(_settings(), max_jobs)
+    if as_json:
+        print_json([event.__dict__ for event in events])
+    failed = [event for event in events if event.state != "COMPLETED"]
+    if not events:
+        stderr_console().print("no ready jobs")
+    if failed:
+        ids = ",".join(str(event.fw_id) for event in failed)
+        raise click.ClickException(
+            f"{len(failed)} job(s) failed; see `litcl lpad get_fws -i {ids} -d all`"
+        )
+
+
+def run_with_progress(settings, max_jobs: int = 0) -> list:
+    """Run READY jobs with a spinner and one line per finished job (stderr); return events."""
+    import time
+
+    from litcl_flows.store.launchpad import LaunchEvent, run_workers
+
+    console = stderr_console()
     status = console.status("looking for ready jobs")
     status.start()
+    began = time.perf_counter()
 
     def started(fw_id: int, name: str, done: int, total: int) -> None:
-        status.update(f"[{done + 1}/{total}] running {name} (fw {fw_id})")
+        elapsed = time.perf_counter() - began
+        status.update(f"[{done + 1}/{total}] running {name} (fw {fw_id}) · {elapsed:.0f} s so far")
 
     def finished(event: LaunchEvent) -> None:
         mark = "[green]done[/]" if event.state == "COMPLETED" else f"[red]{event.state}[/]"
@@ -165,19 +186,9 @@ def run(max_jobs: int, recover: bool, lost_after: int, as_json: bool) -> None:
         )
 
     try:
-        events = run_workers(_settings(), max_jobs, on_start=started, on_finish=finished)
+        return run_workers(settings, max_jobs, on_start=started, on_finish=finished)
     finally:
         status.stop()
-    if as_json:
-        print_json([event.__dict__ for event in events])
-    failed = [event for event in events if event.state != "COMPLETED"]
-    if not events:
-        console.print("no ready jobs")
-    if failed:
-        ids = ",".join(str(event.fw_id) for event in failed)
-        raise click.ClickException(
-            f"{len(failed)} job(s) failed; see `litcl lpad get_fws -i {ids} -d all`"
-        )
 
 
 @click.command()
@@ -211,26 +222,62 @@ def status(as_json: bool) -> None:
     multiple=True,
     help="Dotted path to show (repeatable), e.g. output.output.energy.",
 )
+@click.option(
+    "--property",
+    "properties",
+    multiple=True,
+    help="Derived property with its standard error, per U set and temperature (repeatable), "
+    "e.g. conductivity_mS_cm, activation_energy_eV.",
+)
+@click.option("--material", help="Only this material (reduced formula, e.g. Li3TiCl6).")
+@click.option("--u", "u_set", help="Only this U set, e.g. Ti=4 (eV; several: Ti=4,V=3).")
+@click.option("--temperature", type=float, help="Only this temperature, K (within 0.5 K).")
 @click.option("--limit", type=int, default=0, help="At most this many documents (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @one_line_errors
 def query(
-    study: str | None, job_name: str | None, fields: tuple[str, ...], limit: int, as_json: bool
+    study: str | None,
+    job_name: str | None,
+    fields: tuple[str, ...],
+    properties: tuple[str, ...],
+    material: str | None,
+    u_set: str | None,
+    temperature: float | None,
+    limit: int,
+    as_json: bool,
 ) -> None:
-    """Stored job outputs: relaxed energies, lattices, any field of any document."""
-    from litcl_flows.store.query import query_outputs
+    """Stored job outputs: relaxed energies, lattices, any field of any document; with
+    --property, the study's transport and Arrhenius numbers with their errors."""
+    from litcl_flows.store.query import (
+        parse_hubbard_u,
+        property_table,
+        query_outputs,
+        query_properties,
+    )
 
-    records = query_outputs(_settings(), study, job_name, list(fields), limit)
+    if fields and properties:
+        raise ValueError("--field and --property do not combine; use one of them")
+    filters = {
+        "material": material,
+        "hubbard_u_eV": parse_hubbard_u(u_set) if u_set else None,
+        "temperature_K": temperature,
+    }
+    if properties:
+        records = query_properties(_settings(), list(properties), study, job_name, limit, **filters)
+    else:
+        records = query_outputs(_settings(), study, job_name, list(fields), limit, **filters)
     if as_json:
         print_json(records)
-    elif records:
+    elif not records:
+        click.echo("no stored outputs match")
+    elif properties:
+        print_table("properties", property_table(records, list(properties)))
+    else:
         # One field/value table per document: readable at any terminal width.
         for record in records:
             title = f"{record.get('study')} / {record.get('job')} ({record.get('uuid')})"
-            fields = [{"field": k, "value": v} for k, v in record.items() if k != "uuid"]
-            print_table(title, fields, ["field", "value"])
-    else:
-        click.echo("no stored outputs match")
+            rows = [{"field": k, "value": v} for k, v in record.items() if k != "uuid"]
+            print_table(title, rows, ["field", "value"])
 
 
 _PASSTHROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}

@@ -108,9 +108,7 @@ class AimdSpec(_Strict):
     temperatures_K: list[PositiveFloat] = Field(
         [600.0, 900.0, 1200.0], min_length=1, description="Thermostat temperatures, K."
     )
-    n_steps: PositiveInt = Field(
-        5000, description="Steps per temperature (per segment for VASP)."
-    )
+    n_steps: PositiveInt = Field(5000, description="Steps per temperature (per segment for VASP).")
     time_step_fs: PositiveFloat = Field(1.0, description="Time step, fs (study: 1 fs).")
     traj_interval: PositiveInt = Field(1, description="CHGNet: keep every this many steps.")
     n_segments: PositiveInt = Field(
@@ -207,9 +205,6 @@ class AnalysisSpec(_Strict):
         None, description="Lag-time window of the MSD fits, ps; None: 10–50 % of one block."
     )
     n_blocks: int = Field(5, ge=2, description="Time blocks for the error bars.")
-    skip_ps: NonNegativeFloat = Field(
-        0.0, description="Leading time left out of the MSD (besides equilibration), ps."
-    )
     stacking_hkl: tuple[int, int, int] | None = Field(
         None, description="Layer planes (Miller, ML-MD cell) for hop counting; None: detected."
     )

@@ -219,13 +219,17 @@ def _add_mlmd(
     runs, analyses = [], []
     for temperature_K in md.temperatures_K:
         run = maker.make(
-            branch["relax"].output.structure, train.output.model_path, temperature_K,
+            branch["relax"].output.structure,
+            train.output.model_path,
+            temperature_K,
             train.output.type_map,
         )
         run.name = f"{maker.name} {temperature_K:g}K"
         _route(run, spec.resources.mlmd)
         # The RDF is compared with the AIMD run nearest in temperature (SCIENCE.md §6).
-        nearest = min(range(len(aimd_temperatures)), key=lambda i: abs(aimd_temperatures[i] - temperature_K))
+        nearest = min(
+            range(len(aimd_temperatures)), key=lambda i: abs(aimd_temperatures[i] - temperature_K)
+        )
         analysis = analyze_run(
             run.output,
             run.uuid,
@@ -245,6 +249,8 @@ def _add_mlmd(
         analyses.append(analysis)
     arrhenius = fit_branch_arrhenius(
         [a.output for a in analyses],
+        [r.uuid for r in runs],
+        list(md.temperatures_K),
         spec.name,
         branch["hubbard_u_eV"],
         spec.analysis.arrhenius_form,
@@ -292,10 +298,12 @@ def _add_neb(spec: StudySpec, branch: dict[str, Any], nodes: list) -> Job:
 
 def _branch_inputs(branch: dict[str, Any]) -> dict[str, Any]:
     """What the study document reads of a branch: references and uuids."""
+    from jobflow import Flow
+
     relax = branch["relax"]
     inputs: dict[str, Any] = {
         "hubbard_u_eV": branch["hubbard_u_eV"],
-        "relax_uuid": relax.uuid,
+        "relax_uuid": relax.jobs[-1].uuid if isinstance(relax, Flow) else relax.uuid,
         "relax": {
             "structure": relax.output.structure,
             "energy_per_atom": relax.output.output.energy_per_atom,
@@ -303,7 +311,6 @@ def _branch_inputs(branch: dict[str, Any]) -> dict[str, Any]:
         },
     }
     if "aimd" in branch:
-        aimd_jobs = [job for job in branch["aimd"].jobs]
         inputs["aimd"] = [
             {
                 "uuid": job.uuid,
@@ -311,7 +318,7 @@ def _branch_inputs(branch: dict[str, Any]) -> dict[str, Any]:
                 "n_atoms": job.output.nsites,
                 "n_frames": job.output.n_frames,
             }
-            for job in _leaf_jobs(aimd_jobs)
+            for job in _aimd_jobs(branch["aimd"].jobs)
         ]
     if "train" in branch:
         train = branch["train"]
@@ -322,18 +329,25 @@ def _branch_inputs(branch: dict[str, Any]) -> dict[str, Any]:
         }
     if "runs" in branch:
         inputs["analyses"] = [a.output for a in branch["analyses"]]
+        inputs["analysis_uuids"] = [a.uuid for a in branch["analyses"]]
         inputs["arrhenius"] = branch["arrhenius"].output
         inputs["arrhenius_uuid"] = branch["arrhenius"].uuid
     return inputs
 
 
-def _leaf_jobs(nodes: list) -> list:
-    """The jobs of nested flows, in order (AIMD segments of VASP are a sub-flow)."""
+def _aimd_jobs(nodes: list) -> list:
+    """The MD jobs of an AIMD flow, in order: VASP segments are a sub-flow that ends with
+    an output-collector job, which ran no MD."""
     from jobflow import Flow
+
+    from litcl_flows.makers.reference import ChgnetReferenceMDMaker, VaspReferenceMDMaker
 
     jobs = []
     for node in nodes:
-        jobs.extend(_leaf_jobs(node.jobs) if isinstance(node, Flow) else [node])
+        if isinstance(node, Flow):
+            jobs.extend(_aimd_jobs(node.jobs))
+        elif isinstance(node.maker, VaspReferenceMDMaker | ChgnetReferenceMDMaker):
+            jobs.append(node)
     return jobs
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -192,7 +192,7 @@ def build_training_document(
     return DeepmdTrainingDocument(
         dir_name=str(root),
         type_map=type_map,
-        training_input=training_input.as_dict(),
+        training_input=asdict(training_input),
         seed=training_input.seed,
         numb_steps=run.numb_steps,
         last_step=run.last_step,

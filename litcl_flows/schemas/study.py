@@ -161,8 +161,9 @@ class BranchSummary(BaseModel):
     relax_uuid: str = Field(description="Reference relaxation job.")
     relaxed_energy_eV_per_atom: float | None = None
     conventional_lattice: dict[str, float] | None = Field(
-        None, description="a_A, b_A, c_A, alpha/beta/gamma_deg of the relaxed cell per "
-        "conventional cell (the supercell matrix divided out)."
+        None,
+        description="a_A, b_A, c_A, alpha/beta/gamma_deg of the relaxed cell per "
+        "conventional cell (the supercell matrix divided out).",
     )
     aimd_uuids: list[str] = Field(description="Reference MD jobs (all temperatures, segments).")
     train_uuid: str | None = Field(None, description="DeePMD training job.")

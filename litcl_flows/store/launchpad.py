@@ -23,6 +23,7 @@ from litcl_flows.store.config import (
     launchpad_spec,
     write_config_files,
 )
+from litcl_flows.store.indexes import ensure_indexes
 
 if TYPE_CHECKING:
     from fireworks import LaunchPad, Workflow
@@ -104,7 +105,7 @@ def run_workers(
     # FireWorks' JobFiretask falls back to jobflow's global store (no store is serialised
     # into the Fireworks): point it at ours for the run, then put the caller's back.
     previous_store = jobflow.SETTINGS.JOB_STORE
-    jobflow.SETTINGS.JOB_STORE = job_store(settings)
+    jobflow.SETTINGS.JOB_STORE = ensure_indexes(job_store(settings))
     try:
         while not max_launches or len(events) < max_launches:
             # FireWorks' own choice of the next Firework (priority, then FIFO/FILO), without
@@ -141,7 +142,9 @@ def _output_to(path: Path) -> Iterator[None]:
     Jobs print and warn (model banners, optimiser logs, ``lmp`` and ``dp`` output): this
     keeps the worker's own output readable and ``--json`` output parseable. File
     descriptors 1 and 2 are redirected (children inherit them), and Python's streams too
-    (they may not be the real descriptors, e.g. under a test runner).
+    (they may not be the real descriptors, e.g. under a test runner). Python's streams are
+    pointed at descriptors 1 and 2 themselves, never at the file: loggers created during a
+    job (FireWorks keeps its handlers for the life of the process) then outlive the file.
     """
     sys.stdout.flush()
     sys.stderr.flush()
@@ -150,7 +153,7 @@ def _output_to(path: Path) -> Iterator[None]:
         try:
             os.dup2(handle.fileno(), 1)
             os.dup2(handle.fileno(), 2)
-            with redirect_stdout(handle), redirect_stderr(handle):
+            with redirect_stdout(_FD_STREAMS[1]), redirect_stderr(_FD_STREAMS[2]):
                 yield
         finally:
             sys.stdout.flush()
@@ -159,6 +162,10 @@ def _output_to(path: Path) -> Iterator[None]:
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
+
+
+#: Text streams on descriptors 1 and 2 by number, whatever those point at (never closed).
+_FD_STREAMS = {fd: open(fd, "w", buffering=1, closefd=False) for fd in (1, 2)}  # noqa: SIM115
 
 
 def _count_runnable(launchpad: LaunchPad, fworker) -> int:
@@ -247,5 +254,5 @@ def run_fireworks_cli(settings: LitclSettings, main: str, args: list[str]) -> in
         import jobflow
         from fireworks.scripts.rlaunch_run import rlaunch
 
-        jobflow.SETTINGS.JOB_STORE = job_store(settings)
+        jobflow.SETTINGS.JOB_STORE = ensure_indexes(job_store(settings))
         return rlaunch(["-l", str(launchpad_file), "-w", str(settings.fworker_file), *args])

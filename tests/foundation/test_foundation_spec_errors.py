@@ -23,7 +23,15 @@ relax:
         (GOOD.replace("li3ticl6", "missing/Li3TiCl6.cif"), "structure file not found"),
         (GOOD + "colour: blue\n", "colour: Extra inputs are not permitted"),
         (GOOD.replace("name: bad-spec-test", "name: 3 words here"), "name: String should match"),
-        (GOOD + "reference_engine: vasp\n", "reference engine 'vasp' is not available yet"),
+        (
+            GOOD + "mlmd:\n  temperatures_K: [600, 700]\n",
+            "mlmd.temperatures_K: 2 temperature(s); the Arrhenius fit needs at least 3",
+        ),
+        (
+            GOOD + "deepmd:\n  overrides: {rcut: 6}\n",
+            "deepmd.overrides: unknown DeePMD setting(s) rcut",
+        ),
+        (GOOD + "neb:\n  directions: ['110']\n", "neb.directions: '110' is not a direction"),
         ("name: [unclosed\n", "not valid YAML"),
     ],
 )
@@ -41,4 +49,33 @@ def test_bad_spec_is_one_line_and_queues_nothing(
     assert expected in lines[0]
     if "missing/" in text:
         assert str(tmp_path / "missing" / "Li3TiCl6.cif") in lines[0]
+    assert workflow_names(litcl_home / "launchpad.json") == []
+
+
+def test_reference_engine_not_installed_is_one_line(
+    litcl_home: Path, litcl, process_env, tmp_path: Path, workflow_names
+) -> None:
+    """chgnet made unfindable in the child process: submit refuses with one line."""
+    import subprocess
+    import sys
+
+    assert litcl("init").returncode == 0
+    spec = tmp_path / "study.yaml"
+    spec.write_text(GOOD)
+    patched = (
+        "import sys, litcl_flows.flows.spec as spec_module; "
+        "spec_module.REFERENCE_ENGINE_MODULES['chgnet'] = 'chgnet_is_not_here'; "
+        "from litcl_flows.cli.main import cli; cli(['submit', sys.argv[1]])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", patched, str(spec)],
+        env=process_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "reference engine 'chgnet' needs the 'chgnet_is_not_here' package" in lines[0]
     assert workflow_names(litcl_home / "launchpad.json") == []

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from monty.json import MSONable
 
 INPUT_FILE = "input.json"
 
 
 @dataclass
-class DeepmdTrainingInput:
+class DeepmdTrainingInput(MSONable):
     """Settings of one ``dp --tf train`` run: a DeepPot-SE (``se_e2_a``) energy model.
 
     Defaults reproduce the reference study (SCIENCE.md §4); :meth:`demo` is a preset small
@@ -151,9 +153,6 @@ class DeepmdTrainingInput:
             },
         }
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form, stored in output documents."""
-        return asdict(self)
 
 
 def write_input_json(

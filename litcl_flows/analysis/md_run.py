@@ -1,0 +1,182 @@
+"""One ML-MD run analysed as the study does (SCIENCE.md §6): MSD → D, H_R, σ; RDF against the
+reference AIMD; intra- vs inter-layer hops. Files and frames in, plain dictionaries out."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from litcl_flows.analysis.hops import count_hops
+from litcl_flows.analysis.rdf import RDF, RDFAccumulator, max_rdf_radius_A, rdf_similarity
+from litcl_flows.analysis.trajectory import collect_mobile
+from litcl_flows.analysis.transport import TransportResult, analyze_trajectory
+from litcl_flows.io import Frame, iter_frames
+
+#: RDF bins (the study's figures resolve the 2.5 Å first peaks at this width for r ≤ 8 Å).
+RDF_BINS = 160
+#: Ions whose layer index against time is kept for the hop-trace figure.
+N_TRACED_IONS = 6
+
+
+@dataclass(frozen=True)
+class MDRunAnalysis:
+    """Transport, RDF comparison and hops of one run (JSON-ready parts)."""
+
+    transport: TransportResult
+    msd: dict[str, list[float]]
+    rdf: list[dict]
+    hops: dict | None
+    hop_traces: dict[str, list] | None
+    warnings: tuple[str, ...]
+
+
+def _after(frames: Iterable[Frame], first_step: int) -> Iterator[Frame]:
+    """Frames from ``first_step`` on (equilibration left out)."""
+    return (frame for frame in frames if frame.step >= first_step)
+
+
+def _first_peak_A(rdf: RDF) -> float | None:
+    """First-peak radius, or None when g(r) has no peak (no such neighbours in range)."""
+    try:
+        return rdf.first_shell().peak_r_A
+    except ValueError:
+        return None
+
+
+def rdf_comparison(
+    mlmd_frames: Iterable[Frame],
+    reference_frames: Iterable[Frame] | None,
+    pairs: Sequence[str],
+) -> list[dict]:
+    """g(r) of each pair ("Cl-Ti") from ML-MD and the reference run on a common radius grid."""
+    mlmd = list(mlmd_frames)
+    reference = list(reference_frames) if reference_frames is not None else []
+    r_max = min(max_rdf_radius_A(f.cell_A) for f in [*mlmd[:1], *reference[:1]])
+    split = [tuple(pair.split("-")) for pair in pairs]
+    ours = RDFAccumulator(split, r_max, RDF_BINS)
+    for frame in mlmd:
+        ours.add(frame)
+    theirs = None
+    if reference:
+        theirs = RDFAccumulator(split, r_max, RDF_BINS)
+        for frame in reference:
+            theirs.add(frame)
+    ours_g = ours.results()
+    theirs_g = theirs.results() if theirs is not None else {}
+    rows = []
+    for pair in split:
+        g, ref = ours_g[pair], theirs_g.get(pair)
+        rows.append(
+            {
+                "pair": "-".join(pair),
+                "r_A": g.r_A.tolist(),
+                "g_mlmd": g.g.tolist(),
+                "g_reference": ref.g.tolist() if ref is not None else None,
+                "first_peak_mlmd_A": _first_peak_A(g),
+                "first_peak_reference_A": _first_peak_A(ref) if ref is not None else None,
+                "similarity": rdf_similarity(g, ref) if ref is not None else None,
+            }
+        )
+    return rows
+
+
+def analyze_md_run(
+    mobile_dumps: Sequence[str | Path],
+    all_dumps: Sequence[str | Path],
+    type_map: Sequence[str],
+    mobile: str,
+    temperature_K: float,
+    timestep_fs: float,
+    equilibration_steps: int = 0,
+    n_blocks: int = 5,
+    fit_window_ps: tuple[float, float] | None = None,
+    stacking_hkl: tuple[int, int, int] | None = None,
+    rdf_pairs: Sequence[str] = (),
+    reference_frames: Iterable[Frame] | None = None,
+) -> MDRunAnalysis:
+    """Analyse one LAMMPS run from its dump files (restart chunks in order).
+
+    Parameters
+    ----------
+    mobile_dumps
+        Unwrapped positions of the mobile ions (``xu yu zu``), one file per chunk.
+    all_dumps
+        All atoms, sparser (RDF; host positions for the layer detection).
+    type_map
+        Element of each LAMMPS type, type 1 first.
+    mobile
+        Mobile element.
+    temperature_K, timestep_fs
+        Of the run.
+    equilibration_steps
+        Frames before this step are left out of every statistic.
+    n_blocks, fit_window_ps
+        Error bars and fit window (:func:`~litcl_flows.analysis.transport.analyze_transport`).
+    stacking_hkl
+        Layer planes for hop counting; None: detected from the host cations.
+    rdf_pairs
+        Pairs like ``"Cl-Ti"``; empty: no RDF.
+    reference_frames
+        Frames of the reference AIMD run to compare the RDF with (all atoms).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frames = _after(
+            iter_frames(list(mobile_dumps), "lammps-dump", type_map), equilibration_steps
+        )
+        trajectory = collect_mobile(frames, mobile, label=str(mobile_dumps[0]))
+        transport = analyze_trajectory(
+            trajectory, temperature_K, timestep_fs, n_blocks=n_blocks, fit_window_ps=fit_window_ps
+        )
+        all_frames = list(
+            _after(iter_frames(list(all_dumps), "lammps-dump", type_map), equilibration_steps)
+        )
+        rdf = rdf_comparison(all_frames, reference_frames, rdf_pairs) if rdf_pairs else []
+        host = all_frames[0] if all_frames else None
+        hops, traces = None, None
+        try:
+            result = count_hops(
+                trajectory.positions_A,
+                trajectory.cells_A,
+                stacking=stacking_hkl,
+                host_positions_A=_metal_positions(host, mobile) if host is not None else None,
+            )
+        except ValueError as error:
+            warnings.warn(f"hops not counted: {error}", stacklevel=1)
+        else:
+            hops = result.to_json_dict()
+            time_ps = (trajectory.steps - trajectory.steps[0]) * timestep_fs / 1000
+            traced = np.argsort(result.hops_per_ion)[::-1][:N_TRACED_IONS]
+            traces = {
+                "time_ps": time_ps.tolist(),
+                "ions": traced.tolist(),
+                "layer_index": result.layer_index[:, traced].T.tolist(),
+            }
+    msd = transport.msd
+    msd_record = {
+        "time_ps": msd.time_ps.tolist(),
+        "self_A2": msd.self_sum_A2.tolist(),
+        "total_A2": msd.total_sum_A2.tolist(),
+        "distinct_A2": (msd.total_sum_A2 - msd.self_sum_A2).tolist(),
+    }
+    return MDRunAnalysis(
+        transport=transport,
+        msd=msd_record,
+        rdf=rdf,
+        hops=hops,
+        hop_traces=traces,
+        warnings=tuple(str(w.message) for w in caught),
+    )
+
+
+def _metal_positions(frame: Frame, mobile: str) -> np.ndarray:
+    """Host cations (non-mobile metals, e.g. Ti) of a frame: they define the layers."""
+    from pymatgen.core import Element
+
+    metals = [s for s in set(frame.symbols.tolist()) if s != mobile and Element(s).is_metal]
+    mask = np.isin(frame.symbols, metals or [s for s in frame.symbols if s != mobile])
+    return frame.positions_A[mask]

@@ -1,0 +1,164 @@
+"""``litcl demo``: the whole study on the embedded default, with progress, summary and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from litcl_flows.cli.output import one_line_errors, print_json, print_table, stderr_console
+
+#: The demo spec of a checkout (README command 1 installs the package editable from one).
+DEMO_SPEC = Path(__file__).resolve().parents[2] / "workflows" / "li3ticl6_demo.yaml"
+STUDY_JOB_NAME = "transport study"
+
+
+def _pm(value: float | None, error: float | None, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if error is None:
+        return f"{value:.{digits}g}"
+    return f"{value:.{digits}g} ± {error:.2g}"
+
+
+def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]], list[str]]]:
+    """The study document as (title, rows, columns) tables for the terminal."""
+    stand_in = " (CHGNet stand-in for DFT+U)" if doc["is_stand_in"] else ""
+    tables = []
+    for branch in doc["branches"]:
+        u = ", ".join(f"{el} {v:g} eV" for el, v in branch["hubbard_u_eV"].items()) or "none"
+        runs = [
+            {
+                "T_K": f"{run['temperature_K']:g}",
+                "D_self_cm2_s": _pm(run["D_self_cm2_s"], run["D_self_stderr_cm2_s"]),
+                "D_total_cm2_s": _pm(run["D_total_cm2_s"], run["D_total_stderr_cm2_s"]),
+                "haven_ratio": _pm(run["haven_ratio"], run["haven_ratio_stderr"]),
+                "conductivity_mS_cm": _pm(
+                    run["conductivity_mS_cm"], run["conductivity_stderr_mS_cm"]
+                ),
+                "note": "" if run["completed"] else f"failed: {run['failure_reason']}",
+            }
+            for run in branch["runs"]
+        ]
+        columns = ["T_K", "D_self_cm2_s", "D_total_cm2_s", "haven_ratio", "conductivity_mS_cm"]
+        if any(row["note"] for row in runs):
+            columns.append("note")
+        tables.append((f"Li transport per temperature, U_eff {u}{stand_in}", runs, columns))
+    rows = []
+    for row in doc["comparison"]:
+        u = row["hubbard_u_eV"]
+        label = row["quantity"] + (
+            f" (U {', '.join(f'{k}={v:g}' for k, v in u.items())})" if u else ""
+        )
+        interval = row.get("ours_interval")
+        ours = _pm(row["ours"], row.get("ours_stderr"))
+        if interval:
+            ours += f" [{interval[0]:.3g}, {interval[1]:.3g}]"
+        rows.append(
+            {
+                "quantity": label,
+                "ours": ours,
+                "study": _pm(row["study"], None),
+                "experiment": _pm(row["experiment"], None),
+                "engine": row["engine"] + (" (stand-in)" if row["stand_in"] else ""),
+            }
+        )
+    tables.append(("Ours vs the study vs experiment", rows, list(rows[0]) if rows else []))
+    if doc["failures"]:
+        failures = [
+            {
+                "step": f["step"],
+                "T_K": f["temperature_K"],
+                "reason": f["reason"],
+                "uuid": f["uuid"],
+            }
+            for f in doc["failures"]
+        ]
+        tables.append(("What did not finish", failures, ["step", "T_K", "reason", "uuid"]))
+    return tables
+
+
+def load_study_document(settings: Any, study: str) -> dict[str, Any] | None:
+    """The newest stored study document of ``study`` (its output), or None."""
+    from litcl_flows.store.config import job_store
+
+    store = job_store(settings)
+    store.connect()
+    try:
+        found = store.query_one(
+            {"metadata.study": study, "name": STUDY_JOB_NAME},
+            sort={"completed_at": -1},
+            load=False,
+        )
+    finally:
+        store.close()
+    return found["output"] if found else None
+
+
+@click.command()
+@click.option(
+    "--spec",
+    "spec_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Study spec (default: {DEMO_SPEC.relative_to(DEMO_SPEC.parents[1])}).",
+)
+@click.option("--rerun", is_flag=True, help="Submit the study again even if it has finished.")
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the HTML report (default: ./report-STUDY).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the study document as JSON.")
+@one_line_errors
+def demo(spec_file: Path | None, rerun: bool, report_dir: Path | None, as_json: bool) -> None:
+    """Run the demo study end to end here: submit, run every job, summarise, report.
+
+    Embedded (no server, no VASP): CHGNet stands in for DFT+U. An interrupted demo resumes
+    where it stopped when run again; a finished one is summarised again (--rerun: run anew).
+    """
+    from litcl_flows.cli.workflow import run_with_progress
+    from litcl_flows.flows.spec import load_spec
+    from litcl_flows.settings import load_settings
+    from litcl_flows.store.config import is_initialised, write_config_files
+    from litcl_flows.store.launchpad import workflow_summaries
+
+    spec_file = spec_file or DEMO_SPEC
+    if not spec_file.is_file():
+        raise FileNotFoundError(f"{spec_file}: demo spec not found; pass --spec SPEC.yaml")
+    spec = load_spec(spec_file)
+    settings = load_settings()
+    console = stderr_console()
+    if not is_initialised(settings):
+        write_config_files(settings)
+        console.print(f"created the litcl home {settings.home} ({settings.mode} mode)")
+    existing = [s for s in workflow_summaries(settings) if s.study == spec.name]
+    if rerun or not existing:
+        from litcl_flows.flows.study import build_study_workflow
+        from litcl_flows.store.launchpad import add_workflow
+
+        workflow = build_study_workflow(spec)
+        workflow_id = add_workflow(settings, workflow)
+        console.print(
+            f"submitted study {spec.name!r} as workflow {workflow_id} ({len(workflow.fws)} jobs)"
+        )
+    else:
+        console.print(f"study {spec.name!r} is on the launchpad: running what is left")
+    run_with_progress(settings)
+    doc = load_study_document(settings, spec.name)
+    if doc is None:
+        raise RuntimeError(
+            f"study {spec.name!r} has no study document: see `litcl status` and "
+            "`litcl lpad get_fws -s FIZZLED -d more`"
+        )
+    from litcl_flows.report import write_study_report
+
+    html = write_study_report(settings, spec.name, report_dir or Path(f"report-{spec.name}"))
+    if as_json:
+        print_json({"study": doc, "report": str(html)})
+        return
+    for title, rows, columns in summary_tables(doc):
+        print_table(title, rows, columns)
+    click.echo(f"report: {html}")

@@ -1,0 +1,456 @@
+"""The study's analysis jobs: one per ML-MD run, one Arrhenius fit per U, one study document.
+
+They run with ``on_missing_references = NONE`` (FireWorks ``_allow_fizzled_parents``): a run that
+failed arrives as None and is reported as failed, so one bad temperature does not sink the
+study. The science is in :mod:`litcl_flows.analysis`; these wrappers read stored documents and
+write schema documents.
+"""
+
+from __future__ import annotations
+
+import traceback
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import numpy as np
+from jobflow import job
+
+from litcl_flows.analysis.arrhenius import fit_arrhenius
+from litcl_flows.schemas.lammps import LammpsMDDocument
+from litcl_flows.schemas.study import (
+    EXPERIMENT_VALUES,
+    STUDY_LATTICE_U0,
+    STUDY_VALUES,
+    ArrheniusDocument,
+    BranchSummary,
+    ComparisonRow,
+    TransportRunDocument,
+    TransportStudyDocument,
+)
+
+#: Packages whose versions the study document records.
+VERSIONED_PACKAGES = (
+    "litcl_flows",
+    "atomate2",
+    "jobflow",
+    "fireworks",
+    "custodian",
+    "pymatgen",
+    "deepmd-kit",
+    "lammps",
+    "chgnet",
+    "torch",
+    "numpy",
+)
+#: The material whose study and experimental values (SCIENCE.md) are shown beside ours.
+REFERENCE_MATERIAL = "Li3TiCl6"
+_ARRAYS = ["msd", "rdf", "hop_traces"]
+
+
+def _as_model(value: Any, model: type) -> Any:
+    return model.model_validate(value) if isinstance(value, dict) else value
+
+
+def _last_line(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error).strip().splitlines()[-1] if str(error) else ''}"
+
+
+@job(data=_ARRAYS, output_schema=TransportRunDocument)
+def analyze_run(
+    md: LammpsMDDocument | dict | None,
+    md_uuid: str,
+    study: str,
+    hubbard_u_eV: dict[str, float],
+    temperature_K: float,
+    reference_trajectory: Any,
+    reference_temperature_K: float,
+    mobile: str,
+    settings: dict[str, Any],
+) -> TransportRunDocument:
+    """D_self, D_total, H_R, σ, the RDF against the reference AIMD and the hops of one run.
+
+    An MD run that did not finish, or an analysis that cannot be done (too short, not
+    diffusive), gives a document with ``completed=False`` and the reason.
+    """
+    from litcl_flows.analysis.md_run import analyze_md_run
+    from litcl_flows.io import iter_pymatgen
+
+    base = {
+        "study": study,
+        "hubbard_u_eV": hubbard_u_eV,
+        "temperature_K": temperature_K,
+        "md_uuid": md_uuid,
+    }
+    if md is None:
+        return TransportRunDocument(
+            **base, completed=False, failure_reason="the ML-MD job did not finish"
+        )
+    md = _as_model(md, LammpsMDDocument)
+    if not md.completed:
+        return TransportRunDocument(
+            **base,
+            completed=False,
+            failure_reason=f"ML-MD stopped at step {md.n_steps_done} of {md.n_steps_requested}",
+        )
+    reference_frames = (
+        iter_pymatgen(reference_trajectory) if reference_trajectory is not None else None
+    )
+    try:
+        result = analyze_md_run(
+            [f.path for f in md.dump_files if f.kind == "mobile"],
+            [f.path for f in md.dump_files if f.kind == "all"],
+            md.elements,
+            mobile,
+            temperature_K,
+            md.timestep_fs,
+            equilibration_steps=md.equilibration_steps,
+            n_blocks=settings["n_blocks"],
+            fit_window_ps=settings["fit_window_ps"],
+            stacking_hkl=settings["stacking_hkl"],
+            rdf_pairs=settings["rdf_pairs"],
+            reference_frames=reference_frames,
+        )
+    except (ValueError, FileNotFoundError) as error:
+        traceback.print_exc()
+        return TransportRunDocument(**base, completed=False, failure_reason=_last_line(error))
+    transport = result.transport.to_json_dict()
+    return TransportRunDocument(
+        **base,
+        completed=True,
+        **{key: transport[key] for key in transport if key != "temperature_K"},
+        haven_ratio=_finite(result.transport.haven_ratio),
+        haven_ratio_stderr=_finite(result.transport.haven_ratio_stderr),
+        conductivity_self_mS_cm=result.transport.conductivity_self_mS_cm,
+        n_blocks=result.transport.n_blocks,
+        warnings=list(result.warnings),
+        msd=result.msd,
+        rdf=result.rdf,
+        rdf_reference_temperature_K=reference_temperature_K if reference_frames else None,
+        hops=result.hops,
+        hop_traces=result.hop_traces,
+        md_throughput_katom_step_s=md.throughput_katom_step_s,
+        md_n_atoms=md.n_atoms,
+        md_temperature_mean_K=md.temperature_mean_K,
+    )
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+@job(output_schema=ArrheniusDocument)
+def fit_branch_arrhenius(
+    runs: list[TransportRunDocument | dict | None],
+    run_uuids: list[str],
+    temperatures_K: list[float],
+    study: str,
+    hubbard_u_eV: dict[str, float],
+    form: str,
+    extrapolation_K: float,
+    min_temperatures: int = 3,
+) -> ArrheniusDocument:
+    """Arrhenius fit of σ(T) over the runs that finished (at least ``min_temperatures``)."""
+    used: list[TransportRunDocument] = []
+    failed: list[dict] = []
+    for run, uuid, temperature in zip(runs, run_uuids, temperatures_K, strict=True):
+        run = _as_model(run, TransportRunDocument)
+        if run is None:
+            reason = "the transport analysis job did not finish"
+        elif not run.completed:
+            reason = run.failure_reason
+        elif run.conductivity_mS_cm is None or run.conductivity_mS_cm <= 0:
+            reason = f"σ = {run.conductivity_mS_cm} mS/cm is not positive (D_total ≤ 0: too noisy)"
+        else:
+            used.append(run)
+            continue
+        failed.append({"temperature_K": temperature, "reason": reason, "md_uuid": uuid})
+    record: dict[str, Any] = {
+        "study": study,
+        "hubbard_u_eV": hubbard_u_eV,
+        "form": form,
+        "temperatures_K": [r.temperature_K for r in used],
+        "conductivities_mS_cm": [r.conductivity_mS_cm for r in used],
+        "conductivity_stderrs_mS_cm": [r.conductivity_stderr_mS_cm for r in used],
+        "run_uuids": [r.md_uuid for r in used],
+        "failed_temperatures": failed,
+        "extrapolation_K": extrapolation_K,
+    }
+    if len(used) < min_temperatures:
+        return ArrheniusDocument(
+            **record,
+            completed=False,
+            failure_reason=f"{len(used)} temperature(s) finished; the fit needs {min_temperatures}",
+        )
+    fit = fit_arrhenius(
+        np.array(record["temperatures_K"]),
+        np.array(record["conductivities_mS_cm"]),
+        np.array(record["conductivity_stderrs_mS_cm"]),
+        form=form,  # type: ignore[arg-type]
+        extrapolation_K=extrapolation_K,
+    )
+    return ArrheniusDocument(
+        **record,
+        completed=True,
+        activation_energy_eV=fit.activation_energy_eV,
+        activation_energy_stderr_eV=fit.activation_energy_stderr_eV,
+        prefactor=fit.prefactor,
+        conductivity_298K_mS_cm=fit.conductivity_extrapolated_mS_cm,
+        conductivity_298K_interval_mS_cm=list(fit.conductivity_extrapolated_interval_mS_cm),
+    )
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for package in VERSIONED_PACKAGES:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def conventional_lattice(structure: Any, supercell_matrix: list[list[int]] | None) -> dict:
+    """Lattice parameters per input (conventional) cell: the supercell matrix divided out."""
+    from pymatgen.core import Lattice
+
+    matrix = structure.lattice.matrix
+    if supercell_matrix is not None:
+        matrix = np.linalg.solve(np.array(supercell_matrix, dtype=float), matrix)
+    lattice = Lattice(matrix)
+    a, b, c = lattice.abc
+    alpha, beta, gamma = lattice.angles
+    return {"a_A": a, "b_A": b, "c_A": c, "alpha_deg": alpha, "beta_deg": beta, "gamma_deg": gamma}
+
+
+@job(output_schema=TransportStudyDocument)
+def study_document(
+    spec: dict[str, Any],
+    cell_summary: dict[str, Any] | None,
+    formula: str,
+    branches: list[dict[str, Any]],
+    neb_table: Any,
+    neb_uuid: str | None,
+) -> TransportStudyDocument:
+    """Gather every derived number, its uncertainty and its source job into one document."""
+    engine = spec["reference_engine"]
+    stand_in = engine != "vasp"
+    known = formula == REFERENCE_MATERIAL
+    matrix = cell_summary["supercell_matrix"] if cell_summary else None
+    summaries, comparison, failures = [], [], []
+
+    def compare(
+        quantity: str, ours: float | None, uuid: str | None, u: dict | None, **extra: Any
+    ) -> None:
+        study_values = STUDY_LATTICE_U0 if u and u.get("Ti") == 0.0 else STUDY_VALUES
+        comparison.append(
+            ComparisonRow(
+                quantity=quantity,
+                hubbard_u_eV=u,
+                ours=ours,
+                study=study_values.get(quantity, STUDY_VALUES.get(quantity)) if known else None,
+                experiment=EXPERIMENT_VALUES.get(quantity) if known else None,
+                engine=extra.pop("engine", engine),
+                stand_in=stand_in,
+                source_uuid=uuid,
+                **extra,
+            )
+        )
+
+    for branch in branches:
+        u = branch["hubbard_u_eV"]
+        relax = branch["relax"]
+        lattice = None
+        if relax["structure"] is None:
+            failures.append(_failure("relax", u, None, "the relaxation did not finish", branch))
+        else:
+            lattice = conventional_lattice(relax["structure"], matrix)
+            for key in ("a_A", "b_A", "c_A", "beta_deg"):
+                compare(f"lattice_{key}", lattice[key], branch["relax_uuid"], u)
+        runs = [_as_model(r, TransportRunDocument) for r in branch.get("analyses", [])]
+        light_runs = [
+            r.model_copy(update={"msd": None, "rdf": None, "hop_traces": None})
+            for r in runs
+            if r is not None
+        ]
+        for r in light_runs:
+            if not r.completed:
+                failures.append(
+                    _failure("mlmd", u, r.temperature_K, r.failure_reason, branch, r.md_uuid)
+                )
+        arrhenius = _as_model(branch.get("arrhenius"), ArrheniusDocument)
+        if arrhenius is not None:
+            if arrhenius.completed:
+                compare(
+                    "activation_energy_eV",
+                    arrhenius.activation_energy_eV,
+                    branch["arrhenius_uuid"],
+                    u,
+                    ours_stderr=arrhenius.activation_energy_stderr_eV,
+                )
+                compare(
+                    "conductivity_298K_mS_cm",
+                    arrhenius.conductivity_298K_mS_cm,
+                    branch["arrhenius_uuid"],
+                    u,
+                    ours_interval=arrhenius.conductivity_298K_interval_mS_cm,
+                )
+            else:
+                failures.append(
+                    _failure(
+                        "arrhenius",
+                        u,
+                        None,
+                        arrhenius.failure_reason,
+                        branch,
+                        branch["arrhenius_uuid"],
+                    )
+                )
+        elif "arrhenius_uuid" in branch:
+            failures.append(
+                _failure(
+                    "arrhenius",
+                    u,
+                    None,
+                    "the Arrhenius job did not finish",
+                    branch,
+                    branch["arrhenius_uuid"],
+                )
+            )
+        train = branch.get("train") or {}
+        validation = train.get("validation")
+        if validation is not None:
+            validation = _as_dict(validation)
+            compare(
+                "force_mae_eV_A",
+                validation["force_mae_eV_A"],
+                branch["train_uuid"],
+                u,
+                engine="deepmd",
+            )
+            compare(
+                "energy_mae_eV_per_atom",
+                validation["energy_mae_eV_per_atom"],
+                branch["train_uuid"],
+                u,
+                engine="deepmd",
+            )
+        elif "train_uuid" in branch:
+            failures.append(
+                _failure(
+                    "train", u, None, "DeePMD training did not finish", branch, branch["train_uuid"]
+                )
+            )
+        reference_cost = _reference_s_per_atom_step(branch.get("aimd", []), spec)
+        mlmd_cost = _mlmd_s_per_atom_step(light_runs)
+        speedup = reference_cost / mlmd_cost if reference_cost and mlmd_cost else None
+        if speedup is not None:
+            compare("mlmd_speedup", speedup, branch.get("train_uuid"), u, engine="lammps+deepmd")
+        summaries.append(
+            BranchSummary(
+                hubbard_u_eV=u,
+                hubbard_u_applied=relax["hubbard_u_applied"],
+                relax_uuid=branch["relax_uuid"],
+                relaxed_energy_eV_per_atom=relax["energy_per_atom"],
+                conventional_lattice=lattice,
+                aimd_uuids=[a["uuid"] for a in branch.get("aimd", [])],
+                train_uuid=branch.get("train_uuid"),
+                deepmd_validation=validation,
+                deepmd_n_frames=None,
+                runs=light_runs,
+                analysis_uuids=branch.get("analysis_uuids", []),
+                arrhenius=arrhenius,
+                arrhenius_uuid=branch.get("arrhenius_uuid"),
+                reference_s_per_atom_step=reference_cost,
+                mlmd_s_per_atom_step=mlmd_cost,
+                mlmd_speedup=speedup,
+            )
+        )
+    rows = None
+    neb_engine = None
+    if neb_table is not None:
+        table = _as_dict(neb_table)
+        rows = table["rows"]
+        for row in rows:
+            neb_engine = row["engine"]
+            compare(
+                f"barrier_{row['direction_label']}_eV",
+                row["forward_barrier_eV"],
+                neb_uuid,
+                None,
+                engine=row["engine"],
+            )
+            if not row["converged"]:
+                failures.append(
+                    {
+                        "step": "neb",
+                        "hubbard_u_eV": None,
+                        "temperature_K": None,
+                        "reason": f"NEB {row['direction_label']} did not converge",
+                        "uuid": neb_uuid,
+                    }
+                )
+    elif neb_uuid is not None:
+        failures.append(
+            {
+                "step": "neb",
+                "hubbard_u_eV": None,
+                "temperature_K": None,
+                "reason": "the NEB step did not finish",
+                "uuid": neb_uuid,
+            }
+        )
+    return TransportStudyDocument(
+        study=spec["name"],
+        material=formula,
+        profile=spec["profile"],
+        reference_engine=engine,
+        is_stand_in=stand_in,
+        mobile_species=spec["material"]["mobile_species"],
+        spec=spec,
+        ordered_cell=cell_summary,
+        branches=summaries,
+        neb_uuid=neb_uuid,
+        neb_engine=neb_engine,
+        neb_barriers=rows,
+        comparison=comparison,
+        failures=failures,
+        versions=_versions(),
+    )
+
+
+def _as_dict(value: Any) -> dict:
+    return value.model_dump() if hasattr(value, "model_dump") else dict(value)
+
+
+def _failure(
+    step: str,
+    u: dict,
+    temperature_K: float | None,
+    reason: str | None,
+    branch: dict,
+    uuid: str | None = None,
+) -> dict:
+    return {
+        "step": step,
+        "hubbard_u_eV": u,
+        "temperature_K": temperature_K,
+        "reason": reason,
+        "uuid": uuid or branch["relax_uuid"],
+    }
+
+
+def _reference_s_per_atom_step(aimd: list[dict], spec: dict) -> float | None:
+    """Wall time per atom and MD step of the reference runs that report one."""
+    timed = [a for a in aimd if a.get("wall_time_s") and a.get("n_atoms")]
+    if not timed:
+        return None
+    steps = spec["aimd"]["n_steps"]
+    return sum(a["wall_time_s"] for a in timed) / sum(a["n_atoms"] * steps for a in timed)
+
+
+def _mlmd_s_per_atom_step(runs: list[TransportRunDocument]) -> float | None:
+    """Mean LAMMPS wall time per atom and step over the runs (from LAMMPS's own timing)."""
+    costs = [
+        1 / (1000 * r.md_throughput_katom_step_s) for r in runs if r.md_throughput_katom_step_s
+    ]
+    return float(np.mean(costs)) if costs else None

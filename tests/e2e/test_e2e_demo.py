@@ -1,0 +1,130 @@
+"""The demo study end to end, for real (CHGNet, dp, lmp), checked against independent math.
+
+One ``litcl demo`` run per session (fixture ``demo_run``, about 10 minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import constants
+
+from tests.e2e.conftest import run_litcl
+
+pytestmark = pytest.mark.slow
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _finished_runs(document: dict) -> list[dict]:
+    return [run for branch in document["branches"] for run in branch["runs"] if run["completed"]]
+
+
+def test_every_step_ran_and_named_its_engine(demo_run: dict) -> None:
+    document = demo_run["document"]
+    assert document["study"] == "li3ticl6-demo"
+    assert document["material"] == "Li3TiCl6"
+    assert document["reference_engine"] == "chgnet"
+    assert document["is_stand_in"] is True
+    assert all(row["stand_in"] for row in document["comparison"])
+    (branch,) = document["branches"]
+    assert branch["hubbard_u_applied"] is False  # CHGNet cannot apply U
+    assert branch["deepmd_validation"]["force_mae_eV_A"] < 0.2
+    assert len(branch["runs"]) == 4
+    assert len(_finished_runs(document)) >= 3
+    for package in ("litcl_flows", "jobflow", "fireworks", "deepmd-kit", "chgnet", "pymatgen"):
+        assert package in document["versions"]
+    # The ML-MD is faster per atom-step than the reference MD it replaces.
+    assert branch["mlmd_speedup"] > 1
+
+
+def test_each_conductivity_is_nernst_einstein_of_the_stored_D(demo_run: dict) -> None:
+    """σ = n e² D_total / (k_B T), with n from the relaxed cell (ML-MD is NVT at that volume)."""
+    from pymatgen.core import Structure
+
+    document = demo_run["document"]
+    relax = run_litcl(
+        demo_run["home"],
+        "query",
+        "--study",
+        "li3ticl6-demo",
+        "--job",
+        "relax U(Ti)=4",
+        "--field",
+        "output.structure",
+        "--json",
+    )
+    assert relax.returncode == 0, relax.stderr
+    structure = Structure.from_dict(__import__("json").loads(relax.stdout)[0]["output.structure"])
+    n_li_cm3 = structure.composition["Li"] / (structure.volume * 1e-24)
+    for run in _finished_runs(document):
+        assert run["mobile_density_cm3"] == pytest.approx(n_li_cm3, rel=0.02)
+        n_m3 = run["mobile_density_cm3"] * 1e6
+        D_m2_s = run["D_total_cm2_s"] * 1e-4
+        sigma_S_m = n_m3 * constants.e**2 * D_m2_s / (constants.k * run["temperature_K"])
+        assert run["conductivity_mS_cm"] == pytest.approx(sigma_S_m * 10, rel=1e-9)
+        assert run["haven_ratio"] == pytest.approx(run["D_self_cm2_s"] / run["D_total_cm2_s"])
+
+
+def test_activation_energy_is_a_refit_of_the_stored_conductivities(demo_run: dict) -> None:
+    (branch,) = demo_run["document"]["branches"]
+    arrhenius = branch["arrhenius"]
+    assert arrhenius["completed"], arrhenius["failure_reason"]
+    runs = {run["temperature_K"]: run for run in branch["runs"]}
+    temperature = np.array(arrhenius["temperatures_K"])
+    sigma = np.array([runs[t]["conductivity_mS_cm"] for t in temperature])
+    error = np.array([runs[t]["conductivity_stderr_mS_cm"] for t in temperature])
+    # Weighted least squares of ln σ on 1/T; polyfit's weights multiply the residuals.
+    slope, intercept = np.polyfit(1 / temperature, np.log(sigma), 1, w=sigma / error)
+    k_B_eV_K = constants.k / constants.e
+    assert arrhenius["activation_energy_eV"] == pytest.approx(-slope * k_B_eV_K, rel=1e-9)
+    assert arrhenius["conductivity_298K_mS_cm"] == pytest.approx(
+        np.exp(intercept - (-slope) / 298.15), rel=1e-9
+    )
+    low, high = arrhenius["conductivity_298K_interval_mS_cm"]
+    assert low < arrhenius["conductivity_298K_mS_cm"] < high
+    failed = {f["temperature_K"] for f in arrhenius["failed_temperatures"]}
+    assert failed.isdisjoint(temperature)
+    assert failed | set(temperature.tolist()) == set(runs)
+
+
+def test_report_references_every_figure_and_each_is_a_png(demo_run: dict) -> None:
+    html_path: Path = demo_run["report"]
+    assert html_path.is_file()
+    html = html_path.read_text()
+    sources = set(re.findall(r'<img[^>]+src="([^"]+)"', html))
+    figures = {p.name for p in html_path.parent.glob("*.png")}
+    assert len(figures) >= 5
+    assert figures <= {Path(s).name for s in sources}
+    for source in sources:
+        figure = html_path.parent / source
+        assert figure.read_bytes()[:8] == PNG_SIGNATURE, source
+    assert "stand-in" in html
+
+
+def test_demo_again_summarises_without_rerunning(demo_run: dict) -> None:
+    result = run_litcl(demo_run["home"], "demo", "--report-dir", str(demo_run["report_dir"]))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "running what is left" in result.stderr
+    assert "submitted" not in result.stderr
+    assert "conductivity_mS_cm" in result.stdout
+    assert "activation_energy_eV" in result.stdout
+    assert f"report: {demo_run['report']}" in result.stdout.replace("\n", "")
+
+
+def test_query_by_property(demo_run: dict) -> None:
+    result = run_litcl(
+        demo_run["home"],
+        "query",
+        "--study",
+        "li3ticl6-demo",
+        "--property",
+        "activation_energy_eV",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    (branch,) = demo_run["document"]["branches"]
+    assert str(branch["arrhenius"]["activation_energy_eV"])[:8] in result.stdout
