@@ -1,11 +1,21 @@
-"""Queries over the JobStore: stored job outputs by study, job name and field."""
+"""Queries over the JobStore: job outputs by study, job and field; the study's derived
+properties (transport, Arrhenius) by study, material, U set and temperature."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
+from litcl_flows.schemas.study import ArrheniusDocument, TransportRunDocument
 from litcl_flows.settings import LitclSettings
 from litcl_flows.store.config import job_store
+
+if TYPE_CHECKING:
+    from jobflow import JobStore
 
 #: What ``litcl query`` shows when no field is asked for: column → dotted path in a stored
 #: job document. Documents lacking a path (other job kinds) simply omit that column.
@@ -22,6 +32,79 @@ DEFAULT_FIELDS: dict[str, str] = {
     "volume_A3": "output.structure.lattice.volume",
 }
 
+#: ``--temperature`` matches stored temperatures within this many kelvin.
+TEMPERATURE_TOLERANCE_K = 0.5
+
+#: Documents whose top-level numbers are the study's properties.
+PROPERTY_MODELS: tuple[type[BaseModel], ...] = (TransportRunDocument, ArrheniusDocument)
+
+
+def _uncertainty_field(name: str, fields: dict[str, Any]) -> str | None:
+    """The field holding ``name``'s uncertainty: ``stderr`` (or ``interval``) inserted
+    before the unit, e.g. ``D_self_cm2_s`` → ``D_self_stderr_cm2_s``."""
+    parts = name.split("_")
+    for word in ("stderr", "interval"):
+        for cut in range(1, len(parts) + 1):
+            candidate = "_".join([*parts[:cut], word, *parts[cut:]])
+            if candidate in fields:
+                return candidate
+    return None
+
+
+#: Property → its uncertainty field: every field of :data:`PROPERTY_MODELS` that has one
+#: (the transport keys of DESIGN.md), in model order.
+PROPERTIES: dict[str, str] = {
+    name: sibling
+    for model in PROPERTY_MODELS
+    for name in model.model_fields
+    if (sibling := _uncertainty_field(name, model.model_fields))
+}
+
+_U_ITEM = re.compile(r"^(?:U\()?([A-Z][a-z]?)\)?=(\d+(?:\.\d*)?|\.\d+)$")
+
+
+def parse_hubbard_u(text: str) -> dict[str, float]:
+    """``"Ti=4"`` or ``"Ti=4,V=3"`` (``U(Ti)=4`` too) → ``{"Ti": 4.0, ...}``."""
+    u_set: dict[str, float] = {}
+    for item in text.replace(" ", "").split(","):
+        match = _U_ITEM.match(item)
+        if match is None:
+            raise ValueError(f"U set {text!r}: expected ELEMENT=eV[,ELEMENT=eV], e.g. Ti=4")
+        u_set[match[1]] = float(match[2])
+    return u_set
+
+
+def u_label(hubbard_u_eV: dict[str, float] | None) -> str:
+    """``{"Ti": 4.0}`` → ``"Ti=4"``: the form :func:`parse_hubbard_u` reads."""
+    return ",".join(f"{el}={u:g}" for el, u in sorted((hubbard_u_eV or {}).items()))
+
+
+def _with_uncertainty(value: float | None, uncertainty: float | list[float] | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(uncertainty, list):
+        return f"{value:.4g} [{uncertainty[0]:.3g}, {uncertainty[1]:.3g}]"
+    return f"{value:.4g}" if uncertainty is None else f"{value:.4g} ± {uncertainty:.2g}"
+
+
+def property_table(records: list[dict[str, Any]], properties: list[str]) -> list[dict[str, Any]]:
+    """The rows ``litcl query --property`` prints for :func:`query_properties`' records:
+    the U set as ``Ti=4``, each property as ``value ± stderr`` (``value [interval]``)."""
+    return [
+        {
+            "study": record["study"],
+            "U": u_label(record["hubbard_u_eV"]),
+            "T_K": record["temperature_K"],
+            **{
+                name: _with_uncertainty(record[name], record[PROPERTIES[name]])
+                for name in properties
+            },
+            "engine": record["engine"],
+            "uuid": record["uuid"],
+        }
+        for record in records
+    ]
+
 
 def get_path(document: dict[str, Any], dotted: str) -> Any:
     """Value at a dotted path (``output.structure.lattice.a``); None when absent."""
@@ -36,28 +119,67 @@ def get_path(document: dict[str, Any], dotted: str) -> Any:
     return value
 
 
-def query_outputs(
-    settings: LitclSettings,
+def output_criteria(
     study: str | None = None,
     job_name: str | None = None,
-    fields: list[str] | None = None,
-    limit: int = 0,
-) -> list[dict[str, Any]]:
-    """Stored job outputs, oldest first, as flat records.
+    material: str | None = None,
+    hubbard_u_eV: dict[str, float] | None = None,
+    temperature_K: float | None = None,
+) -> dict[str, Any]:
+    """MongoDB filter on stored job documents.
 
-    Each record has ``study``, ``job``, ``uuid``, ``completed_at`` and the requested fields
-    (dotted paths; :data:`DEFAULT_FIELDS` when none are given). Large data kept in the
-    ``data`` store is not loaded.
+    ``material`` is the reduced formula (``metadata.material``); each element of
+    ``hubbard_u_eV`` must equal ``output.hubbard_u_eV.<element>`` (other elements of the
+    stored set are free); ``temperature_K`` matches ``output.temperature_K`` within
+    :data:`TEMPERATURE_TOLERANCE_K`.
     """
     criteria: dict[str, Any] = {}
     if study:
         criteria["metadata.study"] = study
     if job_name:
         criteria["name"] = job_name
-    columns = {path: path for path in fields} if fields else DEFAULT_FIELDS
+    if material:
+        criteria["metadata.material"] = material
+    for element, u in (hubbard_u_eV or {}).items():
+        criteria[f"output.hubbard_u_eV.{element}"] = u
+    if temperature_K is not None:
+        criteria["output.temperature_K"] = {
+            "$gte": temperature_K - TEMPERATURE_TOLERANCE_K,
+            "$lte": temperature_K + TEMPERATURE_TOLERANCE_K,
+        }
+    return criteria
+
+
+@contextmanager
+def _connected(settings: LitclSettings) -> Iterator[JobStore]:
     store = job_store(settings)
     store.connect()
     try:
+        yield store
+    finally:
+        store.close()
+
+
+def query_outputs(
+    settings: LitclSettings,
+    study: str | None = None,
+    job_name: str | None = None,
+    fields: list[str] | None = None,
+    limit: int = 0,
+    *,
+    material: str | None = None,
+    hubbard_u_eV: dict[str, float] | None = None,
+    temperature_K: float | None = None,
+) -> list[dict[str, Any]]:
+    """Stored job outputs, oldest first, as flat records.
+
+    Each record has ``study``, ``job``, ``uuid``, ``completed_at`` and the requested fields
+    (dotted paths; :data:`DEFAULT_FIELDS` when none are given). Filters: see
+    :func:`output_criteria`. Large data kept in the ``data`` store is not loaded.
+    """
+    criteria = output_criteria(study, job_name, material, hubbard_u_eV, temperature_K)
+    columns = {path: path for path in fields} if fields else DEFAULT_FIELDS
+    with _connected(settings) as store:
         documents = store.query(criteria, sort={"completed_at": 1}, limit=limit, load=False)
         records = []
         for document in documents:
@@ -73,5 +195,64 @@ def query_outputs(
                     record[column] = value
             records.append(record)
         return records
-    finally:
-        store.close()
+
+
+def query_properties(
+    settings: LitclSettings,
+    properties: list[str],
+    study: str | None = None,
+    job_name: str | None = None,
+    limit: int = 0,
+    *,
+    material: str | None = None,
+    hubbard_u_eV: dict[str, float] | None = None,
+    temperature_K: float | None = None,
+) -> list[dict[str, Any]]:
+    """The study's derived properties: one record per stored document holding one of them.
+
+    Transport keys come per run (one U set, one temperature), Arrhenius keys per U set
+    (``temperature_K`` None). Each record has ``study``, ``material``, ``hubbard_u_eV``,
+    ``temperature_K``, each asked property and its uncertainty field (:data:`PROPERTIES`;
+    None where the document has no value, e.g. a failed run), ``engine`` (the reference
+    engine the study rests on: ``chgnet`` is a stand-in for DFT), ``job`` and ``uuid``.
+    Sorted by study, U set and temperature (a U set's Arrhenius record last). Filters: see
+    :func:`output_criteria`.
+    """
+    unknown = [name for name in properties if name not in PROPERTIES]
+    if unknown or not properties:
+        raise ValueError(
+            f"unknown property {', '.join(unknown) or '(none)'}; known: {', '.join(PROPERTIES)}"
+        )
+    columns = list(dict.fromkeys(c for name in properties for c in (name, PROPERTIES[name])))
+    criteria = output_criteria(study, job_name, material, hubbard_u_eV, temperature_K)
+    criteria["$or"] = [{f"output.{name}": {"$exists": True}} for name in properties]
+    wanted = ["name", "metadata", "output.hubbard_u_eV", "output.temperature_K"]
+    with _connected(settings) as store:
+        documents = store.query(
+            criteria,
+            properties=wanted + [f"output.{column}" for column in columns],
+            sort={"completed_at": 1},
+            limit=limit,
+            load=False,
+        )
+        records = [
+            {
+                "study": get_path(document, "metadata.study"),
+                "material": get_path(document, "metadata.material"),
+                "hubbard_u_eV": get_path(document, "output.hubbard_u_eV"),
+                "temperature_K": get_path(document, "output.temperature_K"),
+                **{column: get_path(document, f"output.{column}") for column in columns},
+                "engine": get_path(document, "metadata.reference_engine"),
+                "job": document.get("name"),
+                "uuid": document.get("uuid"),
+            }
+            for document in documents
+        ]
+    return sorted(
+        records,
+        key=lambda r: (
+            r["study"] or "",
+            sorted((r["hubbard_u_eV"] or {}).items()),
+            float("inf") if r["temperature_K"] is None else r["temperature_K"],
+        ),
+    )
