@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from litcl_flows.analysis import units
 from litcl_flows.analysis.arrhenius import ArrheniusFit
 from litcl_flows.analysis.hops import HopResult, displacement_traces
 from litcl_flows.analysis.rdf import RDF
@@ -25,21 +28,45 @@ def _save(fig: object, path_stem: Path) -> list[Path]:
     return paths
 
 
+class MsdCurve(NamedTuple):
+    """One run's MSD for :func:`plot_msd_curves` (arrays as stored, Σ over x, y, z)."""
+
+    label: str
+    time_ps: ArrayLike
+    self_A2: ArrayLike
+    distinct_A2: ArrayLike
+    fit_window_ps: Sequence[float] | None = None
+
+
 def plot_msd(results: Sequence[TransportResult], path_stem: Path) -> list[Path]:
     """Self and distinct MSD vs lag time, one colour per temperature; fit window shaded."""
+    curves = [
+        MsdCurve(
+            f"{result.temperature_K:g} K",
+            result.msd.time_ps,
+            result.msd.self_sum_A2,
+            result.msd.distinct_A2,
+            result.fit_window_ps,
+        )
+        for result in results
+    ]
+    return plot_msd_curves(curves, path_stem)
+
+
+def plot_msd_curves(curves: Sequence[MsdCurve], path_stem: Path) -> list[Path]:
+    """:func:`plot_msd` from plain arrays (e.g. a stored ``TransportRunDocument.msd``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (ax_self, ax_distinct) = plt.subplots(1, 2, figsize=(9, 3.6), constrained_layout=True)
-    for result in results:
-        msd = result.msd
-        label = f"{result.temperature_K:g} K"
-        (line,) = ax_self.plot(msd.time_ps, msd.self_sum_A2, label=label)
-        ax_distinct.plot(msd.time_ps, msd.distinct_A2, color=line.get_color(), label=label)
-        for ax in (ax_self, ax_distinct):
-            ax.axvspan(*result.fit_window_ps, color=line.get_color(), alpha=0.08)
+    for curve in curves:
+        (line,) = ax_self.plot(curve.time_ps, curve.self_A2, label=curve.label)
+        ax_distinct.plot(curve.time_ps, curve.distinct_A2, color=line.get_color())
+        if curve.fit_window_ps is not None:
+            for ax in (ax_self, ax_distinct):
+                ax.axvspan(*curve.fit_window_ps, color=line.get_color(), alpha=0.08)
     ax_self.set(xlabel="lag time (ps)", ylabel="MSD$_{self}$ (Å$^2$)")
     ax_distinct.set(xlabel="lag time (ps)", ylabel="MSD$_{distinct}$ (Å$^2$)")
     ax_distinct.axhline(0.0, color="0.5", lw=0.8)
@@ -51,9 +78,16 @@ def plot_arrhenius(
     fit: ArrheniusFit,
     path_stem: Path,
     experiment: Sequence[tuple[float, float]] = (),
+    references: Mapping[str, tuple[float, float, float | None]] | None = None,
+    mark_extrapolation: bool = False,
 ) -> list[Path]:
     """σ (log scale) vs 1000/T with error bars, the fit, its 95 % band down to the
-    extrapolation temperature, and optional experimental (T_K, σ_mS_cm) points."""
+    extrapolation temperature, and optional experimental (T_K, σ_mS_cm) points.
+
+    ``references`` adds labelled literature values, label → (T_K, σ_mS_cm, Ea_eV or None):
+    a marker and, given Ea, the σ-form Arrhenius line through it. ``mark_extrapolation``
+    marks the extrapolated σ with its 95 % interval.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -71,7 +105,7 @@ def plot_arrhenius(
     grid = np.linspace(min(t.min(), fit.extrapolation_K), t.max(), 100)
     lo, hi = fit.interval_mS_cm(grid)
     form = "σ" if fit.form == "sigma" else "σT"
-    ax.plot(
+    (fit_line,) = ax.plot(
         1000 / grid,
         fit.predict_mS_cm(grid),
         label=f"{form} fit: Ea = {fit.activation_energy_eV:.3f} ± "
@@ -81,6 +115,23 @@ def plot_arrhenius(
     if experiment:
         t_exp, s_exp = np.array(experiment, dtype=float).T
         ax.plot(1000 / t_exp, s_exp, "s", mfc="none", label="experiment")
+    if mark_extrapolation:
+        t_x, s_x = fit.extrapolation_K, fit.conductivity_extrapolated_mS_cm
+        lo_x, hi_x = fit.conductivity_extrapolated_interval_mS_cm
+        ax.errorbar(
+            1000 / t_x,
+            s_x,
+            yerr=[[s_x - lo_x], [hi_x - s_x]],
+            fmt="D",
+            color=fit_line.get_color(),
+            label=f"fit at {t_x:g} K: {s_x:.3g} mS/cm",
+        )
+    for i, (label, (t_ref, s_ref, ea_ref)) in enumerate((references or {}).items()):
+        marker = "^vP*X"[i % 5]
+        (point,) = ax.plot(1000 / t_ref, s_ref, marker, mfc="none", ls="", label=label)
+        if ea_ref is not None:
+            line = s_ref * np.exp(-ea_ref / units.BOLTZMANN_EV_K * (1 / grid - 1 / t_ref))
+            ax.plot(1000 / grid, line, ls="--", lw=0.8, color=point.get_color())
     ax.set(yscale="log", xlabel="1000 / T (1/K)", ylabel="σ (mS/cm)")
     ax.legend(frameon=False, fontsize="small")
     return _save(fig, path_stem)
@@ -92,27 +143,49 @@ def plot_rdf(sources: Mapping[str, Mapping[tuple[str, str], RDF]], path_stem: Pa
     ``sources`` maps a label to that run's RDFs by pair; pairs missing from a source are
     skipped in its overlay.
     """
+    curves = {
+        label: {f"{pair[0]}–{pair[1]}": (rdf.r_A, rdf.g) for pair, rdf in rdfs.items()}
+        for label, rdfs in sources.items()
+    }
+    return plot_rdf_curves(curves, path_stem)
+
+
+def plot_rdf_curves(
+    sources: Mapping[str, Mapping[str, tuple[ArrayLike, ArrayLike]]], path_stem: Path
+) -> list[Path]:
+    """:func:`plot_rdf` from plain arrays: label → pair title → (r_A, g)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    pairs = list(dict.fromkeys(pair for rdfs in sources.values() for pair in rdfs))
+    pairs = list(dict.fromkeys(pair for curves in sources.values() for pair in curves))
     n_cols = min(3, len(pairs))
     n_rows = -(-len(pairs) // n_cols)
     fig, axes = plt.subplots(
         n_rows, n_cols, figsize=(3.4 * n_cols, 2.8 * n_rows), squeeze=False, constrained_layout=True
     )
     for ax, pair in zip(axes.flat, pairs, strict=False):
-        for label, rdfs in sources.items():
-            if pair in rdfs:
-                ax.plot(rdfs[pair].r_A, rdfs[pair].g, label=label)
+        for label, curves in sources.items():
+            if pair in curves:
+                ax.plot(*curves[pair], label=label)
         ax.axhline(1.0, color="0.6", lw=0.7)
-        ax.set(title=f"{pair[0]}–{pair[1]}", xlabel="r (Å)", ylabel="g(r)")
+        ax.set(title=pair, xlabel="r (Å)", ylabel="g(r)")
     for ax in axes.flat[len(pairs) :]:
         ax.set_visible(False)
     axes.flat[0].legend(frameon=False, fontsize="small")
     return _save(fig, path_stem)
+
+
+def _layer_steps(ax: object, time_ps: ArrayLike, layers: Mapping[int, ArrayLike]) -> None:
+    """Layer index of each ion (key) against time, as steps, on ``ax``."""
+    from matplotlib.ticker import MaxNLocator
+
+    for ion, layer_index in layers.items():
+        ax.step(time_ps, layer_index, where="post", label=f"ion {ion}")  # type: ignore[attr-defined]
+    ax.set(ylabel="layer index")  # type: ignore[attr-defined]
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # type: ignore[attr-defined]
+    ax.legend(frameon=False, fontsize="x-small", ncol=3)  # type: ignore[attr-defined]
 
 
 def plot_hops(
@@ -137,13 +210,10 @@ def plot_hops(
         panels, 1, figsize=(6.0, 2.6 * panels), sharex=True, squeeze=False, constrained_layout=True
     )
     ax_layer = axes[0, 0]
-    for ion in ions:
-        ax_layer.step(time_ps, result.layer_index[:, ion], where="post", label=f"ion {ion}")
+    _layer_steps(ax_layer, time_ps, {ion: result.layer_index[:, ion] for ion in ions})
     ax_layer.set(
-        ylabel="layer index",
-        title=f"{result.n_intra_layer} intra-layer, {result.n_inter_layer} inter-layer hops",
+        title=f"{result.n_intra_layer} intra-layer, {result.n_inter_layer} inter-layer hops"
     )
-    ax_layer.legend(frameon=False, fontsize="x-small", ncol=3)
     if positions_A is not None:
         _, along = displacement_traces(positions_A[:, list(ions)], result.stacking.normal)
         ax_disp = axes[1, 0]
@@ -151,5 +221,25 @@ def plot_hops(
         for k in range(-1, 2):
             ax_disp.axhline(k * result.stacking.spacing_A, color="0.7", lw=0.6, ls="--")
         ax_disp.set(ylabel="displacement along normal (Å)")
+    axes[-1, 0].set(xlabel="time (ps)")
+    return _save(fig, path_stem)
+
+
+def plot_layer_traces(
+    panels: Mapping[str, tuple[ArrayLike, Mapping[int, ArrayLike]]], path_stem: Path
+) -> list[Path]:
+    """Hop traces from plain arrays, one panel per run: title → (time_ps, ion → layer index
+    per frame), e.g. a stored ``TransportRunDocument.hop_traces``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(6.0, 2.4 * len(panels)), squeeze=False, constrained_layout=True
+    )
+    for ax, (title, (time_ps, layers)) in zip(axes[:, 0], panels.items(), strict=True):
+        _layer_steps(ax, time_ps, layers)
+        ax.set(title=title)
     axes[-1, 0].set(xlabel="time (ps)")
     return _save(fig, path_stem)
