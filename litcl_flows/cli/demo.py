@@ -11,7 +11,6 @@ from litcl_flows.cli.output import one_line_errors, print_json, print_table, std
 
 #: The demo spec of a checkout (README command 1 installs the package editable from one).
 DEMO_SPEC = Path(__file__).resolve().parents[2] / "workflows" / "li3ticl6_demo.yaml"
-STUDY_JOB_NAME = "transport study"
 
 
 def _pm(value: float | None, error: float | None, digits: int = 3) -> str:
@@ -79,23 +78,6 @@ def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]],
     return tables
 
 
-def load_study_document(settings: Any, study: str) -> dict[str, Any] | None:
-    """The newest stored study document of ``study`` (its output), or None."""
-    from litcl_flows.store.config import job_store
-
-    store = job_store(settings)
-    store.connect()
-    try:
-        found = store.query_one(
-            {"metadata.study": study, "name": STUDY_JOB_NAME},
-            sort={"completed_at": -1},
-            load=False,
-        )
-    finally:
-        store.close()
-    return found["output"] if found else None
-
-
 @click.command()
 @click.option(
     "--spec",
@@ -134,7 +116,7 @@ def demo(spec_file: Path | None, rerun: bool, report_dir: Path | None, as_json: 
     if not is_initialised(settings):
         write_config_files(settings)
         console.print(f"created the litcl home {settings.home} ({settings.mode} mode)")
-    existing = [s for s in workflow_summaries(settings) if s.study == spec.name]
+    existing = [s for s in workflow_summaries(settings) if s.name == spec.name]
     if rerun or not existing:
         from litcl_flows.flows.study import build_study_workflow
         from litcl_flows.store.launchpad import add_workflow
@@ -147,18 +129,21 @@ def demo(spec_file: Path | None, rerun: bool, report_dir: Path | None, as_json: 
     else:
         console.print(f"study {spec.name!r} is on the launchpad: running what is left")
     run_with_progress(settings)
-    doc = load_study_document(settings, spec.name)
-    if doc is None:
-        raise RuntimeError(
-            f"study {spec.name!r} has no study document: see `litcl status` and "
-            "`litcl lpad get_fws -s FIZZLED -d more`"
-        )
-    from litcl_flows.report import write_study_report
+    from litcl_flows.report import write_report
+    from litcl_flows.store.config import job_store
+    from litcl_flows.store.report_data import load_report_data
 
-    html = write_study_report(settings, spec.name, report_dir or Path(f"report-{spec.name}"))
+    store = job_store(settings)
+    store.connect()
+    try:
+        data = load_report_data(store, spec.name)
+    finally:
+        store.close()
+    written = write_report(data, report_dir or Path(f"report-{spec.name}"))
+    doc = data.study.model_dump(mode="json")
     if as_json:
-        print_json({"study": doc, "report": str(html)})
+        print_json({"study": doc, "report": str(written.html)})
         return
     for title, rows, columns in summary_tables(doc):
         print_table(title, rows, columns)
-    click.echo(f"report: {html}")
+    click.echo(f"report: {written.html}")

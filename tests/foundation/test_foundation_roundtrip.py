@@ -42,7 +42,7 @@ def test_smoke_study_round_trip(litcl_home: Path, litcl, process_env, smoke_spec
     queried = litcl("query", "--study", "li3ticl6-smoke", "--json")
     assert queried.returncode == 0, queried.stderr
     (record,) = json.loads(queried.stdout)
-    assert record["job"] == "relax"
+    assert record["job"] == "relax U=0"
     assert record["formula"] == "Li3TiCl6"
 
     # Independent check: CHGNet's energy of the stored relaxed structure is the stored energy,

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import subprocess
 from pathlib import Path
 
 from custodian.custodian import Job
+
+from litcl_flows.engines import split_command
 
 FROZEN_MODEL = "frozen_model.pb"
 COMPRESSED_MODEL = "compressed_model.pb"
@@ -105,7 +106,7 @@ class DpJob(Job):
 
     def command(self, directory: str) -> list[str]:
         """The argument vector of this run."""
-        return [*shlex.split(self.dp_cmd), "--tf", *self.args]
+        return [*split_command(self.dp_cmd), "--tf", *self.args]
 
     def run(self, directory: str = "./") -> subprocess.Popen | None:
         with open(Path(directory) / self.log_file, "a") as log:
@@ -141,7 +142,7 @@ class DpTrainJob(DpJob):
 
     def command(self, directory: str) -> list[str]:
         restart_file = Path(directory) / RESTART_FILE
-        cmd = [*shlex.split(self.dp_cmd), "--tf", "train", self.input_file]
+        cmd = [*split_command(self.dp_cmd), "--tf", "train", self.input_file]
         if restart_file.is_file():
             checkpoint = json.loads(restart_file.read_text())["checkpoint"]
             restart_file.unlink()
@@ -208,7 +209,7 @@ class DpTestJob(DpJob):
         compressed = Path(directory) / COMPRESSED_MODEL
         model = COMPRESSED_MODEL if compressed.is_file() else FROZEN_MODEL
         return [
-            *shlex.split(self.dp_cmd),
+            *split_command(self.dp_cmd),
             "--tf",
             "test",
             "-m",

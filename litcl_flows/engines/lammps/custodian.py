@@ -8,12 +8,12 @@ launch command wrongly (§5.2), so the launch command is a plain string split wi
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
 from pathlib import Path
 
 from custodian.custodian import Custodian, CustodianError, ErrorHandler, Job, Validator
 
+from litcl_flows.engines import split_command
 from litcl_flows.engines.lammps.dumps import truncate_dump
 from litcl_flows.engines.lammps.inputs import (
     ALL_DUMP,
@@ -63,7 +63,7 @@ class LammpsJob(Job):
 
     def run(self, directory: str = "./") -> subprocess.Popen:
         """Start ``lmp``; a Popen, so custodian can poll it and run monitors."""
-        cmd = [*shlex.split(self.lmp_cmd), "-in", INPUT_FILE, "-log", "none"]
+        cmd = [*split_command(self.lmp_cmd), "-in", INPUT_FILE, "-log", "none"]
         env = {**os.environ, **self.env}
         with open(_screen(directory), "w") as out, open(Path(directory) / STDERR_FILE, "w") as err:
             return subprocess.Popen(cmd, cwd=directory, stdout=out, stderr=err, env=env)
