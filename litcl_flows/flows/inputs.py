@@ -53,6 +53,7 @@ def write_study_inputs(
         few hundred atoms; the run interpolates between relaxed endpoints anyway).
     """
     from litcl_flows.engines.vasp.validation import validate_reference_request
+    from litcl_flows.flows.makers import hop_neb_maker
 
     structure, cell_summary = ordered_cell(spec)
     elements = [el.symbol for el in structure.composition.elements]
@@ -65,7 +66,7 @@ def write_study_inputs(
     hop_maker: HopNebMaker | None = None
     if spec.runs("study") and spec.neb.enabled:
         # The NEB runs in the first U set's cell; a DeePMD NEB with that set's model.
-        hop_maker = _hop_maker(spec, f"../03_deepmd_{first_label}/{model_file}")
+        hop_maker = hop_neb_maker(spec, f"../03_deepmd_{first_label}/{model_file}")
         hops, supercell = _neb_plan(spec, hop_maker, structure)
 
     out = Path(out_dir)
@@ -117,31 +118,14 @@ def _write_vasp(structure: Structure, generator: Any, folder: Path) -> None:
     write_vasp_input_set(structure, generator, folder, potcar_spec=True, clean_prev=False)
 
 
-def _vasp_settings(spec: StudySpec) -> dict[str, Any]:
-    """VASP keyword arguments of the relaxation set, as ``build_study_flow`` passes them."""
-    settings: dict[str, Any] = {"encut_eV": spec.relax.encut_eV}
-    if spec.relax.kpoint_mesh is not None:
-        settings["kpoint_mesh_override"] = tuple(spec.relax.kpoint_mesh)
-    return settings
-
-
 def _write_relax(
     spec: StudySpec, structure: Structure, hubbard_u_eV: dict[str, float], folder: Path
 ) -> list[Path]:
     """VASP: the (first) relaxation's inputs; CHGNet: its settings and the cell."""
-    from litcl_flows.makers.reference import reference_relax_maker
+    from litcl_flows.flows.makers import relax_maker
 
     vasp = spec.reference_engine == "vasp"
-    maker: Any = reference_relax_maker(
-        spec.reference_engine,
-        hubbard_u_eV=hubbard_u_eV,
-        double_relax=spec.relax.double_relax,
-        walltime_s=spec.resources.relax.walltime_s,
-        fmax_eV_A=spec.relax.fmax_eV_A,
-        max_steps=spec.relax.max_steps,
-        relax_cell=spec.relax.relax_cell,
-        **(_vasp_settings(spec) if vasp else {}),
-    )
+    maker: Any = relax_maker(spec, hubbard_u_eV)
     _fresh_folder(folder)
     if vasp:
         # A double relaxation runs the same input set twice, the second from the first's cell.
@@ -253,50 +237,15 @@ def _write_mlmd(
     """``in.lammps``, the data file of the replicated cell and the run parameters."""
     from litcl_flows.engines.deepmd.dataset import default_type_map
     from litcl_flows.engines.lammps import write_inputs
-    from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
+    from litcl_flows.flows.makers import mlmd_maker
 
-    md = spec.mlmd
-    maker = LammpsDeepmdMDMaker(
-        n_atoms=md.n_atoms,
-        n_steps=md.n_steps,
-        timestep_fs=md.timestep_fs,
-        tdamp_fs=md.tdamp_fs,
-        seed=md.seed,
-        minimize=md.minimize,
-        equilibration_steps=md.equilibration_steps,
-        thermo_every=md.thermo_every,
-        dump_mobile_every=md.dump_mobile_every,
-        dump_all_every=md.dump_all_every,
-        restart_every=md.restart_every,
-        mobile_species=(spec.material.mobile_species,),
-        walltime_s=spec.resources.mlmd.walltime_s,
-    )
+    maker = mlmd_maker(spec)
     # The type map the dataset job gives the model, so no model file is read.
     cell, params = maker.fresh_input(
         structure, model, temperature_K, default_type_map(structure.symbol_set)
     )
     write_inputs(cell, _fresh_folder(folder), params)
     return _files(folder)
-
-
-def _hop_maker(spec: StudySpec, model: str) -> HopNebMaker:
-    """The per-hop NEB Maker ``build_study_flow`` uses (engine, images, convergence)."""
-    from litcl_flows.makers.neb import MLHopNebMaker, VaspHopNebMaker
-
-    neb = spec.neb
-    hop_maker: HopNebMaker
-    if neb.engine == "deepmd":
-        hop_maker = MLHopNebMaker(force_field_name="DeepMD", calculator_kwargs={"model": model})
-    elif spec.reference_engine == "vasp":
-        hop_maker = VaspHopNebMaker()
-    else:
-        hop_maker = MLHopNebMaker(force_field_name="CHGNet")
-    hop_maker.num_images = neb.num_images
-    if isinstance(hop_maker, MLHopNebMaker):
-        hop_maker.fmax_eV_A = neb.fmax_eV_A
-        hop_maker.max_steps = neb.max_steps
-        hop_maker.endpoint_max_steps = neb.max_steps
-    return hop_maker
 
 
 def _neb_plan(

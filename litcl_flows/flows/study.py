@@ -72,7 +72,8 @@ def build_study_flow(spec: StudySpec, settings: Any = None) -> Flow:
     from jobflow import Flow, OnMissing
 
     from litcl_flows.engines.vasp.validation import validate_reference_request
-    from litcl_flows.makers.reference import AimdTemperaturesMaker, reference_relax_maker
+    from litcl_flows.flows.makers import relax_maker
+    from litcl_flows.makers.reference import AimdTemperaturesMaker
 
     if settings is None:
         from litcl_flows.settings import load_settings
@@ -84,25 +85,13 @@ def build_study_flow(spec: StudySpec, settings: Any = None) -> Flow:
         validate_reference_request(
             elements, hubbard_u_eV, spec.aimd.temperatures_K, spec.reference_engine, None
         )
-    vasp_relax: dict[str, Any] = {"encut_eV": spec.relax.encut_eV}
-    if spec.relax.kpoint_mesh is not None:
-        vasp_relax["kpoint_mesh_override"] = tuple(spec.relax.kpoint_mesh)
     res = spec.resources
 
     nodes: list[Job | Flow] = []
     branches: list[dict[str, Any]] = []
     for hubbard_u_eV in spec.hubbard_u_eV:
         label = _u_label(hubbard_u_eV)
-        relax = reference_relax_maker(
-            spec.reference_engine,
-            hubbard_u_eV=hubbard_u_eV,
-            double_relax=spec.relax.double_relax,
-            walltime_s=res.relax.walltime_s,
-            fmax_eV_A=spec.relax.fmax_eV_A,
-            max_steps=spec.relax.max_steps,
-            relax_cell=spec.relax.relax_cell,
-            **(vasp_relax if spec.reference_engine == "vasp" else {}),
-        ).make(structure)
+        relax = relax_maker(spec, hubbard_u_eV).make(structure)
         relax.append_name(f" {label}")
         _route(relax, res.relax)
         nodes.append(relax)
@@ -192,27 +181,11 @@ def _add_mlmd(
     """LAMMPS at each temperature with the branch's model, each run analysed on its own."""
     from jobflow import OnMissing
 
-    from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
+    from litcl_flows.flows.makers import mlmd_maker
     from litcl_flows.makers.study import analyze_run, fit_branch_arrhenius
 
     md = spec.mlmd
-    maker = LammpsDeepmdMDMaker(
-        name=f"lammps deepmd nvt {label}",
-        n_atoms=md.n_atoms,
-        n_steps=md.n_steps,
-        timestep_fs=md.timestep_fs,
-        tdamp_fs=md.tdamp_fs,
-        seed=md.seed,
-        minimize=md.minimize,
-        equilibration_steps=md.equilibration_steps,
-        thermo_every=md.thermo_every,
-        dump_mobile_every=md.dump_mobile_every,
-        dump_all_every=md.dump_all_every,
-        restart_every=md.restart_every,
-        mobile_species=(spec.material.mobile_species,),
-        lmp_cmd=settings.lmp_cmd,
-        walltime_s=spec.resources.mlmd.walltime_s,
-    )
+    maker = mlmd_maker(spec, settings.lmp_cmd, name=f"lammps deepmd nvt {label}")
     train = branch["train"]
     aimd_temperatures = list(spec.aimd.temperatures_K)
     aimd_trajectories = branch["aimd"].output["trajectories"]
@@ -265,25 +238,14 @@ def _add_mlmd(
 
 def _add_neb(spec: StudySpec, branch: dict[str, Any], nodes: list) -> Job:
     """Barriers along the spec's directions in the first branch's relaxed cell."""
-    from litcl_flows.makers.neb import MLHopNebMaker, NebBarriersMaker, VaspHopNebMaker
+    from litcl_flows.flows.makers import hop_neb_maker
+    from litcl_flows.makers.neb import NebBarriersMaker
 
     neb = spec.neb
-    if neb.engine == "deepmd":
-        if "train" not in branch:
-            raise ValueError("neb.engine 'deepmd' needs the training step (stop_after)")
-        hop_maker: Any = MLHopNebMaker(
-            force_field_name="DeepMD",
-            calculator_kwargs={"model": branch["train"].output.model_path},
-        )
-    elif spec.reference_engine == "vasp":
-        hop_maker = VaspHopNebMaker()
-    else:
-        hop_maker = MLHopNebMaker(force_field_name="CHGNet")
-    hop_maker.num_images = neb.num_images
-    if isinstance(hop_maker, MLHopNebMaker):
-        hop_maker.fmax_eV_A = neb.fmax_eV_A
-        hop_maker.max_steps = neb.max_steps
-        hop_maker.endpoint_max_steps = neb.max_steps
+    if neb.engine == "deepmd" and "train" not in branch:
+        raise ValueError("neb.engine 'deepmd' needs the training step (stop_after)")
+    model_path = branch["train"].output.model_path if neb.engine == "deepmd" else None
+    hop_maker = hop_neb_maker(spec, model_path)
     planner = NebBarriersMaker(
         hop_maker=hop_maker,
         directions=tuple(neb.directions),
