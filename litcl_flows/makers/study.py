@@ -45,6 +45,8 @@ VERSIONED_PACKAGES = (
 #: The material whose study and experimental values (SCIENCE.md) are shown beside ours.
 REFERENCE_MATERIAL = "Li3TiCl6"
 _ARRAYS = ["msd", "rdf", "hop_traces"]
+#: Reference-MD frames used for its RDF.
+MAX_REFERENCE_RDF_FRAMES = 50
 
 
 def _as_model(value: Any, model: type) -> Any:
@@ -92,9 +94,13 @@ def analyze_run(
             completed=False,
             failure_reason=f"ML-MD stopped at step {md.n_steps_done} of {md.n_steps_requested}",
         )
-    reference_frames = (
-        iter_pymatgen(reference_trajectory) if reference_trajectory is not None else None
-    )
+    reference_frames = None
+    if reference_trajectory is not None:
+        # A few dozen frames give a smooth g(r); every AIMD frame would only cost time.
+        stride = max(1, len(reference_trajectory) // MAX_REFERENCE_RDF_FRAMES)
+        reference_frames = iter_pymatgen(
+            reference_trajectory[i] for i in range(0, len(reference_trajectory), stride)
+        )
     try:
         result = analyze_md_run(
             [f.path for f in md.dump_files if f.kind == "mobile"],
@@ -110,16 +116,20 @@ def analyze_run(
             rdf_pairs=settings["rdf_pairs"],
             reference_frames=reference_frames,
         )
-    except (ValueError, FileNotFoundError) as error:
+    except Exception as error:
+        # Any failure here is one temperature's: record it and let the study go on. (A
+        # raised error would also copy this job's resolved inputs, the reference
+        # trajectory, into every child's Firework spec as _fizzled_parents.)
         traceback.print_exc()
         return TransportRunDocument(**base, completed=False, failure_reason=_last_line(error))
     transport = result.transport.to_json_dict()
+    # H_R is NaN when D_total ≤ 0: stored as None (JSON has no NaN).
+    transport["haven_ratio"] = _finite(result.transport.haven_ratio)
+    transport["haven_ratio_stderr"] = _finite(result.transport.haven_ratio_stderr)
     return TransportRunDocument(
         **base,
         completed=True,
         **{key: transport[key] for key in transport if key != "temperature_K"},
-        haven_ratio=_finite(result.transport.haven_ratio),
-        haven_ratio_stderr=_finite(result.transport.haven_ratio_stderr),
         conductivity_self_mS_cm=result.transport.conductivity_self_mS_cm,
         n_blocks=result.transport.n_blocks,
         warnings=list(result.warnings),
