@@ -58,7 +58,9 @@ def _running_job(launches: Path, prefix: str) -> bool:
     return False
 
 
-def test_sigkill_mid_lammps_job_then_recover(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sigkill_mid_lammps_job_then_recover(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "home"
     spec = _shrunk_spec(tmp_path / "recover.yaml")
     assert run_litcl(home, "submit", str(spec)).returncode == 0
@@ -96,7 +98,16 @@ def test_sigkill_mid_lammps_job_then_recover(tmp_path: Path, monkeypatch: pytest
     names = Counter(d["name"] for d in documents)
     assert names["transport study"] == 1
     assert sum(n for name, n in names.items() if name.startswith("transport analysis")) == 3
-    study = run_litcl(home, "query", "--study", "li3ticl6-recover", "--job", "transport study",
-                      "--field", "output.branches", "--json")
+    study = run_litcl(
+        home,
+        "query",
+        "--study",
+        "li3ticl6-recover",
+        "--job",
+        "transport study",
+        "--field",
+        "output.branches",
+        "--json",
+    )
     assert study.returncode == 0
     assert '"completed": true' in study.stdout

@@ -39,7 +39,9 @@ def test_arrhenius_uses_the_finished_temperatures_and_names_the_others() -> None
         _run(1000.0, _sigma(1000.0)),
     ]
     uuids = [f"md-{t:g}" for t in temperatures]
-    doc = fit_branch_arrhenius.original(runs, uuids, temperatures, "s", {"Ti": 4.0}, "sigma", 298.15)
+    doc = fit_branch_arrhenius.original(
+        runs, uuids, temperatures, "s", {"Ti": 4.0}, "sigma", 298.15
+    )
     assert doc.completed
     assert doc.temperatures_K == [600.0, 900.0, 1000.0]
     # Exact Arrhenius data: the fit returns the Ea and σ(298 K) they were made with.

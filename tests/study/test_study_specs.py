@@ -98,13 +98,26 @@ def test_template_shows_every_key_at_its_default() -> None:
     [
         (
             "li3ticl6_paper.yaml",
-            {"relax": "cpu", "aimd": "cpu", "deepmd train": "gpu", "lammps": "gpu",
-             "transport": "cpu", "arrhenius": "cpu", "hop barriers": "cpu"},
+            {
+                "relax": "cpu",
+                "aimd": "cpu",
+                "deepmd train": "gpu",
+                "lammps": "gpu",
+                "transport": "cpu",
+                "arrhenius": "cpu",
+                "hop barriers": "cpu",
+            },
         ),
         (
             "li3ticl6_demo.yaml",
-            {"relax": "cpu", "aimd": "cpu", "deepmd train": "cpu", "lammps": "cpu",
-             "transport": "cpu", "hop barriers": "cpu"},
+            {
+                "relax": "cpu",
+                "aimd": "cpu",
+                "deepmd train": "cpu",
+                "lammps": "cpu",
+                "transport": "cpu",
+                "hop barriers": "cpu",
+            },
         ),
     ],
 )
