@@ -244,7 +244,7 @@ class NebSpec(_Strict):
         for text in value:
             if not _DIRECTION.fullmatch(text):
                 raise PydanticCustomError(
-                    "direction", "{text!r} is not a direction like [110] or [1-10]", {"text": text}
+                    "direction", "'{text}' is not a direction like [110] or [1-10]", {"text": text}
                 )
         return value
 
@@ -290,7 +290,9 @@ class StudySpec(_Strict):
         "paper", description="'paper' or 'demo': the DeePMD preset and the report's label."
     )
     reference_engine: Literal["chgnet", "vasp"] = Field(
-        "chgnet", description="'vasp' on clusters; 'chgnet' is the embedded stand-in."
+        "chgnet",
+        validate_default=True,  # the default engine must be installed too
+        description="'vasp' on clusters; 'chgnet' is the embedded stand-in.",
     )
     stop_after: Literal["relax", "aimd", "train", "mlmd", "study"] = Field(
         "study", description="Last step to run ('study': everything, then the study document)."
