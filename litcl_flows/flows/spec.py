@@ -238,6 +238,19 @@ class NebSpec(_Strict):
         8.0, description="Smallest vacancy–image distance, Å."
     )
 
+    @field_validator("engine")
+    @classmethod
+    def _engine_available(cls, value: str) -> str:
+        if value == "deepmd":
+            # atomate2 0.1.5's ASE NEB deep-copies the calculator per image, and
+            # deepmd-kit's DP calculator cannot be copied (DeepEval.__new__ needs its file).
+            raise PydanticCustomError(
+                "not_available",
+                "NEB with the DeePMD model is not available yet (atomate2's NEB cannot copy "
+                "the DeePMD calculator); use engine: reference",
+            )
+        return value
+
     @field_validator("directions")
     @classmethod
     def _miller(cls, value: list[str]) -> list[str]:

@@ -29,7 +29,7 @@ from atomate2.vasp.jobs.core import RelaxMaker
 from atomate2.vasp.jobs.neb import NebFromImagesMaker
 from emmet.core.neb import NebResult
 from emmet.core.vasp.task_valid import TaskState
-from jobflow import Flow, Job, Maker, OutputReference, Response, job
+from jobflow import Flow, Job, Maker, OnMissing, OutputReference, Response, job
 from pymatgen.core import Structure
 
 from litcl_flows.engines.vasp.sets import relax_set_generator
@@ -101,13 +101,15 @@ def _as_list(values: Sequence[float]) -> list[float]:
 
 @job
 def hop_barrier_doc(
-    neb_result: NebResult,
+    neb_result: NebResult | None,
     hop: Hop,
     engine: str,
     supercell: Sequence[int],
     climbing_image: bool,
-) -> HopBarrierDoc:
-    """Label an emmet ``NebResult`` with its hop and engine."""
+) -> HopBarrierDoc | None:
+    """Label an emmet ``NebResult`` with its hop and engine; None when the NEB failed."""
+    if neb_result is None:
+        return None
     energies = neb_result.energies or []
     relative = [e - energies[0] for e in energies] if energies else None
     return HopBarrierDoc(
@@ -138,14 +140,17 @@ def hop_barrier_doc(
 
 @job
 def vasp_hop_result(
-    neb_dir: str,
-    start_energy_eV: float,
-    end_energy_eV: float,
-    start: Structure,
-    end: Structure,
+    neb_dir: str | None,
+    start_energy_eV: float | None,
+    end_energy_eV: float | None,
+    start: Structure | None,
+    end: Structure | None,
     climbing_image: bool,
-) -> NebResult:
-    """emmet ``NebResult`` of a finished VASP NEB from its image OUTCARs and the endpoints."""
+) -> NebResult | None:
+    """emmet ``NebResult`` of a finished VASP NEB from its image OUTCARs and the endpoints;
+    None when the NEB or an endpoint relaxation failed."""
+    if None in (neb_dir, start_energy_eV, end_energy_eV, start, end):
+        return None
     # atomate2 records "host:/path"; the folder is read on this machine.
     return vasp_neb_result(
         neb_dir.split(":", 1)[-1],
@@ -228,6 +233,9 @@ class HopNebMaker(Maker, ABC):
         neb_jobs[0].name = f"{label} neb"
         doc = hop_barrier_doc(neb_result, hop, self.engine, list(supercell), self.climbing_image)
         doc.name = f"{label} barrier"
+        # A failed hop gives None, and the table and the study still finish (FireWorks runs
+        # a job after a fizzled parent only when it accepts missing inputs).
+        doc.update_config({"on_missing_references": OnMissing.NONE})
         jobs += [*relax_jobs, images, *neb_jobs, doc]
         return Flow(jobs, output=doc.output, name=label)
 
@@ -382,12 +390,16 @@ class VaspHopNebMaker(HopNebMaker):
             self.vtst,
         )
         result.name = "vasp neb barrier"
+        result.update_config({"on_missing_references": OnMissing.NONE})
         return [neb, result], result.output
 
 
 @job
-def barrier_table(docs: list[HopBarrierDoc], formula: str, plot: bool = True) -> NebBarrierTable:
-    """Table over the hops and, optionally, their energy profiles in one figure."""
+def barrier_table(
+    docs: list[HopBarrierDoc | None], formula: str, plot: bool = True
+) -> NebBarrierTable:
+    """Table over the hops that finished and, optionally, their energy profiles in one figure."""
+    docs = [doc for doc in docs if doc is not None]
     rows = [
         BarrierTableRow(
             direction_label=doc.direction_label,
@@ -504,4 +516,5 @@ def plan_hop_barriers(structure: Structure, maker: NebBarriersMaker) -> Response
         [flow.output for flow in flows], structure.composition.reduced_formula, maker.plot
     )
     table.name = f"{maker.name} table"
+    table.update_config({"on_missing_references": OnMissing.NONE})
     return Response(replace=Flow([*flows, table], output=table.output))

@@ -217,8 +217,7 @@ def test_demo_spec_writes_chgnet_settings(tmp_path):
         assert aimd["ensemble"] == "nvt"
     assert len(list(tmp_path.glob("04_mlmd_U_Ti4_*K/in.lammps"))) == len(spec.mlmd.temperatures_K)
     neb = json.loads((tmp_path / "05_neb_010" / "neb.json").read_text())
-    assert neb["engine"] == "deepmd"
-    assert neb["calculator_kwargs"]["model"].startswith("../03_deepmd_U_Ti4/")
+    assert neb["engine"] == "chgnet"
     assert len(list((tmp_path / "05_neb_010" / "neb").glob("*/POSCAR"))) == spec.neb.num_images + 2
 
 
