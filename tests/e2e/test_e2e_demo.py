@@ -15,7 +15,7 @@ from scipy import constants
 
 from tests.e2e.conftest import run_litcl
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -18,7 +18,7 @@ import yaml
 
 from tests.e2e.conftest import DEMO_SPEC, REPO, run_litcl, study_env
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 #: Changes to the demo spec that keep every step but make each one short.
 SHRINK = {
