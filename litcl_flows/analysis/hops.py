@@ -28,11 +28,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from litcl_flows.analysis.rdf import pair_distances_A
 from litcl_flows.analysis.trajectory import TransportWarning
+
+if TYPE_CHECKING:
+    from litcl_flows.io import Frame
 
 DEFAULT_SITE_RADIUS_A: float = 1.0
 DEFAULT_MIN_RESIDENCE_FRAMES: int = 2
@@ -426,3 +430,20 @@ def displacement_traces(
     delta = positions_A - positions_A[:1]
     along = None if normal is None else delta @ (normal / np.linalg.norm(normal))
     return np.linalg.norm(delta, axis=-1), along
+
+
+def host_positions_A(frame: Frame, mobile: str, host: str | None = None) -> np.ndarray:
+    """Host cation positions for stacking detection: ``host`` species, else the non-mobile
+    metals (Ti in Li3TiCl6), else every non-mobile atom."""
+    from pymatgen.core import Element
+
+    others = {s for s in frame.symbols.tolist() if s != mobile}
+    if host:
+        chosen = {h.strip() for h in host.split(",")}
+    else:
+        metals = {s for s in others if Element.is_valid_symbol(s) and Element(s).is_metal}
+        chosen = metals or others
+    mask = np.isin(frame.symbols, list(chosen))
+    if not mask.any():
+        raise ValueError(f"no host atoms {','.join(sorted(chosen))} to detect the stacking from")
+    return frame.positions_A[mask]

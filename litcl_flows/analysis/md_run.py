@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from litcl_flows.analysis.hops import count_hops
+from litcl_flows.analysis.hops import count_hops, host_positions_A
 from litcl_flows.analysis.rdf import RDF, RDFAccumulator, max_rdf_radius_A, rdf_similarity
 from litcl_flows.analysis.trajectory import collect_mobile
 from litcl_flows.analysis.transport import TransportResult, analyze_trajectory
@@ -143,7 +143,7 @@ def analyze_md_run(
                 trajectory.positions_A,
                 trajectory.cells_A,
                 stacking=stacking_hkl,
-                host_positions_A=_metal_positions(host, mobile) if host is not None else None,
+                host_positions_A=host_positions_A(host, mobile) if host is not None else None,
             )
         except ValueError as error:
             warnings.warn(f"hops not counted: {error}", stacklevel=1)
@@ -171,12 +171,3 @@ def analyze_md_run(
         hop_traces=traces,
         warnings=tuple(str(w.message) for w in caught),
     )
-
-
-def _metal_positions(frame: Frame, mobile: str) -> np.ndarray:
-    """Host cations (non-mobile metals, e.g. Ti) of a frame: they define the layers."""
-    from pymatgen.core import Element
-
-    metals = [s for s in set(frame.symbols.tolist()) if s != mobile and Element(s).is_metal]
-    mask = np.isin(frame.symbols, metals or [s for s in frame.symbols if s != mobile])
-    return frame.positions_A[mask]

@@ -60,24 +60,6 @@ class _FrameTap:
             yield frame
 
 
-def _host_positions(frame, mobile: str, host: str | None):  # type: ignore[no-untyped-def]
-    """Host cation positions for stacking detection: ``host`` species, else the non-mobile
-    metals (Ti in Li3TiCl6), else every non-mobile atom."""
-    import numpy as np
-    from pymatgen.core import Element
-
-    others = {s for s in frame.symbols.tolist() if s != mobile}
-    if host:
-        chosen = {h.strip() for h in host.split(",")}
-    else:
-        metals = {s for s in others if Element.is_valid_symbol(s) and Element(s).is_metal}
-        chosen = metals or others
-    mask = np.isin(frame.symbols, list(chosen))
-    if not mask.any():
-        raise ValueError(f"no host atoms {','.join(sorted(chosen))} to detect the stacking from")
-    return frame.positions_A[mask]
-
-
 @click.command("analyze")
 @click.argument(
     "traj", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -196,7 +178,7 @@ def analyze(
     from rich.console import Console
     from rich.progress import open as progress_open
 
-    from litcl_flows.analysis.hops import count_hops
+    from litcl_flows.analysis.hops import count_hops, host_positions_A
     from litcl_flows.analysis.trajectory import collect_mobile
     from litcl_flows.analysis.transport import analyze_trajectory
     from litcl_flows.io import TrajectoryFormatError, chain_frames, guess_format, iter_frames
@@ -238,7 +220,7 @@ def analyze(
                     trajectory.positions_A,
                     trajectory.cells_A,
                     stacking=hkl,
-                    host_positions_A=None if hkl else _host_positions(tap.first, mobile, host),
+                    host_positions_A=None if hkl else host_positions_A(tap.first, mobile, host),
                     site_radius_A=site_radius,
                     min_residence_frames=min_residence,
                 )

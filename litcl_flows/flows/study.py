@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from litcl_flows.flows.spec import StepResources, StudySpec
+from litcl_flows.makers.reference import _u_label as hubbard_label
 from litcl_flows.structures.library import load_structure, order_by_majority_occupancy
 
 if TYPE_CHECKING:
@@ -39,11 +40,6 @@ def ordered_cell(spec: StudySpec) -> tuple[Structure, dict[str, Any] | None]:
         mobile_species=spec.material.mobile_species,
     )[0]
     return best.structure, best.summary()
-
-
-def _u_label(hubbard_u_eV: dict[str, float]) -> str:
-    parts = [f"U({el})={u:g}" for el, u in sorted(hubbard_u_eV.items()) if u > 0]
-    return " ".join(parts) or "U=0"
 
 
 def _route(node: Job | Flow, resources: StepResources) -> None:
@@ -90,7 +86,7 @@ def build_study_flow(spec: StudySpec, settings: Any = None) -> Flow:
     nodes: list[Job | Flow] = []
     branches: list[dict[str, Any]] = []
     for hubbard_u_eV in spec.hubbard_u_eV:
-        label = _u_label(hubbard_u_eV)
+        label = hubbard_label(hubbard_u_eV)
         relax = relax_maker(spec, hubbard_u_eV).make(structure)
         relax.append_name(f" {label}")
         _route(relax, res.relax)
@@ -172,7 +168,7 @@ def _add_potential(
     _route(dataset, spec.resources.analysis)
     _route(train, spec.resources.train)
     nodes += [dataset, train]
-    branch["train"] = train
+    branch.update(dataset=dataset, train=train)
 
 
 def _add_mlmd(
@@ -288,6 +284,10 @@ def _branch_inputs(branch: dict[str, Any]) -> dict[str, Any]:
         inputs["train"] = {
             "validation": train.output.validation,
             "numb_steps": train.output.numb_steps,
+            "n_frames": {
+                "train": branch["dataset"].output.n_frames_train,
+                "valid": branch["dataset"].output.n_frames_valid,
+            },
         }
     if "runs" in branch:
         inputs["analyses"] = [a.output for a in branch["analyses"]]

@@ -365,7 +365,7 @@ def study_document(
                 aimd_uuids=[a["uuid"] for a in branch.get("aimd", [])],
                 train_uuid=branch.get("train_uuid"),
                 deepmd_validation=validation,
-                deepmd_n_frames=None,
+                deepmd_n_frames=train.get("n_frames"),
                 runs=light_runs,
                 analysis_uuids=branch.get("analysis_uuids", []),
                 arrhenius=arrhenius,
