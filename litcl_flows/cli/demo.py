@@ -46,17 +46,15 @@ def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]],
         tables.append((f"Li transport per temperature, U_eff {u}{stand_in}", runs, columns))
     rows = []
     for row in doc["comparison"]:
-        u = row["hubbard_u_eV"]
-        label = row["quantity"] + (
-            f" (U {', '.join(f'{k}={v:g}' for k, v in u.items())})" if u else ""
-        )
+        u = row["hubbard_u_eV"] or {}
         interval = row.get("ours_interval")
         ours = _pm(row["ours"], row.get("ours_stderr"))
         if interval:
             ours += f" [{interval[0]:.3g}, {interval[1]:.3g}]"
         rows.append(
             {
-                "quantity": label,
+                "quantity": row["quantity"],
+                "U_eV": ", ".join(f"{k}={v:g}" for k, v in u.items()),
                 "ours": ours,
                 "study": _pm(row["study"], None),
                 "experiment": _pm(row["experiment"], None),

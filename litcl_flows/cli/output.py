@@ -14,6 +14,9 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Columns of a table printed to a pipe or file (a terminal's own width is used otherwise).
+PIPED_WIDTH = 200
+
 #: Errors that are the user's input or environment, shown as one line with a non-zero exit.
 USER_ERRORS: tuple[type[Exception], ...] = (ValueError, FileNotFoundError, RuntimeError)
 
@@ -72,4 +75,9 @@ def print_table(
         table.add_column(name)
     for row in rows:
         table.add_row(*(_cell(row.get(name)) for name in names))
-    Console(file=sys.stdout).print(table)
+    console = Console(file=sys.stdout)
+    if not console.is_terminal:
+        # Piped or logged output has no width to fit: rich's 80-column default would wrap
+        # every number and header; a wide page keeps one record a line, as on a terminal.
+        console.width = PIPED_WIDTH
+    console.print(table)
