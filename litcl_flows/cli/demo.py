@@ -36,14 +36,28 @@ def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]],
                 "conductivity_mS_cm": _pm(
                     run["conductivity_mS_cm"], run["conductivity_stderr_mS_cm"]
                 ),
+                "conductivity_self_mS_cm": _pm(
+                    run["conductivity_self_mS_cm"], run["conductivity_self_stderr_mS_cm"]
+                ),
                 "note": "" if run["completed"] else f"failed: {run['failure_reason']}",
             }
             for run in branch["runs"]
         ]
-        columns = ["T_K", "D_self_cm2_s", "D_total_cm2_s", "haven_ratio", "conductivity_mS_cm"]
+        columns = [
+            "T_K",
+            "D_self_cm2_s",
+            "D_total_cm2_s",
+            "haven_ratio",
+            "conductivity_mS_cm",
+            "conductivity_self_mS_cm",
+        ]
         if any(row["note"] for row in runs):
             columns.append("note")
-        tables.append((f"Li transport per temperature, U_eff {u}{stand_in}", runs, columns))
+        fitted = (branch.get("arrhenius") or {}).get("conductivity")
+        fit_note = f"; Arrhenius fit of the σ from D_{fitted}" if fitted else ""
+        tables.append(
+            (f"Li transport per temperature, U_eff {u}{stand_in}{fit_note}", runs, columns)
+        )
     rows = []
     for row in doc["comparison"]:
         u = row["hubbard_u_eV"] or {}

@@ -215,6 +215,11 @@ class AnalysisSpec(_Strict):
     arrhenius_form: Literal["sigma", "sigma_T"] = Field(
         "sigma", description="Fit σ = σ0 exp(−Ea/kT) ('sigma') or σT ('sigma_T')."
     )
+    arrhenius_conductivity: Literal["total", "self"] = Field(
+        "total",
+        description="σ of the Arrhenius fit: 'total' (Nernst–Einstein from D_total, the "
+        "study's) or 'self' (from D_self, H_R = 1: better determined in short runs).",
+    )
     extrapolation_K: PositiveFloat = Field(298.15, description="Temperature of σ extrapolation.")
 
 

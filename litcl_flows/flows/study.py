@@ -224,6 +224,7 @@ def _add_mlmd(
         branch["hubbard_u_eV"],
         spec.analysis.arrhenius_form,
         spec.analysis.extrapolation_K,
+        spec.analysis.arrhenius_conductivity,
     )
     arrhenius.name = f"arrhenius {label}"
     arrhenius.update_config({"on_missing_references": OnMissing.NONE})

@@ -131,6 +131,7 @@ def analyze_run(
         completed=True,
         **{key: transport[key] for key in transport if key != "temperature_K"},
         conductivity_self_mS_cm=result.transport.conductivity_self_mS_cm,
+        conductivity_self_stderr_mS_cm=result.transport.conductivity_self_stderr_mS_cm,
         n_blocks=result.transport.n_blocks,
         warnings=list(result.warnings),
         msd=result.msd,
@@ -157,9 +158,20 @@ def fit_branch_arrhenius(
     hubbard_u_eV: dict[str, float],
     form: str,
     extrapolation_K: float,
+    conductivity: str = "total",
     min_temperatures: int = 3,
 ) -> ArrheniusDocument:
-    """Arrhenius fit of σ(T) over the runs that finished (at least ``min_temperatures``)."""
+    """Arrhenius fit of σ(T) over the runs that finished (at least ``min_temperatures``).
+
+    ``conductivity``: 'total' fits σ from D_total (the correlated Nernst–Einstein σ), 'self'
+    the σ from D_self (H_R = 1), which short runs determine far better.
+    """
+    suffix = "" if conductivity == "total" else "_self"
+    source = "D_total" if conductivity == "total" else "D_self"
+
+    def sigma(run: TransportRunDocument) -> float | None:
+        return getattr(run, f"conductivity{suffix}_mS_cm")
+
     used: list[TransportRunDocument] = []
     failed: list[dict] = []
     for run, uuid, temperature in zip(runs, run_uuids, temperatures_K, strict=True):
@@ -168,8 +180,8 @@ def fit_branch_arrhenius(
             reason = "the transport analysis job did not finish"
         elif not run.completed:
             reason = run.failure_reason
-        elif run.conductivity_mS_cm is None or run.conductivity_mS_cm <= 0:
-            reason = f"σ = {run.conductivity_mS_cm} mS/cm is not positive (D_total ≤ 0: too noisy)"
+        elif sigma(run) is None or sigma(run) <= 0:
+            reason = f"σ = {sigma(run)} mS/cm is not positive ({source} ≤ 0: too noisy)"
         else:
             used.append(run)
             continue
@@ -178,9 +190,12 @@ def fit_branch_arrhenius(
         "study": study,
         "hubbard_u_eV": hubbard_u_eV,
         "form": form,
+        "conductivity": conductivity,
         "temperatures_K": [r.temperature_K for r in used],
-        "conductivities_mS_cm": [r.conductivity_mS_cm for r in used],
-        "conductivity_stderrs_mS_cm": [r.conductivity_stderr_mS_cm for r in used],
+        "conductivities_mS_cm": [sigma(r) for r in used],
+        "conductivity_stderrs_mS_cm": [
+            getattr(r, f"conductivity{suffix}_stderr_mS_cm") for r in used
+        ],
         "run_uuids": [r.md_uuid for r in used],
         "failed_temperatures": failed,
         "extrapolation_K": extrapolation_K,

@@ -273,8 +273,14 @@ def _arrhenius(
         page.add(f'<p class="failed">No fit: {_e(fit.failure_reason)}</p>\n')
     else:
         form = "σ = σ0 exp(−Ea/kT)" if fit.form == "sigma" else "σT = A exp(−Ea/kT)"
+        source = (
+            "Nernst–Einstein σ from D_total"
+            if fit.conductivity == "total"
+            else "Nernst–Einstein σ from D_self (H_R = 1)"
+        )
         page.add(
-            f"<p>Fit form {_e(form)} over {_e(', '.join(f'{t:g}' for t in fit.temperatures_K))} K: "
+            f"<p>{_e(source)}; fit form {_e(form)} over "
+            f"{_e(', '.join(f'{t:g}' for t in fit.temperatures_K))} K: "
             f"<b>Ea = {_e(_pm(fit.activation_energy_eV, fit.activation_energy_stderr_eV))} eV</b>, "
             f"<b>σ({fit.extrapolation_K:g} K) = {_e(_fmt(fit.conductivity_298K_mS_cm))} mS/cm</b>"
             f"{_e(_interval(fit.conductivity_298K_interval_mS_cm))} (95 %), prefactor "

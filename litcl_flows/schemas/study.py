@@ -8,6 +8,8 @@ Transport keys are the project's (DESIGN.md): ``D_self_cm2_s``, ``D_total_cm2_s`
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 #: The reference study's values (SCIENCE.md), for side-by-side reporting.
@@ -81,6 +83,7 @@ class TransportRunDocument(BaseModel):
     conductivity_self_mS_cm: float | None = Field(
         None, description="σ from D_self (uncorrelated, H_R = 1), mS/cm."
     )
+    conductivity_self_stderr_mS_cm: float | None = None
     n_mobile: int | None = Field(None, description="Mobile ions in the cell.")
     mobile_density_cm3: float | None = Field(None, description="Mobile-ion number density.")
     fit_window_ps: list[float] | None = Field(None, description="Lag window of the fits, ps.")
@@ -118,6 +121,11 @@ class ArrheniusDocument(BaseModel):
     completed: bool = Field(description="True when the fit ran.")
     failure_reason: str | None = Field(None, description="Why there is no fit.")
     form: str = Field(description="'sigma' (σ = σ0 e^(−Ea/kT)) or 'sigma_T' (σT = A e^(…)).")
+    conductivity: Literal["total", "self"] = Field(
+        "total",
+        description="Which Nernst–Einstein σ was fitted: 'total' (from D_total, correlated) "
+        "or 'self' (from D_self, H_R = 1).",
+    )
     temperatures_K: list[float] = Field(description="Temperatures used in the fit, K.")
     conductivities_mS_cm: list[float] = Field(description="σ used, mS/cm (same order).")
     conductivity_stderrs_mS_cm: list[float] = Field(description="Their standard errors.")

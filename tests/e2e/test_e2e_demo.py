@@ -43,7 +43,7 @@ def test_every_step_ran_and_named_its_engine(demo_run: dict) -> None:
 
 
 def test_each_conductivity_is_nernst_einstein_of_the_stored_D(demo_run: dict) -> None:
-    """σ = n e² D_total / (k_B T), with n from the relaxed cell (ML-MD is NVT at that volume)."""
+    """σ = n e² D / (k_B T) for D_total and D_self, with n from the relaxed cell (NVT)."""
     from pymatgen.core import Structure
 
     document = demo_run["document"]
@@ -64,9 +64,13 @@ def test_each_conductivity_is_nernst_einstein_of_the_stored_D(demo_run: dict) ->
     for run in _finished_runs(document):
         assert run["mobile_density_cm3"] == pytest.approx(n_li_cm3, rel=0.02)
         n_m3 = run["mobile_density_cm3"] * 1e6
-        D_m2_s = run["D_total_cm2_s"] * 1e-4
-        sigma_S_m = n_m3 * constants.e**2 * D_m2_s / (constants.k * run["temperature_K"])
-        assert run["conductivity_mS_cm"] == pytest.approx(sigma_S_m * 10, rel=1e-9)
+        for D, sigma in (("D_total", "conductivity"), ("D_self", "conductivity_self")):
+            D_m2_s = run[f"{D}_cm2_s"] * 1e-4
+            sigma_S_m = n_m3 * constants.e**2 * D_m2_s / (constants.k * run["temperature_K"])
+            assert run[f"{sigma}_mS_cm"] == pytest.approx(sigma_S_m * 10, rel=1e-9)
+            assert run[f"{sigma}_stderr_mS_cm"] == pytest.approx(
+                run[f"{sigma}_mS_cm"] * run[f"{D}_stderr_cm2_s"] / run[f"{D}_cm2_s"], rel=1e-9
+            )
         if run["D_total_cm2_s"] > 0:
             assert run["haven_ratio"] == pytest.approx(run["D_self_cm2_s"] / run["D_total_cm2_s"])
 
@@ -76,9 +80,11 @@ def test_activation_energy_is_a_refit_of_the_stored_conductivities(demo_run: dic
     arrhenius = branch["arrhenius"]
     assert arrhenius["completed"], arrhenius["failure_reason"]
     runs = {run["temperature_K"]: run for run in branch["runs"]}
+    # The demo fits the σ from D_self (spec: analysis.arrhenius_conductivity: self).
+    assert arrhenius["conductivity"] == "self"
     temperature = np.array(arrhenius["temperatures_K"])
-    sigma = np.array([runs[t]["conductivity_mS_cm"] for t in temperature])
-    error = np.array([runs[t]["conductivity_stderr_mS_cm"] for t in temperature])
+    sigma = np.array([runs[t]["conductivity_self_mS_cm"] for t in temperature])
+    error = np.array([runs[t]["conductivity_self_stderr_mS_cm"] for t in temperature])
     # Weighted least squares of ln σ on 1/T; polyfit's weights multiply the residuals.
     slope, intercept = np.polyfit(1 / temperature, np.log(sigma), 1, w=sigma / error)
     k_B_eV_K = constants.k / constants.e

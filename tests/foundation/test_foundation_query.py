@@ -248,6 +248,7 @@ def test_known_properties_are_the_schemas_transport_keys() -> None:
         "D_total_cm2_s": "D_total_stderr_cm2_s",
         "haven_ratio": "haven_ratio_stderr",
         "conductivity_mS_cm": "conductivity_stderr_mS_cm",
+        "conductivity_self_mS_cm": "conductivity_self_stderr_mS_cm",
         "activation_energy_eV": "activation_energy_stderr_eV",
         "conductivity_298K_mS_cm": "conductivity_298K_interval_mS_cm",
     }

@@ -54,6 +54,27 @@ def test_arrhenius_uses_the_finished_temperatures_and_names_the_others() -> None
     }
 
 
+def test_arrhenius_of_the_self_conductivity_leaves_the_total_one_alone() -> None:
+    temperatures = [600.0, 800.0, 1000.0]
+    runs = [
+        _run(t, sigma=-1.0).model_copy(
+            update={
+                "conductivity_self_mS_cm": _sigma(t, ea_eV=0.2),
+                "conductivity_self_stderr_mS_cm": 0.1 * _sigma(t, ea_eV=0.2),
+            }
+        )
+        for t in temperatures
+    ]
+    doc = fit_branch_arrhenius.original(
+        runs, ["a", "b", "c"], temperatures, "s", {}, "sigma", 298.15, conductivity="self"
+    )
+    assert doc.completed and doc.conductivity == "self"
+    assert doc.activation_energy_eV == pytest.approx(0.2, rel=1e-9)
+    assert doc.conductivity_stderrs_mS_cm == pytest.approx(
+        [0.1 * _sigma(t, ea_eV=0.2) for t in temperatures]
+    )
+
+
 def test_arrhenius_needs_three_temperatures() -> None:
     runs = [_run(600.0, _sigma(600.0)), _run(700.0, -1.0), _run(800.0, _sigma(800.0))]
     doc = fit_branch_arrhenius.original(

@@ -154,7 +154,6 @@ class DeepmdTrainingInput(MSONable):
         }
 
 
-
 def write_input_json(
     directory: str | Path,
     training_input: DeepmdTrainingInput,
