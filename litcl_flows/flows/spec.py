@@ -215,6 +215,11 @@ class AnalysisSpec(_Strict):
     arrhenius_form: Literal["sigma", "sigma_T"] = Field(
         "sigma", description="Fit σ = σ0 exp(−Ea/kT) ('sigma') or σT ('sigma_T')."
     )
+    max_host_msd_A2: PositiveFloat | None = Field(
+        2.0,
+        description="A run whose non-mobile atoms moved more than this (Å², over the run) is "
+        "left out as molten or out of the potential's domain; None: no check.",
+    )
     arrhenius_conductivity: Literal["total", "self"] = Field(
         "total",
         description="σ of the Arrhenius fit: 'total' (Nernst–Einstein from D_total, the "

@@ -122,6 +122,15 @@ def analyze_run(
         # trajectory, into every child's Firework spec as _fizzled_parents.)
         traceback.print_exc()
         return TransportRunDocument(**base, completed=False, failure_reason=_last_line(error))
+    limit = settings.get("max_host_msd_A2")
+    if limit is not None and result.host_msd_A2 is not None and result.host_msd_A2 > limit:
+        return TransportRunDocument(
+            **base,
+            completed=False,
+            failure_reason=f"the host framework moved {result.host_msd_A2:.3g} Å² (limit "
+            f"{limit:g}): it melted or the potential left its training domain",
+            host_msd_A2=result.host_msd_A2,
+        )
     transport = result.transport.to_json_dict()
     # H_R is NaN when D_total ≤ 0: stored as None (JSON has no NaN).
     transport["haven_ratio"] = _finite(result.transport.haven_ratio)
@@ -133,6 +142,7 @@ def analyze_run(
         conductivity_self_mS_cm=result.transport.conductivity_self_mS_cm,
         conductivity_self_stderr_mS_cm=result.transport.conductivity_self_stderr_mS_cm,
         n_blocks=result.transport.n_blocks,
+        host_msd_A2=result.host_msd_A2,
         warnings=list(result.warnings),
         msd=result.msd,
         rdf=result.rdf,

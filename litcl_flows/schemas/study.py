@@ -89,6 +89,9 @@ class TransportRunDocument(BaseModel):
     fit_window_ps: list[float] | None = Field(None, description="Lag window of the fits, ps.")
     n_frames: int | None = Field(None, description="Frames analysed.")
     n_blocks: int | None = Field(None, description="Blocks of the error bars.")
+    host_msd_A2: float | None = Field(
+        None, description="MSD of the non-mobile atoms over the run, Å² (a solid: vibration)."
+    )
     warnings: list[str] = Field(default_factory=list, description="Analysis warnings.")
     msd: dict[str, list[float]] | None = Field(
         None,

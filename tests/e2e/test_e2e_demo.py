@@ -36,6 +36,8 @@ def test_every_step_ran_and_named_its_engine(demo_run: dict) -> None:
     assert branch["deepmd_validation"]["force_mae_eV_A"] < 0.2
     assert len(branch["runs"]) == 4
     assert len(_finished_runs(document)) >= 3
+    # The host framework only vibrated in the runs kept (spec: analysis.max_host_msd_A2).
+    assert all(run["host_msd_A2"] < 2.0 for run in _finished_runs(document))
     for package in ("litcl_flows", "jobflow", "fireworks", "deepmd-kit", "chgnet", "pymatgen"):
         assert package in document["versions"]
     # The ML-MD is faster per atom-step than the reference MD it replaces.
