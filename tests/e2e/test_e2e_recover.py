@@ -39,7 +39,9 @@ SHRINK = {
         "dump_all_every": 500,
         "restart_every": 500,
     },
-    "analysis": {"n_blocks": 3, "rdf_pairs": ["Cl-Ti"]},
+    # A 200-step net melts the host (35-48 Å² measured): this test is about recovery, not
+    # physics, so the melt check is off.
+    "analysis": {"n_blocks": 3, "rdf_pairs": ["Cl-Ti"], "max_host_msd_A2": None},
     "neb": {"enabled": False},
 }
 
