@@ -36,16 +36,17 @@ class MDRunAnalysis:
 
 
 def host_msd_A2(first: Frame, last: Frame, mobile: str) -> float:
-    """Mean squared displacement (Å²) of the non-mobile atoms from ``first`` to ``last``:
-    minimum image in ``first``'s cell, the host's mean drift removed.
+    """Mean squared displacement (Å²) of the non-mobile atoms from ``first`` to ``last``, the
+    host's mean drift removed; wrapped positions are taken by minimum image in ``first``'s cell.
 
     In a solid electrolyte the host only vibrates (Ti and Cl of Li3TiCl6: ≈ 0.3 Å² at 900 K);
     a larger value means the framework melted or the potential left its training domain.
     """
     host = first.symbols != mobile
     displacement = last.positions_A[host] - first.positions_A[host]
-    fractional = displacement @ np.linalg.inv(first.cell_A)
-    displacement = (fractional - np.round(fractional)) @ first.cell_A
+    if not (first.unwrapped and last.unwrapped):
+        fractional = displacement @ np.linalg.inv(first.cell_A)
+        displacement = (fractional - np.round(fractional)) @ first.cell_A
     displacement -= displacement.mean(axis=0)
     return float(np.mean(np.sum(displacement**2, axis=1)))
 

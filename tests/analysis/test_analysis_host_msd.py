@@ -31,3 +31,16 @@ def test_host_msd_ignores_the_mobile_ion_drift_and_periodic_wrapping() -> None:
 def test_a_still_host_has_no_displacement() -> None:
     frame = _frame([[1, 1, 1], [2, 2, 2], [5, 5, 5], [9, 6, 4]])
     assert host_msd_A2(frame, frame, "Li") == 0.0
+
+
+def test_unwrapped_positions_keep_a_displacement_beyond_half_the_cell() -> None:
+    first, last = (
+        Frame(step=0, cell_A=CELL, positions_A=np.array(p, float), symbols=SYMBOLS, unwrapped=True)
+        for p in (
+            [[1, 1, 1], [2, 2, 2], [5, 5, 5], [8, 6, 4]],
+            [[1, 1, 1], [8, 2, 2], [5, 5, 5], [8, 6, 4]],
+        )
+    )
+    # Ti moved +6 Å in x (more than half the 10 Å cell: minimum image would say −4 Å). Drift
+    # (2, 0, 0) removed → x: 4, −2, −2 → MSD = (16 + 4 + 4) / 3 = 8 Å².
+    assert host_msd_A2(first, last, "Li") == pytest.approx(8.0)
