@@ -1,4 +1,4 @@
-"""Hop mechanism of the mobile ions: site-to-site hops, layer index along a stacking direction.
+"""Hop mechanism of the mobile ions: site-to-site hops, classed by the layer planes they join.
 
 Rule (documented once, used everywhere):
 
@@ -13,14 +13,24 @@ Rule (documented once, used everywhere):
   a site other than its last assigned one; it is dated at the frame it entered the new basin.
   A vibration out of a sphere and back, or a visit to another site shorter than the
   residence time, is no hop.
-- **Layers**: planes perpendicular to a unit normal n̂ with spacing d. The layer index of a
-  position z = r·n̂ (unwrapped, so crossing the periodic boundary changes the index) is
-  round((z − z₀)/d), with z₀ placing the layer centres on the mobile sites' planes. A hop is
-  **inter-layer** when the layer indices of the two site positions differ, else
-  **intra-layer**.
-- The normal comes from Miller indices (hkl) of the trajectory's cell, n̂ ∥ G = h a* + k b* + l c*,
-  d = 1/|G|; or from the host cations (`detect_stacking`): the cell axis along which the host
-  projections form the widest-spaced set of planes.
+- **Layer planes** come from the host cations only (Ti in Li3TiCl6), never from the sites,
+  so they are the same at every temperature. The host cations lie on planes perpendicular
+  to a unit normal n̂, spaced D (the repeat of like layers) and placed at z_h (their mean
+  projection, phase-averaged). Those are the **host layers**; the **mobile layers** lie
+  halfway between, so the planes alternate host / mobile every D/2. Plane j sits at
+  z_h + j D/2: even j is a host layer, odd j a mobile layer.
+- A position z = r·n̂ (unwrapped, so crossing the periodic boundary changes the plane) belongs
+  to the **nearest plane**. Tie rule: a position equidistant (within `TIE_TOLERANCE_A`) from
+  a host and a mobile plane belongs to the mobile plane. The rule is symmetric in ±n̂ and
+  never rounds half-to-even; in a close-packed anion lattice the ties lie on the anion
+  planes, where there are no cation sites.
+- A hop is **intra-layer** when both sites are on the same plane, else **inter-layer**. Each
+  hop has a kind: intra mobile-layer, intra host-layer, mobile→host, host→mobile, or
+  mobile→mobile / host→host (across a plane of the other kind in one hop).
+- The normal comes from Miller indices (hkl) of the trajectory's cell naming the host planes,
+  n̂ ∥ G = h a* + k b* + l c*, D = 1/|G|; or from the host cations (`detect_stacking`): the
+  cell axis along which they form the widest-spaced set of planes. Without host positions
+  the given (hkl) planes pass through the cell origin (as crystallographic lattice planes do).
 """
 
 from __future__ import annotations
@@ -40,40 +50,71 @@ if TYPE_CHECKING:
 
 DEFAULT_SITE_RADIUS_A: float = 1.0
 DEFAULT_MIN_RESIDENCE_FRAMES: int = 2
-#: Layering order parameter |⟨exp(2πi z/d)⟩| above which projections count as planes.
+#: Layering order parameter |⟨exp(2πi z/D)⟩| above which host projections count as planes.
 MIN_LAYER_ORDER: float = 0.8
+#: Two plane distances closer than this count as a tie (float round-off, not physics), Å.
+TIE_TOLERANCE_A: float = 1e-6
+#: Hop kinds, in the order of `HopResult.kind_counts`.
+HOP_KINDS: tuple[str, ...] = (
+    "intra_mobile_layer",
+    "intra_host_layer",
+    "mobile_to_host_layer",
+    "host_to_mobile_layer",
+    "mobile_to_mobile_layer",
+    "host_to_host_layer",
+)
 
 
 @dataclass(frozen=True)
 class Stacking:
-    """Layer geometry: unit normal, layer spacing and the position of one layer centre.
+    """Layer planes: unit normal, repeat of like layers and the position of one host plane.
 
     Attributes
     ----------
     normal
         Unit vector along the stacking direction (Cartesian).
     spacing_A
-        Distance between consecutive mobile-ion layers, Å.
+        Repeat D of like layers (host plane to host plane = mobile plane to mobile plane), Å.
     offset_A
-        Projection z₀ of one layer centre on the normal, Å.
+        Projection z_h on the normal of the host plane nearest the origin, in (−D/2, D/2], Å;
+        that plane has index 0.
     hkl
-        Miller indices of the layer planes in the trajectory's cell.
+        Miller indices of the host planes in the trajectory's cell.
     order
-        |⟨exp(2πi (z − z₀)/d)⟩| of the mobile sites: 1 when every site lies on a layer plane,
-        ≈ 0 when they are not layered at this spacing (the layer index then means little).
+        |⟨exp(2πi (z − z_h)/D)⟩| of the host cations: 1 when every one lies on a host plane;
+        None when the planes were placed without host positions (through the cell origin).
     """
 
     normal: np.ndarray
     spacing_A: float
     offset_A: float
     hkl: tuple[int, int, int]
-    order: float
+    order: float | None
+
+    @property
+    def plane_spacing_A(self) -> float:
+        """Distance between a host plane and the adjacent mobile plane, D/2, Å."""
+        return self.spacing_A / 2
 
     def layer_index(self, positions_A: np.ndarray) -> np.ndarray:
-        """Layer of each position (any leading shape, last axis xyz)."""
-        return np.rint((positions_A @ self.normal - self.offset_A) / self.spacing_A).astype(
-            np.int64
+        """Nearest plane j of each position (any leading shape, last axis xyz); even j: host
+        layer, odd j: mobile layer; a tie goes to the mobile plane (module docstring)."""
+        u = (positions_A @ self.normal - self.offset_A) / self.plane_spacing_A
+        below = np.floor(u).astype(np.int64)
+        # Distances to the plane below and the one above, in Å, so the tie tolerance is absolute.
+        gap_A = (u - below) * self.plane_spacing_A
+        excess_A = gap_A - (self.plane_spacing_A - gap_A)
+        odd_neighbour = below + np.mod(below + 1, 2)
+        return np.where(
+            excess_A < -TIE_TOLERANCE_A,
+            below,
+            np.where(excess_A > TIE_TOLERANCE_A, below + 1, odd_neighbour),
         )
+
+    @staticmethod
+    def is_host_layer(index: np.ndarray) -> np.ndarray:
+        """True where plane index ``index`` is a host layer (even), False for a mobile one."""
+        return np.mod(index, 2) == 0
 
 
 def _layering(z_A: np.ndarray, spacing_A: float) -> tuple[float, float]:
@@ -92,32 +133,46 @@ def miller_normal(cell_A: np.ndarray, hkl: Sequence[int]) -> tuple[np.ndarray, f
 
 
 def stacking_from_miller(
-    cell_A: np.ndarray, hkl: Sequence[int], sites_A: np.ndarray | None = None
+    cell_A: np.ndarray,
+    hkl: Sequence[int],
+    host_positions_A: np.ndarray | None = None,
+    min_order: float = MIN_LAYER_ORDER,
 ) -> Stacking:
-    """Layers parallel to the (hkl) planes of ``cell_A``, spaced d_hkl, centred on the sites.
+    """Host layers on the (hkl) planes of ``cell_A``, placed on the host cations.
 
-    Without sites the layer centres are at z₀ = 0 (the cell origin).
+    Without host positions the host planes pass through the cell origin.
+
+    Raises
+    ------
+    ValueError
+        When the host cations do not lie on (hkl) planes (order below ``min_order``).
     """
     normal, spacing = miller_normal(cell_A, hkl)
-    order, offset = (1.0, 0.0) if sites_A is None else _layering(sites_A @ normal, spacing)
-    return Stacking(normal, spacing, offset, tuple(int(v) for v in hkl), order)  # type: ignore[arg-type]
+    hkl_int: tuple[int, int, int] = tuple(int(v) for v in hkl)  # type: ignore[assignment]
+    if host_positions_A is None:
+        return Stacking(normal, spacing, 0.0, hkl_int, None)
+    order, offset = _layering(np.asarray(host_positions_A) @ normal, spacing)
+    if order < min_order:
+        raise ValueError(
+            f"the host cations do not lie on the ({' '.join(map(str, hkl_int))}) planes "
+            f"(order {order:.2f} < {min_order:g}): give the Miller indices of the host layers"
+        )
+    return Stacking(normal, spacing, offset, hkl_int, order)
 
 
 def detect_stacking(
     cell_A: np.ndarray,
     host_positions_A: np.ndarray,
-    sites_A: np.ndarray,
     max_layers: int = 16,
     min_order: float = MIN_LAYER_ORDER,
 ) -> Stacking:
-    """Stacking direction from the host cation planes, layer spacing from the mobile sites.
+    """Stacking direction, host-plane spacing and position from the host cations alone.
 
     For each cell axis i the host cations' fractional coordinates s_i are tested for m equally
     spaced planes, m = 1…``max_layers``: the smallest m with |⟨exp(2πi m s_i)⟩| ≥ ``min_order``
     gives planes (0…m…0) spaced h_i/m (h_i: the cell's width along a*_i). The axis with the
     widest host spacing is the stacking direction (layered hosts stack their layers farthest
-    apart). The mobile layers are then the smallest subdivision h_i/(m·k), k = 1…4, on which
-    the sites are ordered; if none, the host spacing is used.
+    apart); the mobile layers lie halfway between the host planes.
 
     Raises
     ------
@@ -140,12 +195,9 @@ def detect_stacking(
             f"for up to {max_layers} layers): give the stacking plane as Miller indices"
         )
     _, axis, m = best
-    for k in range(1, 5):
-        hkl = np.eye(3, dtype=int)[axis] * m * k
-        stacking = stacking_from_miller(cell_A, hkl, sites_A)
-        if stacking.order >= min_order:
-            return stacking
-    return stacking_from_miller(cell_A, np.eye(3, dtype=int)[axis] * m, sites_A)
+    return stacking_from_miller(
+        cell_A, np.eye(3, dtype=int)[axis] * m, host_positions_A, min_order=min_order
+    )
 
 
 def find_sites(
@@ -214,25 +266,28 @@ def find_sites(
 
 @dataclass(frozen=True)
 class HopResult:
-    """Hops of the mobile ions between sites and their layer indices (rule: module docstring).
+    """Hops of the mobile ions between sites, classed by layer planes (rule: module docstring).
 
     Attributes
     ----------
     sites_frac
         Site positions, fractional, shape (n_sites, 3).
     stacking
-        Layer geometry.
+        Layer planes.
+    site_layer
+        Plane index of every site (wrapped into the cell), shape (n_sites,); even: host layer.
     layer_index
-        Layer of every ion's (unwrapped) position in every frame, shape (n_frames, n_ions).
+        Plane of every ion's (unwrapped) position in every frame, shape (n_frames, n_ions).
     hop_ion, hop_frame, hop_from_site, hop_to_site, hop_from_layer, hop_to_layer
         One entry per hop, in time order: the ion, the frame it entered the new basin, the
-        two sites and their layers.
+        two sites and their planes (unwrapped: the site images the ion left and reached).
     site_radius_A, min_residence_frames
         The rule's parameters.
     """
 
     sites_frac: np.ndarray
     stacking: Stacking
+    site_layer: np.ndarray
     layer_index: np.ndarray
     hop_ion: np.ndarray
     hop_frame: np.ndarray
@@ -264,17 +319,38 @@ class HopResult:
         """Number of hops of each ion, shape (n_ions,)."""
         return np.bincount(self.hop_ion, minlength=self.n_ions)
 
+    @property
+    def hop_kind(self) -> np.ndarray:
+        """Kind of every hop, an index into `HOP_KINDS`, shape (n_hops,)."""
+        from_host = Stacking.is_host_layer(self.hop_from_layer)
+        to_host = Stacking.is_host_layer(self.hop_to_layer)
+        same = self.hop_from_layer == self.hop_to_layer
+        # Same plane: 0 mobile, 1 host; other plane: 2 + 2·(both same kind) + (starts on host).
+        crossing = 2 + 2 * (from_host == to_host) + from_host
+        return np.where(same, from_host.astype(np.int64), crossing)
+
+    def kind_counts(self) -> dict[str, int]:
+        """Number of hops of each kind in `HOP_KINDS`."""
+        counts = np.bincount(self.hop_kind, minlength=len(HOP_KINDS))
+        return {kind: int(n) for kind, n in zip(HOP_KINDS, counts, strict=True)}
+
     def to_json_dict(self) -> dict[str, object]:
-        """Counts and the rule's parameters as plain JSON."""
+        """Counts, the layer geometry and the rule's parameters as plain JSON."""
+        n_host_sites = int(np.count_nonzero(Stacking.is_host_layer(self.site_layer)))
         return {
             "n_sites": len(self.sites_frac),
+            "n_mobile_layer_sites": len(self.sites_frac) - n_host_sites,
+            "n_host_layer_sites": n_host_sites,
             "n_hops": self.n_hops,
             "n_intra_layer_hops": self.n_intra_layer,
             "n_inter_layer_hops": self.n_inter_layer,
+            **{f"n_{kind}_hops": n for kind, n in self.kind_counts().items()},
             "hops_per_ion": self.n_hops / self.n_ions,
             "stacking_hkl": list(self.stacking.hkl),
             "layer_spacing_A": self.stacking.spacing_A,
-            "layer_order": self.stacking.order,
+            "plane_spacing_A": self.stacking.plane_spacing_A,
+            "host_plane_offset_A": self.stacking.offset_A,
+            "host_layer_order": self.stacking.order,
             "site_radius_A": self.site_radius_A,
             "min_residence_frames": self.min_residence_frames,
         }
@@ -290,7 +366,7 @@ def count_hops(
     min_residence_frames: int = DEFAULT_MIN_RESIDENCE_FRAMES,
     min_hops_per_ion: float = 1.0,
 ) -> HopResult:
-    """Site-to-site hops of every ion, split into intra- and inter-layer ones.
+    """Site-to-site hops of every ion, classed by the layer planes of their two sites.
 
     Parameters
     ----------
@@ -299,11 +375,12 @@ def count_hops(
     cells_A
         Cell of every frame, shape (T, 3, 3), Å.
     stacking
-        A `Stacking`, Miller indices (h, k, l) of the layer planes in this cell, or None to
-        detect it from ``host_positions_A`` (`detect_stacking`).
+        A `Stacking`, Miller indices (h, k, l) of the host-layer planes in this cell, or None
+        to detect them from ``host_positions_A`` (`detect_stacking`).
     host_positions_A
-        Host cation positions (e.g. Ti, first frame), shape (M, 3); needed when
-        ``stacking`` is None.
+        Host cation positions (e.g. Ti, first frame), shape (M, 3): they place the host
+        planes. Needed when ``stacking`` is None; with Miller indices and no host positions
+        the host planes pass through the cell origin.
     sites_frac
         Site positions, fractional; default `find_sites` on this trajectory.
     site_radius_A
@@ -328,13 +405,12 @@ def count_hops(
         raise ValueError("no sites: the mobile ions never stay anywhere")
     mean_cell = cells_A.mean(axis=0)
     if not isinstance(stacking, Stacking):
-        sites_cart = sites_frac @ mean_cell
         if stacking is not None:
-            stacking = stacking_from_miller(mean_cell, stacking, sites_cart)
+            stacking = stacking_from_miller(mean_cell, stacking, host_positions_A)
         elif host_positions_A is None:
             raise ValueError("give the stacking plane (hkl) or host positions to detect it")
         else:
-            stacking = detect_stacking(mean_cell, host_positions_A, sites_cart)
+            stacking = detect_stacking(mean_cell, host_positions_A)
 
     layer_index = np.empty((n_frames, n_ions), dtype=np.int16)
     assigned = np.full(n_ions, -1)
@@ -378,6 +454,7 @@ def count_hops(
     result = HopResult(
         sites_frac=sites_frac,
         stacking=stacking,
+        site_layer=stacking.layer_index(sites_frac @ mean_cell),
         layer_index=layer_index,
         hop_ion=table[:, 0],
         hop_frame=table[:, 1],
@@ -432,9 +509,13 @@ def displacement_traces(
     return np.linalg.norm(delta, axis=-1), along
 
 
-def host_positions_A(frame: Frame, mobile: str, host: str | None = None) -> np.ndarray:
-    """Host cation positions for stacking detection: ``host`` species, else the non-mobile
-    metals (Ti in Li3TiCl6), else every non-mobile atom."""
+def host_positions_A(
+    frame: Frame, mobile: str, host: str | None = None, optional: bool = False
+) -> np.ndarray | None:
+    """Host cation positions that place the layer planes: ``host`` species, else the
+    non-mobile metals (Ti in Li3TiCl6), else every non-mobile atom. A frame without any
+    gives None when ``optional`` (e.g. a mobile-only dump with the planes given as Miller
+    indices), else a ValueError."""
     from pymatgen.core import Element
 
     others = {s for s in frame.symbols.tolist() if s != mobile}
@@ -444,6 +525,8 @@ def host_positions_A(frame: Frame, mobile: str, host: str | None = None) -> np.n
         metals = {s for s in others if Element.is_valid_symbol(s) and Element(s).is_metal}
         chosen = metals or others
     mask = np.isin(frame.symbols, list(chosen))
+    if optional and not host and not mask.any():
+        return None
     if not mask.any():
         raise ValueError(f"no host atoms {','.join(sorted(chosen))} to detect the stacking from")
     return frame.positions_A[mask]

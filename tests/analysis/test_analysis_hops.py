@@ -16,8 +16,8 @@ from litcl_flows.analysis.hops import (
 from litcl_flows.analysis.trajectory import TransportWarning
 
 # Layered lattice in a 12 × 12 × 16 Å cell: mobile sites on a 3 Å square grid in planes
-# z = 1, 5, 9, 13 (layers 4 Å apart, (0 0 4) planes of the cell), host "Ti" planes at
-# z = 3, 7, 11, 15 (4 Å apart along z, but only 3 Å apart along x and y).
+# z = 1, 5, 9, 13, host "Ti" planes at z = 3, 7, 11, 15 ((0 0 4) planes of the cell, 4 Å apart
+# along z, but only 3 Å apart along x and y). Planes every 2 Å, host and mobile alternating.
 CELL = np.diag([12.0, 12.0, 16.0])
 GRID = np.array([(i, j, k) for i in range(4) for j in range(4) for k in range(4)])
 
@@ -31,7 +31,8 @@ def _site(ijk: np.ndarray) -> np.ndarray:
 HOST = np.array([[1.5 + 3 * i, 1.5 + 3 * j, 3.0 + 4 * k] for i, j, k in GRID])
 N_FRAMES = 240
 
-#: (ion, frame, step in lattice units, inter-layer?). Ions start on the sites with i+j+k even
+#: (ion, frame, step in lattice units, inter-layer?). A step in z jumps from one mobile plane
+#: to the next, over a host plane. Ions start on the sites with i+j+k even
 #: (32 of 64); every step lands on an odd, vacant site (also across the periodic boundaries,
 #: since each axis has an even number of sites). The ion is mid-way (in transit) at
 #: `frame`, in the new site from frame + 1.
@@ -81,6 +82,9 @@ def test_scripted_hops_are_counted_and_split(stacking: tuple[int, int, int] | No
     )
     intra, inter, per_ion = _expected()
     assert (result.n_intra_layer, result.n_inter_layer) == (intra, inter)
+    kinds = result.kind_counts()
+    assert (kinds.pop("intra_mobile_layer"), kinds.pop("mobile_to_mobile_layer")) == (4, 2)
+    assert set(kinds.values()) == {0}
     assert np.array_equal(result.hops_per_ion, per_ion)
     # A hop is dated at the first frame in the new basin.
     assert result.hop_frame.tolist() == [frame + 1 for _, frame, *_ in SCRIPT]
@@ -88,11 +92,13 @@ def test_scripted_hops_are_counted_and_split(stacking: tuple[int, int, int] | No
     assert result.stacking.hkl == (0, 0, 4)
     assert result.stacking.spacing_A == pytest.approx(4.0)
     assert np.allclose(np.abs(result.stacking.normal), [0, 0, 1])
-    # Layer centres on the mobile planes z = 1 + 4k, so z = 1 is layer 0.
-    assert (result.stacking.offset_A - 1.0 + 2.0) % 4.0 - 2.0 == pytest.approx(0.0, abs=0.05)
-    # Ion 3 crossed the periodic z boundary: unwrapped layer 3 → 4, not back to 0.
-    assert result.layer_index[0, 3] == 3 and result.layer_index[-1, 3] == 4
-    assert result.layer_index[-1, 1] == result.layer_index[0, 1] + 1
+    # Host planes on the host atoms, z = 3 + 4k; mobile planes halfway, z = 1 + 4k.
+    assert (result.stacking.offset_A - 3.0 + 2.0) % 4.0 - 2.0 == pytest.approx(0.0, abs=1e-9)
+    assert result.stacking.plane_spacing_A == pytest.approx(2.0)
+    # Ion 3 crossed the periodic z boundary from z = 13 to 17: two planes up, not back to z = 1.
+    first, last = result.layer_index[0, 3], result.layer_index[-1, 3]
+    assert last == first + 2 and first % 2 == 1
+    assert result.layer_index[-1, 1] == result.layer_index[0, 1] + 2
     assert result.to_json_dict()["n_hops"] == len(SCRIPT)
 
 
@@ -118,10 +124,18 @@ def test_vibrations_only_give_no_hops_and_a_warning() -> None:
     outside = np.linalg.norm(positions - lattice, axis=-1) > 1.0
     assert outside.any()
     with pytest.warns(TransportWarning, match="only 0 hop events among 64 ions"):
-        result = count_hops(positions, np.repeat(CELL[None], 300, axis=0), (0, 0, 4))
+        result = count_hops(
+            positions, np.repeat(CELL[None], 300, axis=0), (0, 0, 4), host_positions_A=HOST
+        )
     assert result.n_hops == 0
     assert len(result.sites_frac) == 64
-    assert np.array_equal(result.layer_index, np.broadcast_to(GRID[:, 2], (300, 64)))
+    # Plane 0 is the host plane nearest the origin, z = −1 (≡ 15), so the mobile plane
+    # z = 1 + 4k is plane 2k + 1. A 1 Å excursion along z (3.3 σ) reaches the next plane in
+    # ~0.1 % of frames.
+    expected = np.broadcast_to(2 * GRID[:, 2] + 1, (300, 64))
+    assert np.mean(result.layer_index == expected) > 0.99
+    assert np.array_equal(np.median(result.layer_index, axis=0), expected[0])
+    assert sorted(result.site_layer.tolist()) == sorted(expected[0].tolist())
 
 
 def test_miller_spacing_of_a_hexagonal_cell() -> None:
@@ -140,7 +154,7 @@ def test_miller_spacing_of_a_hexagonal_cell() -> None:
 def test_unlayered_host_is_rejected() -> None:
     host = np.random.default_rng(0).uniform(0, 12, (400, 3))
     with pytest.raises(ValueError, match="form no planes"):
-        detect_stacking(CELL, host, np.zeros((1, 3)), max_layers=6)
+        detect_stacking(CELL, host, max_layers=6)
 
 
 def test_displacement_traces() -> None:
