@@ -3,8 +3,15 @@
 Two forms, both offered because the literature uses both and they give different Ea:
 ``"sigma"``: σ = σ0 exp(−Ea / k_B T), fitting ln σ vs 1/T;
 ``"sigma_T"``: σT = A exp(−Ea / k_B T), fitting ln(σT) vs 1/T (common in solid-state ionics).
-pymatgen-analysis-diffusion's ``fit_arrhenius`` fits ln D unweighted; here the weights and the
-prediction interval are needed, so the 2-parameter weighted least squares is written out.
+
+With error bars the fit is a weighted nonlinear least squares of σ itself: block estimates of
+σ scatter like a Gaussian in σ, not in ln σ, and a cold run whose σ came out ≤ 0 (noise larger
+than the signal) is a measurement like any other. A log fit must drop it, which keeps only the
+upward fluctuations at low T and biases Ea low; here it stays in the fit, and the caller
+reports it as an upper limit (:func:`upper_limit_mS_cm`). Without error bars ln σ is fitted by
+ordinary least squares, as pymatgen-analysis-diffusion's ``fit_arrhenius`` does (its fit is
+unweighted and has no interval, hence this module). Intervals are 95 % confidence intervals
+of the fitted curve (not prediction intervals for a new run), with Student-t quantiles.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 from litcl_flows.analysis import units
 
@@ -35,11 +42,14 @@ class ArrheniusFit:
         σ0 in mS/cm (form ``sigma``) or A in mS·K/cm (form ``sigma_T``).
     extrapolation_K
         Temperature of the extrapolation (default 298.15 K).
+    error_dof
+        Degrees of freedom of the error bars (None: treated as exact).
     conductivity_extrapolated_mS_cm
         σ at ``extrapolation_K`` from the fit.
     conductivity_extrapolated_interval_mS_cm
-        95 % confidence interval of that σ (Student t with n − 2 degrees of freedom when the
-        scatter sets the scale, normal when the error bars do).
+        95 % confidence interval of that σ: Student t with n − 2 degrees of freedom when the
+        scatter sets the scale, with the error bars' own degrees of freedom (``error_dof``)
+        when they do (normal only when the error bars are exact).
     """
 
     form: ArrheniusForm
@@ -52,6 +62,7 @@ class ArrheniusFit:
     temperature_K: np.ndarray
     conductivity_mS_cm: np.ndarray
     conductivity_stderr_mS_cm: np.ndarray | None
+    error_dof: int | None
     _coefficients: np.ndarray
     _covariance: np.ndarray
     _quantile: float
@@ -87,47 +98,121 @@ class ArrheniusFit:
         }
 
 
+def upper_limit_mS_cm(
+    conductivity_mS_cm: float, stderr_mS_cm: float, dof: int, level: float = 0.95
+) -> float:
+    """One-sided upper limit σ + t(level, dof) × stderr, for a σ that came out ≤ 0."""
+    return float(conductivity_mS_cm + stats.t.ppf(level, dof) * stderr_mS_cm)
+
+
+def _log_fit(
+    design: np.ndarray, y: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Weighted linear least squares: coefficients, inverse normal matrix, χ²."""
+    normal = design.T @ (design * weights[:, None])
+    coefficients = np.linalg.solve(normal, design.T @ (weights * y))
+    chi2 = float(np.sum(weights * (y - design @ coefficients) ** 2))
+    return coefficients, np.linalg.inv(normal), chi2
+
+
+def _linear_space_fit(
+    inverse_t: np.ndarray, sigma: np.ndarray, err: np.ndarray, power_of_t: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Weighted nonlinear least squares of σ = exp(a + b/T) / T^p: (a, b), (JᵀJ)⁻¹, χ².
+
+    Started from the weighted log fit of the positive points; 1/T is centred inside the fit so
+    the two parameters are nearly uncorrelated, and the covariance is transformed back.
+    """
+    positive = sigma > 0
+    if np.count_nonzero(positive) < 2:
+        raise ValueError("need at least two positive conductivities to start the fit")
+    scale_t = inverse_t ** (-power_of_t)  # T^p, the σT form's factor
+    y = np.log(sigma[positive] * scale_t[positive])
+    design = np.column_stack([np.ones(positive.sum()), inverse_t[positive]])
+    start = _log_fit(design, y, (sigma[positive] / err[positive]) ** 2)[0]
+    centre = float(inverse_t.mean())
+    x = inverse_t - centre
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        return (sigma - np.exp(p[0] + p[1] * x) / scale_t) / err
+
+    def jacobian(p: np.ndarray) -> np.ndarray:
+        model = np.exp(p[0] + p[1] * x) / scale_t
+        return -np.column_stack([model, model * x]) / err[:, None]
+
+    solution = optimize.least_squares(
+        residuals,
+        np.array([start[0] + start[1] * centre, start[1]]),
+        jac=jacobian,
+        method="lm",
+        xtol=1e-14,
+        ftol=1e-14,
+        gtol=1e-14,
+    )
+    j = jacobian(solution.x)
+    covariance_centred = np.linalg.inv(j.T @ j)
+    back = np.array([[1.0, -centre], [0.0, 1.0]])  # (c, b) → (a, b), a = c − b·centre
+    coefficients = back @ solution.x
+    return coefficients, back @ covariance_centred @ back.T, float(np.sum(solution.fun**2))
+
+
 def fit_arrhenius(
     temperature_K: np.ndarray,
     conductivity_mS_cm: np.ndarray,
     conductivity_stderr_mS_cm: np.ndarray | None = None,
     form: ArrheniusForm = "sigma",
     extrapolation_K: float = ROOM_TEMPERATURE_K,
+    error_dof: int | None = None,
 ) -> ArrheniusFit:
-    """Weighted straight-line fit of ln σ (or ln σT) against 1/T.
+    """Arrhenius fit of σ(T): weighted in σ with error bars, ln σ without (module docstring).
 
-    Weights are 1/var(ln σ) = (σ/δσ)². The parameter covariance is scaled by the reduced χ²
-    when that exceeds 1 (error bars too small for the scatter) and n > 2; without error bars
-    it comes from the scatter alone (needs ≥ 3 temperatures).
+    The parameter covariance is scaled by the reduced χ² when that exceeds 1 (error bars too
+    small for the scatter) and n > 2; without error bars it comes from the scatter alone
+    (needs ≥ 3 temperatures).
+
+    Parameters
+    ----------
+    temperature_K, conductivity_mS_cm, conductivity_stderr_mS_cm
+        The runs; with error bars σ may be ≤ 0 (a noisy cold run), without them it must be > 0.
+    form
+        ``"sigma"`` or ``"sigma_T"``.
+    extrapolation_K
+        Temperature of the extrapolated σ and its interval.
+    error_dof
+        Degrees of freedom of the error bars (block standard errors: n_blocks − 1); None
+        treats them as exact.
 
     Raises
     ------
     ValueError
-        Fewer than 2 temperatures, or a conductivity that is not positive.
+        Fewer than 2 temperatures, a temperature ≤ 0, σ ≤ 0 without error bars, or fewer than
+        two positive σ.
     """
     t = np.asarray(temperature_K, dtype=np.float64)
     sigma = np.asarray(conductivity_mS_cm, dtype=np.float64)
     if t.size < 2 or t.shape != sigma.shape:
         raise ValueError("need at least two (temperature, conductivity) pairs of equal length")
-    if np.any(sigma <= 0) or np.any(t <= 0):
-        raise ValueError("temperatures and conductivities must be positive for a log fit")
-    y = np.log(sigma * t) if form == "sigma_T" else np.log(sigma)
-    design = np.column_stack([np.ones_like(t), 1.0 / t])
-    n = t.size
-    dof = n - 2
     err = (
         None if conductivity_stderr_mS_cm is None else np.asarray(conductivity_stderr_mS_cm, float)
     )
     weighted = err is not None and np.all(err > 0)
-    weights = (sigma / err) ** 2 if weighted else np.ones(n)  # type: ignore[operator]
-    normal = design.T @ (design * weights[:, None])
-    coefficients = np.linalg.solve(normal, design.T @ (weights * y))
-    chi2 = float(np.sum(weights * (y - design @ coefficients) ** 2))
-    covariance = np.linalg.inv(normal)
+    if np.any(t <= 0) or (not weighted and np.any(sigma <= 0)):
+        raise ValueError("temperatures and conductivities must be positive for a log fit")
+    n = t.size
+    dof = n - 2
+    power_of_t = 1.0 if form == "sigma_T" else 0.0
     if weighted:
+        coefficients, covariance, chi2 = _linear_space_fit(1.0 / t, sigma, err, power_of_t)  # type: ignore[arg-type]
         scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
-        quantile = stats.t.ppf(0.975, dof) if dof > 0 and chi2 / dof > 1 else stats.norm.ppf(0.975)
+        if dof > 0 and chi2 / dof > 1:
+            quantile = stats.t.ppf(0.975, dof)
+        elif error_dof is not None:
+            quantile = stats.t.ppf(0.975, error_dof)
+        else:
+            quantile = stats.norm.ppf(0.975)
     else:
+        design = np.column_stack([np.ones_like(t), 1.0 / t])
+        coefficients, covariance, chi2 = _log_fit(design, np.log(sigma * t**power_of_t), np.ones(n))
         scale = chi2 / dof if dof > 0 else float("nan")
         quantile = stats.t.ppf(0.975, dof) if dof > 0 else float("nan")
     covariance = covariance * scale
@@ -144,6 +229,7 @@ def fit_arrhenius(
         temperature_K=t,
         conductivity_mS_cm=sigma,
         conductivity_stderr_mS_cm=err,
+        error_dof=error_dof,
         _coefficients=coefficients,
         _covariance=covariance,
         _quantile=float(quantile),

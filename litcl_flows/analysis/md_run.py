@@ -13,12 +13,17 @@ import numpy as np
 from litcl_flows.analysis.hops import count_hops, host_positions_A
 from litcl_flows.analysis.rdf import RDF, RDFAccumulator, max_rdf_radius_A, rdf_similarity
 from litcl_flows.analysis.trajectory import collect_mobile
-from litcl_flows.analysis.transport import TransportResult, analyze_trajectory
-from litcl_flows.io import Frame, iter_frames
+from litcl_flows.analysis.transport import (
+    DEFAULT_MAX_EXPONENT_DEVIATION,
+    TransportResult,
+    analyze_trajectory,
+)
+from litcl_flows.io import Frame, iter_frames, read_host_com
 
 #: RDF bins (the study's figures resolve the 2.5 Å first peaks at this width for r ≤ 8 Å).
 RDF_BINS = 160
-#: Ions whose layer index against time is kept for the hop-trace figure.
+#: Ions whose layer index against time is kept for the hop-trace figure: those with the most
+#: hops (the mechanism is visible there; they are not a random sample).
 N_TRACED_IONS = 6
 
 
@@ -114,6 +119,8 @@ def analyze_md_run(
     stacking_hkl: tuple[int, int, int] | None = None,
     rdf_pairs: Sequence[str] = (),
     reference_frames: Iterable[Frame] | None = None,
+    host_com_files: Sequence[str | Path] = (),
+    max_exponent_deviation: float = DEFAULT_MAX_EXPONENT_DEVIATION,
 ) -> MDRunAnalysis:
     """Analyse one LAMMPS run from its dump files (restart chunks in order).
 
@@ -139,15 +146,30 @@ def analyze_md_run(
         Pairs like ``"Cl-Ti"``; empty: no RDF.
     reference_frames
         Frames of the reference AIMD run to compare the RDF with (all atoms).
+    host_com_files
+        The host centre of mass at the mobile dump's steps, one file per chunk: displacements
+        are then measured relative to it (drift corrected) although the dump holds no host.
+    max_exponent_deviation
+        Tolerance on the MSD exponent over the fit window (``diffusive`` flag).
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frames = _after(
             iter_frames(list(mobile_dumps), "lammps-dump", type_map), equilibration_steps
         )
-        trajectory = collect_mobile(frames, mobile, label=str(mobile_dumps[0]))
+        trajectory = collect_mobile(
+            frames,
+            mobile,
+            label=str(mobile_dumps[0]),
+            host_com_A=read_host_com(host_com_files) if host_com_files else None,
+        )
         transport = analyze_trajectory(
-            trajectory, temperature_K, timestep_fs, n_blocks=n_blocks, fit_window_ps=fit_window_ps
+            trajectory,
+            temperature_K,
+            timestep_fs,
+            n_blocks=n_blocks,
+            fit_window_ps=fit_window_ps,
+            max_exponent_deviation=max_exponent_deviation,
         )
         all_frames = list(
             _after(iter_frames(list(all_dumps), "lammps-dump", type_map), equilibration_steps)

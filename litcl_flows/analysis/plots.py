@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from litcl_flows.analysis import units
-from litcl_flows.analysis.arrhenius import ArrheniusFit
+from litcl_flows.analysis.arrhenius import ArrheniusFit, upper_limit_mS_cm
 from litcl_flows.analysis.hops import HopResult, displacement_traces
 from litcl_flows.analysis.rdf import RDF
 from litcl_flows.analysis.transport import TransportResult
@@ -95,13 +95,22 @@ def plot_arrhenius(
 
     fig, ax = plt.subplots(figsize=(4.5, 3.6), constrained_layout=True)
     t = fit.temperature_K
+    measured = fit.conductivity_mS_cm > 0
+    err = fit.conductivity_stderr_mS_cm
     ax.errorbar(
-        1000 / t,
-        fit.conductivity_mS_cm,
-        yerr=fit.conductivity_stderr_mS_cm,
+        1000 / t[measured],
+        fit.conductivity_mS_cm[measured],
+        yerr=None if err is None else err[measured],
         fmt="o",
         label="MD",
     )
+    if not measured.all() and err is not None:
+        # σ ≤ 0 has no place on a log axis: its one-sided 95 % upper limit is drawn instead.
+        limits = [
+            upper_limit_mS_cm(s, e, fit.error_dof or 10**6)
+            for s, e in zip(fit.conductivity_mS_cm[~measured], err[~measured], strict=True)
+        ]
+        ax.plot(1000 / t[~measured], limits, "v", label="MD, σ ≤ 0: 95 % upper limit")
     grid = np.linspace(min(t.min(), fit.extrapolation_K), t.max(), 100)
     lo, hi = fit.interval_mS_cm(grid)
     form = "σ" if fit.form == "sigma" else "σT"

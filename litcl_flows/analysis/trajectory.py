@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -13,6 +14,11 @@ from litcl_flows.io.frames import Frame, TrajectoryFormatError
 
 class TransportWarning(UserWarning):
     """A result is computed but may not mean what it seems (coarse frames, short run, …)."""
+
+
+#: Frames in which mobile-ion displacements are measured: relative to the host framework's
+#: centre of mass (drift corrected), or as written in the simulation box (no correction).
+ReferenceFrame = Literal["host centre of mass", "simulation box"]
 
 
 @dataclass(frozen=True)
@@ -29,12 +35,15 @@ class MobileTrajectory:
     volume_A3
         Cell volume averaged over the frames (NPT cells change), Å³.
     drift_A
-        Mean displacement of the framework atoms per frame, shape (n_frames, 3), Å; zeros when
-        drift correction is off or there is no framework.
+        Displacement of the host framework's centre of mass per frame, shape (n_frames, 3), Å;
+        zeros when drift correction is off or impossible.
     species
         Mobile element.
     cells_A
         Cell of every frame, shape (n_frames, 3, 3), Å.
+    reference_frame
+        Frame of ``positions_A``: ``"host centre of mass"`` (drift subtracted) or
+        ``"simulation box"``.
     """
 
     positions_A: np.ndarray
@@ -43,6 +52,7 @@ class MobileTrajectory:
     drift_A: np.ndarray
     species: str
     cells_A: np.ndarray
+    reference_frame: ReferenceFrame = "host centre of mass"
 
     @property
     def n_frames(self) -> int:
@@ -94,6 +104,16 @@ class _Unwrapper:
         return self._unwrapped_frac @ frame.cell_A
 
 
+def _mass_weights(symbols: np.ndarray) -> np.ndarray:
+    """Atomic masses of the symbols normalised to sum 1; equal weights for type labels."""
+    from pymatgen.core.periodic_table import Element
+
+    if not all(Element.is_valid_symbol(str(x)) for x in set(symbols.tolist())):
+        return np.full(len(symbols), 1.0 / len(symbols))
+    masses = np.array([float(Element(str(x)).atomic_mass) for x in symbols])
+    return masses / masses.sum()
+
+
 def collect_mobile(
     frames: Iterable[Frame],
     mobile: str,
@@ -101,24 +121,34 @@ def collect_mobile(
     unwrap_warn_fraction: float = 0.25,
     label: str = "<trajectory>",
     on_frame: Callable[[int], None] | None = None,
+    host_com_A: Mapping[int, np.ndarray] | None = None,
 ) -> MobileTrajectory:
     """Read a frame stream once, keeping only the mobile ions' unwrapped positions.
 
     Parameters
     ----------
     frames
-        Frames from any `litcl_flows.io` reader, all atoms or at least mobile + framework.
+        Frames from any `litcl_flows.io` reader: all atoms, or only the mobile ions together
+        with ``host_com_A``.
     mobile
         Element of the mobile ion, e.g. ``"Li"``.
     drift_correction
-        Subtract the mean displacement of the framework (all non-mobile atoms) from the mobile
-        ions, as pymatgen-analysis-diffusion and kinisi do; skipped when there is no framework.
+        Measure the mobile ions' positions relative to the host framework's centre of mass
+        (all non-mobile atoms, mass-weighted). With total momentum conserved the host recoils
+        against the mobile-ion current by −(N m / M_host) of it, so without this the collective
+        MSD is too small by (1 + N m / M_host)² (pymatgen-analysis-diffusion and kinisi
+        subtract the framework's unweighted mean; the two differ only by bounded vibrations).
+        When the frames hold no host atoms and no ``host_com_A`` is given, the correction is
+        impossible: a `TransportWarning` says so and positions stay in the simulation box.
     unwrap_warn_fraction
         Warn when a minimum-image step between frames exceeds this fraction of a cell vector.
     label
         File name for messages.
     on_frame
         Called with the frame index after each frame (progress reporting).
+    host_com_A
+        Step → unwrapped host centre of mass, Å (:func:`litcl_flows.io.read_host_com`); used
+        instead of the frames' host atoms when given. Every frame's step must be present.
 
     Returns
     -------
@@ -127,15 +157,17 @@ def collect_mobile(
     Raises
     ------
     TrajectoryFormatError
-        No frames, mobile species absent, or unevenly spaced steps.
+        No frames, mobile species absent, unevenly spaced steps, or a step missing from
+        ``host_com_A``.
     """
     mobile_rows: list[np.ndarray | None] = []
     steps: list[int] = []
     cells: list[np.ndarray] = []
-    drift: list[np.ndarray] = []
+    centres: list[np.ndarray] = []
     unwrap_mobile = _Unwrapper(unwrap_warn_fraction, label)
     unwrap_framework = _Unwrapper(unwrap_warn_fraction, label)
-    is_mobile = framework0 = None
+    is_mobile = weights = None
+    correct = drift_correction
     for index, frame in enumerate(frames):
         if is_mobile is None:
             is_mobile = frame.symbols == mobile
@@ -144,6 +176,17 @@ def collect_mobile(
                 raise TrajectoryFormatError(
                     f"{label}: frame 0: no {mobile} atoms (species present: {present})"
                 )
+            if correct and host_com_A is None and is_mobile.all():
+                correct = False
+                warnings.warn(
+                    f"{label}: drift correction is impossible: the frames hold only {mobile} and "
+                    "no host centre of mass was given; displacements are in the simulation box, "
+                    "so D_total and σ miss the host's recoil",
+                    TransportWarning,
+                    stacklevel=2,
+                )
+            if correct and host_com_A is None:
+                weights = _mass_weights(frame.symbols[~is_mobile])
         if steps:
             spacing = frame.step - steps[-1]
             expected = steps[1] - steps[0] if len(steps) > 1 else spacing
@@ -153,19 +196,24 @@ def collect_mobile(
                     f"(previous step {steps[-1]}, spacing {expected})"
                 )
         mobile_rows.append(unwrap_mobile(frame, is_mobile, index))
-        if drift_correction and not is_mobile.all():
-            centre = unwrap_framework(frame, ~is_mobile, index).mean(axis=0)
-            framework0 = centre if framework0 is None else framework0
-            drift.append(centre - framework0)
+        if not correct:
+            centres.append(np.zeros(3))
+        elif host_com_A is not None:
+            if frame.step not in host_com_A:
+                raise TrajectoryFormatError(
+                    f"{label}: frame {index} (step {frame.step}): no host centre of mass "
+                    "recorded at this step"
+                )
+            centres.append(np.asarray(host_com_A[frame.step], dtype=np.float64))
         else:
-            drift.append(np.zeros(3))
+            centres.append(weights @ unwrap_framework(frame, ~is_mobile, index))
         steps.append(frame.step)
         cells.append(frame.cell_A)
         if on_frame is not None:
             on_frame(index)
     if not mobile_rows:
         raise TrajectoryFormatError(f"{label}: no frames")
-    drift_A = np.array(drift)
+    drift_A = np.array(centres) - centres[0]
     # Fill a preallocated array and free each frame as it is copied, so the peak is one copy.
     positions = np.empty((len(mobile_rows), int(is_mobile.sum()), 3))
     for i, row in enumerate(mobile_rows):
@@ -179,4 +227,5 @@ def collect_mobile(
         drift_A=drift_A,
         species=mobile,
         cells_A=cells_A,
+        reference_frame="host centre of mass" if correct else "simulation box",
     )

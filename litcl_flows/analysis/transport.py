@@ -8,14 +8,25 @@ the ratio of block means, which keeps the D_self–D_total correlation. Because 
 MSD has one sample per time origin instead of N, its block values scatter more and the
 D_total, H_R and σ error bars show it. (kinisi models the MSD covariance instead; blocks are
 chosen here because they need no model of the noise and cost one extra FFT pass.)
+
+A standard error from n blocks is itself uncertain, with n − 1 degrees of freedom: intervals
+are value ± t(0.975, n − 1) × stderr (Student t), not ± 1.96 × stderr, which covers only
+about 87 % with 5 blocks (:func:`student_t_interval`).
+
+Whether the fit window is diffusive at all is measured, not assumed: the local exponent
+α = d ln MSD / d ln t over the window (least-squares slope of ln MSD against ln t) is 1 for
+diffusion, 2 for ballistic flight and below 1 while the vibrational (cage) offset still
+dominates. A run whose self or collective exponent is further than
+``max_exponent_deviation`` from 1 is flagged.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy import stats
 
 from litcl_flows.analysis import units
 from litcl_flows.analysis.msd import MSD, compute_msd, msd_self_and_total
@@ -28,6 +39,11 @@ DEFAULT_N_BLOCKS: int = 5
 #: Below this self MSD (Å²) at the end of the fit window the ions have hardly left their
 #: sites (a Li hop is ~2–3 Å, so one hop per ion gives ~4–9 Å²).
 MIN_DIFFUSIVE_MSD_A2: float = 4.0
+#: A fit window whose MSD exponent d ln MSD / d ln t lies further than this from 1 is flagged
+#: as not diffusive (0.25: the vibrational offset is still over a quarter of the MSD).
+DEFAULT_MAX_EXPONENT_DEVIATION: float = 0.25
+#: Confidence level of every interval reported.
+CONFIDENCE_LEVEL: float = 0.95
 
 JSON_KEYS: tuple[str, ...] = (
     "D_self_cm2_s",
@@ -43,7 +59,35 @@ JSON_KEYS: tuple[str, ...] = (
     "temperature_K",
     "fit_window_ps",
     "n_frames",
+    "n_blocks",
+    "stderr_dof",
+    "D_self_interval_cm2_s",
+    "D_total_interval_cm2_s",
+    "conductivity_interval_mS_cm",
+    "msd_exponent_self",
+    "msd_exponent_total",
+    "diffusive",
+    "reference_frame",
 )
+
+
+def student_t_interval(
+    value: float, stderr: float, dof: int, level: float = CONFIDENCE_LEVEL
+) -> tuple[float, float]:
+    """Two-sided interval value ± t(½ + level/2, dof) × stderr (Student t, ``dof`` ≥ 1)."""
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * stderr
+    return value - half, value + half
+
+
+def msd_exponent(time_ps: np.ndarray, msd_A2: np.ndarray, window_ps: tuple[float, float]) -> float:
+    """Slope of ln MSD against ln t over the window (lags > 0 with MSD > 0): 1 when diffusive.
+
+    NaN when fewer than two such lags lie in the window (e.g. a collective MSD that is zero).
+    """
+    inside = (time_ps >= window_ps[0]) & (time_ps <= window_ps[1]) & (time_ps > 0) & (msd_A2 > 0)
+    if np.count_nonzero(inside) < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(time_ps[inside]), np.log(msd_A2[inside]), 1)[0])
 
 
 def nernst_einstein_S_m(
@@ -94,7 +138,11 @@ class TransportResult:
 
     The JSON form (`to_json_dict`) holds exactly `JSON_KEYS`. ``conductivity_mS_cm`` is the
     correlated Nernst–Einstein σ from D_total; ``conductivity_self_mS_cm`` the uncorrelated one
-    from D_self. ``fit_window_ps`` is the lag-time window of every linear fit.
+    from D_self. ``fit_window_ps`` is the lag-time window of every linear fit. Standard errors
+    have ``stderr_dof`` = n_blocks − 1 degrees of freedom; the ``*_interval_*`` pairs are 95 %
+    Student-t intervals. ``msd_exponent_*`` is d ln MSD / d ln t over the window and
+    ``diffusive`` says whether both lie within the tolerance of 1. ``reference_frame`` is the
+    frame the displacements are measured in (host centre of mass, or the simulation box).
     """
 
     D_self_cm2_s: float
@@ -116,13 +164,40 @@ class TransportResult:
     n_blocks: int
     block_D_self_cm2_s: np.ndarray
     block_D_total_cm2_s: np.ndarray
+    msd_exponent_self: float
+    msd_exponent_total: float
+    diffusive: bool
     msd: MSD = field(repr=False)
     warnings: tuple[str, ...] = ()
+    reference_frame: str = "host centre of mass"
 
-    def to_json_dict(self) -> dict[str, float | int | list[float]]:
+    @property
+    def stderr_dof(self) -> int:
+        """Degrees of freedom of every block standard error."""
+        return self.n_blocks - 1
+
+    def interval(self, value: float, stderr: float) -> tuple[float, float]:
+        """95 % Student-t interval of a quantity of this run."""
+        return student_t_interval(value, stderr, self.stderr_dof)
+
+    @property
+    def D_self_interval_cm2_s(self) -> tuple[float, float]:
+        return self.interval(self.D_self_cm2_s, self.D_self_stderr_cm2_s)
+
+    @property
+    def D_total_interval_cm2_s(self) -> tuple[float, float]:
+        return self.interval(self.D_total_cm2_s, self.D_total_stderr_cm2_s)
+
+    @property
+    def conductivity_interval_mS_cm(self) -> tuple[float, float]:
+        return self.interval(self.conductivity_mS_cm, self.conductivity_stderr_mS_cm)
+
+    def to_json_dict(self) -> dict[str, object]:
         """The result as the ``litcl analyze --json`` object (exactly `JSON_KEYS`)."""
-        out = {key: getattr(self, key) for key in JSON_KEYS}
-        out["fit_window_ps"] = [float(v) for v in self.fit_window_ps]
+        out: dict[str, object] = {key: getattr(self, key) for key in JSON_KEYS}
+        for key, value in out.items():
+            if isinstance(value, tuple):
+                out[key] = [float(v) for v in value]
         return out
 
 
@@ -137,6 +212,7 @@ def analyze_transport(
     fit_fraction: tuple[float, float] = DEFAULT_FIT_FRACTION,
     direction: np.ndarray | None = None,
     min_msd_A2: float = MIN_DIFFUSIVE_MSD_A2,
+    max_exponent_deviation: float = DEFAULT_MAX_EXPONENT_DEVIATION,
 ) -> TransportResult:
     """D_self, D_total, H_R and Nernst–Einstein σ with block-jackknife standard errors.
 
@@ -163,6 +239,9 @@ def analyze_transport(
         Optional vector: the MSD along it is computed too (``result.msd.*_along_A2``).
     min_msd_A2
         Warn (`TransportWarning`) when the self MSD at the window end is below this.
+    max_exponent_deviation
+        Flag (``diffusive=False``) and warn when the self or collective MSD exponent over the
+        window differs from 1 by more than this.
 
     Returns
     -------
@@ -227,6 +306,17 @@ def analyze_transport(
             f"self MSD at the fit-window end is {end_msd:.2f} Å^2 (< {min_msd_A2:g}): the run is "
             "probably too short or too cold to be diffusive"
         )
+    exponents = {
+        kind: msd_exponent(msd.time_ps, values, window)
+        for kind, values in (("self", msd.self_sum_A2), ("total", msd.total_sum_A2))
+    }
+    off = {k: a for k, a in exponents.items() if not abs(a - 1) <= max_exponent_deviation}
+    if off:
+        listed = ", ".join(f"{k} {a:.2f}" for k, a in off.items())
+        notes.append(
+            f"MSD exponent d ln MSD/d ln t over the fit window is {listed} (diffusion: 1 ± "
+            f"{max_exponent_deviation:g}): the window is not diffusive, D is not reliable"
+        )
     for note in notes:
         warnings.warn(note, TransportWarning, stacklevel=2)
 
@@ -252,6 +342,9 @@ def analyze_transport(
         n_blocks=n_blocks,
         block_D_self_cm2_s=block_self,
         block_D_total_cm2_s=block_total,
+        msd_exponent_self=exponents["self"],
+        msd_exponent_total=exponents["total"],
+        diffusive=not off,
         msd=msd,
         warnings=tuple(notes),
     )
@@ -267,10 +360,11 @@ def analyze_trajectory(
     steps = trajectory.steps
     spacing = int(steps[1] - steps[0]) if len(steps) > 1 else 1
     interval_ps = spacing * timestep_fs * units.S_PER_FS / units.S_PER_PS
-    return analyze_transport(
+    result = analyze_transport(
         trajectory.positions_A,
         interval_ps,
         trajectory.volume_A3,
         temperature_K,
         **kwargs,  # type: ignore[arg-type]
     )
+    return replace(result, reference_frame=trajectory.reference_frame)

@@ -93,7 +93,17 @@ class _FrameTap:
     help="Lag-time window of the MSD fits (default: 10–50 % of one block).",
 )
 @click.option(
-    "--no-drift-correction", is_flag=True, help="Do not subtract the framework's mean displacement."
+    "--no-drift-correction",
+    is_flag=True,
+    help="Measure displacements in the simulation box, not relative to the host's centre of mass.",
+)
+@click.option(
+    "--host-com",
+    "host_com",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Host centre-of-mass file(s) of a run whose dump holds only the mobile ions "
+    "(host_com.txt beside each chunk's dump; repeat per chunk, in order).",
 )
 @click.option(
     "--rdf",
@@ -159,6 +169,7 @@ def analyze(
     blocks: int,
     fit_window_ps: tuple[float, float] | None,
     no_drift_correction: bool,
+    host_com: tuple[Path, ...],
     rdf_pairs: str | None,
     rdf_r_max: float | None,
     rdf_bins: int,
@@ -181,7 +192,13 @@ def analyze(
     from litcl_flows.analysis.hops import count_hops, host_positions_A
     from litcl_flows.analysis.trajectory import collect_mobile
     from litcl_flows.analysis.transport import analyze_trajectory
-    from litcl_flows.io import TrajectoryFormatError, chain_frames, guess_format, iter_frames
+    from litcl_flows.io import (
+        TrajectoryFormatError,
+        chain_frames,
+        guess_format,
+        iter_frames,
+        read_host_com,
+    )
 
     fmt = fmt or guess_format(traj[0])
     names = [t.strip() for t in type_map.split(",")] if type_map else None
@@ -204,7 +221,13 @@ def analyze(
         warnings.simplefilter("always")
         try:
             frames = chain_frames((read(p) for p in traj), [str(p) for p in traj])
-            trajectory = collect_mobile(tap(frames), mobile, not no_drift_correction, label=label)
+            trajectory = collect_mobile(
+                tap(frames),
+                mobile,
+                not no_drift_correction,
+                label=label,
+                host_com_A=read_host_com(host_com) if host_com else None,
+            )
             result = analyze_trajectory(
                 trajectory,
                 temperature,
@@ -220,7 +243,7 @@ def analyze(
                     trajectory.positions_A,
                     trajectory.cells_A,
                     stacking=hkl,
-                    host_positions_A=None if hkl else host_positions_A(tap.first, mobile, host),
+                    host_positions_A=host_positions_A(tap.first, mobile, host, optional=bool(hkl)),
                     site_radius_A=site_radius,
                     min_residence_frames=min_residence,
                 )
@@ -251,15 +274,34 @@ def analyze(
     click.echo(
         f"{label}: {data['n_frames']} frames, {data['n_mobile']} {mobile}, "
         f"{temperature:g} K, fit window {result.fit_window_ps[0]:.4g}–"
-        f"{result.fit_window_ps[1]:.4g} ps"
+        f"{result.fit_window_ps[1]:.4g} ps, displacements relative to the "
+        f"{result.reference_frame}"
     )
-    click.echo(f"  D_self   {result.D_self_cm2_s:.4e} ± {result.D_self_stderr_cm2_s:.1e} cm^2/s")
-    click.echo(f"  D_total  {result.D_total_cm2_s:.4e} ± {result.D_total_stderr_cm2_s:.1e} cm^2/s")
+    click.echo(
+        f"  ± standard error; [95 % interval, Student t with {result.stderr_dof} degrees of "
+        f"freedom from {result.n_blocks} blocks]"
+    )
+
+    def interval(bounds: tuple[float, float]) -> str:
+        return f"[{bounds[0]:.3e}, {bounds[1]:.3e}]"
+
+    click.echo(
+        f"  D_self   {result.D_self_cm2_s:.4e} ± {result.D_self_stderr_cm2_s:.1e} cm^2/s "
+        f"{interval(result.D_self_interval_cm2_s)}"
+    )
+    click.echo(
+        f"  D_total  {result.D_total_cm2_s:.4e} ± {result.D_total_stderr_cm2_s:.1e} cm^2/s "
+        f"{interval(result.D_total_interval_cm2_s)}"
+    )
     click.echo(f"  H_R      {result.haven_ratio:.3g} ± {result.haven_ratio_stderr:.2g}")
     click.echo(
         f"  sigma    {result.conductivity_mS_cm:.4g} ± "
         f"{result.conductivity_stderr_mS_cm:.2g} mS/cm (from D_total; "
         f"{result.conductivity_self_mS_cm:.4g} mS/cm from D_self)"
+    )
+    click.echo(
+        f"  MSD exponent over the window: self {result.msd_exponent_self:.2f}, total "
+        f"{result.msd_exponent_total:.2f} ({'diffusive' if result.diffusive else 'NOT diffusive'})"
     )
     for rdf in (rdfs or {}).values():
         try:
@@ -320,6 +362,7 @@ def arrhenius(
     from litcl_flows.analysis.arrhenius import fit_arrhenius
 
     rows = []
+    dofs = []
     for path in results:
         try:
             data = json.loads(path.read_text())
@@ -330,11 +373,20 @@ def arrhenius(
                     float(data.get("conductivity_stderr_mS_cm", 0.0)),
                 )
             )
+            if "stderr_dof" in data:
+                dofs.append(int(data["stderr_dof"]))
         except (ValueError, KeyError, TypeError) as err:
             raise click.ClickException(f"{path}: not an analyze --json result ({err})") from err
     t, sigma, err = (np.array(col) for col in zip(*rows, strict=True))
     try:
-        fit = fit_arrhenius(t, sigma, err, form=form, extrapolation_K=extrapolate_K)  # type: ignore[arg-type]
+        fit = fit_arrhenius(
+            t,
+            sigma,
+            err,
+            form=form,  # type: ignore[arg-type]
+            extrapolation_K=extrapolate_K,
+            error_dof=min(dofs) if len(dofs) == len(rows) else None,
+        )
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     if plot_file is not None:

@@ -14,7 +14,7 @@ import numpy as np
 
 from litcl_flows.io.ase_io import iter_ase, iter_pymatgen
 from litcl_flows.io.frames import Frame, TrajectoryFormatError
-from litcl_flows.io.lammps import iter_lammps_dump, write_lammps_dump
+from litcl_flows.io.lammps import iter_lammps_dump, read_host_com, write_lammps_dump
 from litcl_flows.io.vasp import iter_vasprun, iter_xdatcar
 
 TrajectoryFormat = Literal["lammps-dump", "xdatcar", "vasprun", "ase"]
@@ -118,5 +118,6 @@ __all__ = [
     "iter_pymatgen",
     "iter_vasprun",
     "iter_xdatcar",
+    "read_host_com",
     "write_lammps_dump",
 ]

@@ -397,3 +397,30 @@ def write_lammps_dump(
     handle.write("".join(head))
     # One %-format over the whole frame: ~10× faster than numpy.savetxt.
     handle.write((line * n) % tuple(v for row in rows for v in row))
+
+
+def read_host_com(paths: Sequence[str | Path]) -> dict[int, np.ndarray]:
+    """Step → host centre of mass (Å) from the ``fix ave/time`` files of a run's chunks.
+
+    Each file holds ``step x y z`` rows under ``#`` comment lines (the LAMMPS input of
+    :mod:`litcl_flows.engines.lammps.inputs`). A restarted chunk writes its first step again;
+    the earlier chunk's row wins, as in :func:`litcl_flows.io.chain_frames`.
+
+    Raises
+    ------
+    TrajectoryFormatError
+        A file that is not four numeric columns, or holds non-finite values.
+    """
+    com: dict[int, np.ndarray] = {}
+    for path in paths:
+        try:
+            rows = np.loadtxt(path, comments="#", ndmin=2)
+        except ValueError as error:
+            raise TrajectoryFormatError(f"{path}: not a step x y z table ({error})") from None
+        if rows.size and (rows.shape[1] != 4 or not np.all(np.isfinite(rows))):
+            raise TrajectoryFormatError(
+                f"{path}: expected finite 'step x y z' rows, got {rows.shape[1]} columns"
+            )
+        for step, *xyz in rows:
+            com.setdefault(int(step), np.array(xyz))
+    return com

@@ -16,6 +16,7 @@ import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from jobflow import Flow, Maker, Response, job
@@ -36,6 +37,7 @@ from litcl_flows.engines.lammps import (
 from litcl_flows.engines.lammps.inputs import (
     ALL_DUMP,
     DATA_FILE,
+    HOST_COM_FILE,
     LOG_FILE,
     MOBILE_DUMP,
     RESTART_PATTERN,
@@ -57,7 +59,21 @@ class LammpsDeepmdMDMaker(Maker):
     name
         Job name; the temperature is appended.
     n_atoms
-        Replicate the input structure to at least this many atoms (None: as given).
+        Atoms of the MD cell, made as ``cell`` says (None: the input structure as given).
+    cell
+        ``"disordered"``: ``parent_structure`` replicated to about ``n_atoms`` and each
+        partially occupied Wyckoff orbit filled with its whole-atom count at random sites of
+        the whole cell (seeded), on the input structure's lattice (one parent cell of it, so
+        the density is the relaxed cell's). ``"tiled"``: the input (ordered) structure
+        repeated to at least ``n_atoms``: a superlattice of one ordering, for comparison.
+    cell_seed
+        Seed of the random placement (``cell="disordered"``).
+    parent_structure
+        The disordered structure (partial occupancies) the input structure is an ordered
+        supercell of; needed for ``cell="disordered"``.
+    site_occupancies
+        Target occupancies replacing the parent's own, site → element → fraction
+        (e.g. ``{"2a": {"Ti": 0.754}, "4g": {"Ti": 0.123}}``); None: the parent's.
     n_steps
         MD steps after the minimisation (5.5 ns at 1 fs for the study).
     timestep_fs, tdamp_fs
@@ -91,6 +107,10 @@ class LammpsDeepmdMDMaker(Maker):
 
     name: str = "lammps deepmd nvt"
     n_atoms: int | None = None
+    cell: str = "disordered"
+    cell_seed: int = 0
+    parent_structure: Structure | None = None
+    site_occupancies: dict[str, dict[str, float]] | None = None
     n_steps: int = 5_500_000
     timestep_fs: float = 1.0
     tdamp_fs: float = 100.0
@@ -168,9 +188,12 @@ class LammpsDeepmdMDMaker(Maker):
     def fresh_input(
         self, structure: Structure, model: str, temperature_K: float, type_map: list[str] | None
     ) -> tuple[Structure, LammpsMDInput]:
-        """Cell and input of the first chunk; checks its elements against the type map."""
-        if self.n_atoms:
-            structure = replicate_to_atoms(structure, self.n_atoms)
+        """Cell and input of the first chunk; checks its elements against the type map.
+
+        The MD cell is made from ``structure`` (the relaxed ordered cell) as ``cell`` says,
+        and how it was made travels in the input's ``cell`` record to the run's document.
+        """
+        structure, cell_record = self._md_cell(structure)
         elements = type_order(structure)
         known = type_map if type_map is not None else model_type_map(model)
         missing = [el for el in elements if el not in known]
@@ -191,7 +214,51 @@ class LammpsDeepmdMDMaker(Maker):
             restart_every=self.restart_every,
             mobile_species=list(self.mobile_species),
             walltime_s=self.walltime_s,
+            cell=cell_record,
         )
+
+    def _md_cell(self, structure: Structure) -> tuple[Structure, dict[str, Any]]:
+        """The MD cell made from ``structure`` and the record of how (``MDCellRecord``)."""
+        from litcl_flows.structures.supercells import perpendicular_widths_A
+
+        if not self.n_atoms:
+            cell, method, seed, matrix = structure.copy(), "as given", None, np.eye(3, dtype=int)
+            occupancies: list[dict[str, Any]] = []
+        elif self.cell == "tiled":
+            cell, method, seed = replicate_to_atoms(structure, self.n_atoms), "tiled", None
+            ratio = cell.lattice.matrix @ np.linalg.inv(structure.lattice.matrix)
+            matrix, occupancies = np.rint(ratio).astype(int), []
+        elif self.cell == "disordered":
+            if self.parent_structure is None:
+                raise ValueError(
+                    "cell 'disordered' needs parent_structure (the structure with partial "
+                    "occupancies); give it, or use cell 'tiled'"
+                )
+            from litcl_flows.structures.disorder import disordered_md_cell, parent_cell_lattice
+
+            parent = self.parent_structure
+            built = disordered_md_cell(
+                parent,
+                self.n_atoms,
+                self.site_occupancies,
+                self.cell_seed,
+                lattice=parent_cell_lattice(structure.lattice.matrix, parent.lattice.matrix),
+            )
+            return built.structure, built.summary()
+        else:
+            raise ValueError(f"unknown cell {self.cell!r}: use 'disordered' or 'tiled'")
+        record = {
+            "method": method,
+            "seed": seed,
+            "n_atoms": len(cell),
+            "n_cells": round(abs(np.linalg.det(matrix))),
+            "supercell_matrix": matrix.tolist(),
+            "occupancies": occupancies,
+            "widths_A": perpendicular_widths_A(cell.lattice.matrix).tolist(),
+            "lattice_abc_A": list(cell.lattice.abc),
+            "lattice_angles_deg": list(cell.lattice.angles),
+        }
+        return cell, record
 
     def summarize(self, dirs: list[str]) -> LammpsMDDocument:
         """Build the run's document from its chunk directories."""
@@ -220,6 +287,7 @@ class LammpsDeepmdMDMaker(Maker):
                 if blob is not None:
                     blobs[f"chunk{k}/{name}"] = blob
             last = latest_restart(d)[1]
+            com_file = Path(d) / HOST_COM_FILE
             chunks.append(
                 LammpsChunk(
                     directory=d,
@@ -233,6 +301,7 @@ class LammpsDeepmdMDMaker(Maker):
                         if b.performance is not None
                     ],
                     dump_files=files,
+                    host_com_file=str(com_file) if com_file.is_file() else None,
                 )
             )
             first = last
@@ -245,6 +314,7 @@ class LammpsDeepmdMDMaker(Maker):
             elements=params.elements,
             mobile_species=params.mobile_species,
             n_atoms=n_atoms,
+            cell=params.cell,
             temperature_K=params.temperature_K,
             timestep_fs=params.timestep_fs,
             tdamp_fs=params.tdamp_fs,
@@ -266,6 +336,7 @@ class LammpsDeepmdMDMaker(Maker):
             corrections=[c for chunk in chunks for c in chunk.corrections],
             chunks=chunks,
             dump_files=dumps,
+            host_com_files=[c.host_com_file for c in chunks if c.host_com_file],
             thermo=thermo,
             dump_blobs=blobs,
         )
@@ -354,20 +425,35 @@ class LammpsTemperatureSweepMaker(Maker):
 
     @classmethod
     def paper(
-        cls, lmp_cmd: str = "lmp", walltime_s: float | None = None
+        cls,
+        lmp_cmd: str = "lmp",
+        walltime_s: float | None = None,
+        parent_structure: Structure | None = None,
     ) -> LammpsTemperatureSweepMaker:
-        """The study: 20,000 atoms, 5.5 ns at 298–373 K, Li dumped every ps."""
+        """The study: 20,000 atoms, 5.5 ns at 298–373 K, Li dumped every ps.
+
+        The MD cell is the disordered ``parent_structure`` filled at random (see
+        :class:`LammpsDeepmdMDMaker`); without it set ``md_maker.cell = "tiled"``.
+        """
         return cls(
-            md_maker=LammpsDeepmdMDMaker(n_atoms=20_000, lmp_cmd=lmp_cmd, walltime_s=walltime_s),
+            md_maker=LammpsDeepmdMDMaker(
+                n_atoms=20_000,
+                parent_structure=parent_structure,
+                lmp_cmd=lmp_cmd,
+                walltime_s=walltime_s,
+            ),
             temperatures_K=PAPER_TEMPERATURES_K,
         )
 
     @classmethod
-    def demo(cls, lmp_cmd: str = "lmp") -> LammpsTemperatureSweepMaker:
+    def demo(
+        cls, lmp_cmd: str = "lmp", parent_structure: Structure | None = None
+    ) -> LammpsTemperatureSweepMaker:
         """Laptop scale: a few hundred atoms, 20 ps at 600–800 K, Li every 0.1 ps."""
         return cls(
             md_maker=LammpsDeepmdMDMaker(
                 n_atoms=300,
+                parent_structure=parent_structure,
                 n_steps=20_000,
                 equilibration_steps=2_000,
                 thermo_every=100,

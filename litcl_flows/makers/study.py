@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from jobflow import job
 
-from litcl_flows.analysis.arrhenius import fit_arrhenius
+from litcl_flows.analysis.arrhenius import fit_arrhenius, upper_limit_mS_cm
 from litcl_flows.schemas.lammps import LammpsMDDocument
 from litcl_flows.schemas.study import (
     EXPERIMENT_VALUES,
@@ -115,6 +115,8 @@ def analyze_run(
             stacking_hkl=settings["stacking_hkl"],
             rdf_pairs=settings["rdf_pairs"],
             reference_frames=reference_frames,
+            host_com_files=md.host_com_files,
+            max_exponent_deviation=settings["max_msd_exponent_deviation"],
         )
     except Exception as error:
         # Any failure here is one temperature's: record it and let the study go on. (A
@@ -132,9 +134,9 @@ def analyze_run(
             host_msd_A2=result.host_msd_A2,
         )
     transport = result.transport.to_json_dict()
-    # H_R is NaN when D_total ≤ 0: stored as None (JSON has no NaN).
-    transport["haven_ratio"] = _finite(result.transport.haven_ratio)
-    transport["haven_ratio_stderr"] = _finite(result.transport.haven_ratio_stderr)
+    # H_R is NaN when D_total ≤ 0, an exponent when the MSD is 0: stored as None (no NaN in JSON).
+    for key in ("haven_ratio", "haven_ratio_stderr", "msd_exponent_self", "msd_exponent_total"):
+        transport[key] = _finite(transport[key])
     return TransportRunDocument(
         **base,
         completed=True,
@@ -190,12 +192,26 @@ def fit_branch_arrhenius(
             reason = "the transport analysis job did not finish"
         elif not run.completed:
             reason = run.failure_reason
-        elif sigma(run) is None or sigma(run) <= 0:
-            reason = f"σ = {sigma(run)} mS/cm is not positive ({source} ≤ 0: too noisy)"
+        elif sigma(run) is None or not getattr(run, f"conductivity{suffix}_stderr_mS_cm"):
+            reason = f"σ from {source} or its standard error is missing"
         else:
             used.append(run)
             continue
         failed.append({"temperature_K": temperature, "reason": reason, "md_uuid": uuid})
+    # A noisy cold run may give σ ≤ 0: it stays in the (linear-space) fit and is reported as
+    # an upper limit, since dropping it would keep only upward fluctuations and bias Ea low.
+    error_dof = min((r.n_blocks - 1 for r in used if r.n_blocks), default=None)
+    limits = [
+        {
+            "temperature_K": r.temperature_K,
+            "conductivity_upper_mS_cm": upper_limit_mS_cm(
+                sigma(r), getattr(r, f"conductivity{suffix}_stderr_mS_cm"), error_dof
+            ),
+            "md_uuid": r.md_uuid,
+        }
+        for r in used
+        if sigma(r) <= 0
+    ]
     record: dict[str, Any] = {
         "study": study,
         "hubbard_u_eV": hubbard_u_eV,
@@ -207,6 +223,8 @@ def fit_branch_arrhenius(
             getattr(r, f"conductivity{suffix}_stderr_mS_cm") for r in used
         ],
         "run_uuids": [r.md_uuid for r in used],
+        "error_dof": error_dof,
+        "upper_limits": limits,
         "failed_temperatures": failed,
         "extrapolation_K": extrapolation_K,
     }
@@ -216,13 +234,17 @@ def fit_branch_arrhenius(
             completed=False,
             failure_reason=f"{len(used)} temperature(s) finished; the fit needs {min_temperatures}",
         )
-    fit = fit_arrhenius(
-        np.array(record["temperatures_K"]),
-        np.array(record["conductivities_mS_cm"]),
-        np.array(record["conductivity_stderrs_mS_cm"]),
-        form=form,  # type: ignore[arg-type]
-        extrapolation_K=extrapolation_K,
-    )
+    try:
+        fit = fit_arrhenius(
+            np.array(record["temperatures_K"]),
+            np.array(record["conductivities_mS_cm"]),
+            np.array(record["conductivity_stderrs_mS_cm"]),
+            form=form,  # type: ignore[arg-type]
+            extrapolation_K=extrapolation_K,
+            error_dof=error_dof,
+        )
+    except ValueError as error:  # e.g. fewer than two σ > 0
+        return ArrheniusDocument(**record, completed=False, failure_reason=str(error))
     return ArrheniusDocument(
         **record,
         completed=True,

@@ -111,6 +111,7 @@ def arrhenius_figure(
         document.conductivity_stderrs_mS_cm or None,
         form=document.form,  # type: ignore[arg-type]
         extrapolation_K=document.extrapolation_K,
+        error_dof=document.error_dof,
     )
     return plot_arrhenius(fit, stem, references=references, mark_extrapolation=True)
 

@@ -344,7 +344,12 @@ def _branch(page: _Page, data: ReportData, branch: BranchSummary) -> None:
     ]
     if hop_runs:
         paths = figures.hop_figure(hop_runs, page.directory / f"fig5_hops_{slug}")
-        page.figure(paths, "Fig. 5: hop traces, layer index of the most mobile ions against time.")
+        page.figure(
+            paths,
+            "Fig. 5: hop traces, layer index against time of the "
+            f"{len(hop_runs[0][1]['ions'])} ions with the most hops in each run (chosen as the "
+            "most mobile, not a random sample: the panels show the mechanism, not typical ions).",
+        )
     _arrhenius(page, data.study, branch, slug)
     if branch.mlmd_speedup is not None:
         page.add(

@@ -41,6 +41,50 @@ class LammpsChunk(BaseModel):
     corrections: list[dict] = Field(description="custodian corrections (errors, actions).")
     performance: list[Performance] = Field(description="One entry per MD segment run.")
     dump_files: list[DumpFile] = Field(description="Dump files of the chunk.")
+    host_com_file: str | None = Field(
+        None,
+        description="Centre of mass of the non-mobile atoms (step x y z, Å, unwrapped) at the "
+        "mobile dump's steps: the frame the mobile displacements are measured in.",
+    )
+
+
+class SiteOccupancyRecord(BaseModel):
+    """Target and achieved occupancy of one species on one Wyckoff orbit of the MD cell."""
+
+    orbit: str = Field(description="Wyckoff position of the parent cell, e.g. '2a'.")
+    site_labels: list[str] = Field(description="CIF labels of the orbit's sites.")
+    species: str = Field(description="Element.")
+    n_sites: int = Field(description="Sites of the orbit in the MD cell.")
+    n_atoms: int = Field(description="Atoms of the species on them.")
+    target_occupancy: float = Field(description="Occupancy asked for (spec or parent CIF).")
+    achieved_occupancy: float = Field(description="n_atoms / n_sites.")
+
+
+class MDCellRecord(BaseModel):
+    """How the MD cell was made from the structure the MD job was given."""
+
+    method: str = Field(
+        description="'random': the disordered parent replicated and each partially occupied "
+        "Wyckoff orbit filled with its whole-atom count at random sites of the whole cell "
+        "(seeded); 'tiled': the ordered cell repeated (a superlattice of one ordering); "
+        "'as given': the structure unchanged."
+    )
+    seed: int | None = Field(description="Seed of the random placement (None unless 'random').")
+    n_atoms: int = Field(description="Atoms in the MD cell.")
+    n_cells: int = Field(
+        description="Copies of the cell it was built from: parent cells ('random'), ordered "
+        "cells ('tiled')."
+    )
+    supercell_matrix: list[list[int]] = Field(
+        description="Integer matrix applied to that cell (rows: new vectors in its units)."
+    )
+    occupancies: list[SiteOccupancyRecord] = Field(
+        description="Per Wyckoff orbit and species, whole MD cell ('random' only; a tiled "
+        "cell has its ordered cell's occupancies)."
+    )
+    widths_A: list[float] = Field(description="Perpendicular widths of the MD cell, Å.")
+    lattice_abc_A: list[float] = Field(description="Lengths of the MD cell vectors, Å.")
+    lattice_angles_deg: list[float] = Field(description="MD cell angles α, β, γ, degrees.")
 
 
 class LammpsMDDocument(BaseModel):
@@ -51,6 +95,9 @@ class LammpsMDDocument(BaseModel):
     elements: list[str] = Field(description="Element of each LAMMPS type, type 1 first.")
     mobile_species: list[str] = Field(description="Species in the frequent dump.")
     n_atoms: int = Field(description="Atoms in the simulation cell.")
+    cell: MDCellRecord | None = Field(
+        None, description="How the MD cell was made (None: runs from before this record)."
+    )
     temperature_K: float = Field(description="Thermostat temperature.")
     timestep_fs: float = Field(description="Time step at the end of the run (see corrections).")
     tdamp_fs: float = Field(description="Nosé–Hoover damping time.")
@@ -78,6 +125,11 @@ class LammpsMDDocument(BaseModel):
     corrections: list[dict] = Field(description="custodian corrections of every chunk, in order.")
     chunks: list[LammpsChunk] = Field(description="The chunks, in order.")
     dump_files: list[DumpFile] = Field(description="Every dump file, chunk by chunk.")
+    host_com_files: list[str] = Field(
+        default_factory=list,
+        description="Each chunk's host centre-of-mass file, in order (empty when every species "
+        "is mobile).",
+    )
     thermo: dict[str, list[float]] = Field(
         description="MD thermo columns (step, temp, pe, etotal, econserve, press, vol); "
         "units metal: K, eV, bar, Å³. Stored in the data store."

@@ -89,6 +89,34 @@ class TransportRunDocument(BaseModel):
     fit_window_ps: list[float] | None = Field(None, description="Lag window of the fits, ps.")
     n_frames: int | None = Field(None, description="Frames analysed.")
     n_blocks: int | None = Field(None, description="Blocks of the error bars.")
+    stderr_dof: int | None = Field(
+        None, description="Degrees of freedom of every standard error (n_blocks − 1)."
+    )
+    D_self_interval_cm2_s: list[float] | None = Field(
+        None, description="95 % Student-t interval of D_self (stderr_dof degrees of freedom)."
+    )
+    D_total_interval_cm2_s: list[float] | None = Field(
+        None, description="95 % Student-t interval of D_total."
+    )
+    conductivity_interval_mS_cm: list[float] | None = Field(
+        None, description="95 % Student-t interval of σ (from D_total)."
+    )
+    msd_exponent_self: float | None = Field(
+        None, description="d ln MSD_self / d ln t over the fit window (1: diffusive)."
+    )
+    msd_exponent_total: float | None = Field(
+        None, description="d ln MSD_total / d ln t over the fit window (1: diffusive)."
+    )
+    diffusive: bool | None = Field(
+        None,
+        description="Whether both exponents lie within analysis.max_msd_exponent_deviation of "
+        "1; False: D of this run is not reliable (the window is still sub- or super-diffusive).",
+    )
+    reference_frame: str | None = Field(
+        None,
+        description="Frame of the displacements: 'host centre of mass' (drift removed) or "
+        "'simulation box'.",
+    )
     host_msd_A2: float | None = Field(
         None, description="MSD of the non-mobile atoms over the run, Å² (a solid: vibration)."
     )
@@ -133,6 +161,15 @@ class ArrheniusDocument(BaseModel):
     conductivities_mS_cm: list[float] = Field(description="σ used, mS/cm (same order).")
     conductivity_stderrs_mS_cm: list[float] = Field(description="Their standard errors.")
     run_uuids: list[str] = Field(description="uuids of the LAMMPS jobs of those σ.")
+    error_dof: int | None = Field(
+        None, description="Degrees of freedom of those standard errors (n_blocks − 1)."
+    )
+    upper_limits: list[dict] = Field(
+        default_factory=list,
+        description="{temperature_K, conductivity_upper_mS_cm, md_uuid} of each run whose σ "
+        "came out ≤ 0: reported as a one-sided 95 % Student-t upper limit and kept in the fit "
+        "(dropping it would bias Ea low).",
+    )
     failed_temperatures: list[dict] = Field(
         default_factory=list,
         description="{temperature_K, reason, md_uuid} of each run left out.",

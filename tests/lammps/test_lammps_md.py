@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from jobflow import run_locally
+from pymatgen.core import Element
 
 from litcl_flows.engines.lammps import (
     LammpsFatalErrorHandler,
@@ -24,6 +25,7 @@ from litcl_flows.engines.lammps import (
     type_order,
     write_inputs,
 )
+from litcl_flows.io import read_host_com
 from litcl_flows.makers.lammps import LammpsDeepmdMDMaker, LammpsTemperatureSweepMaker
 
 THREADS_ENV = {
@@ -139,6 +141,17 @@ def test_two_temperatures_real_run(
         assert (np.diff(cell_index, axis=0) != 0).any()
         # small dump files are also in the data store, compressed
         assert doc.dump_files[0].in_data_store
+        # The host's centre of mass at the mobile dump's steps (issue 15, item 1). Momentum is
+        # conserved, so the system's centre of mass stays put: m_Li Σ Δr_Li = −M_host ΔR_host.
+        (com_file,) = doc.host_com_files
+        com = read_host_com([com_file])
+        assert sorted(com) == steps
+        masses = {el: float(Element(el).atomic_mass) for el in ("Li", "P", "S")}
+        symbols = [site.specie.symbol for site in li7p3s11]
+        m_host = sum(masses[s] for s in symbols if s != "Li")
+        li_momentum = masses["Li"] * (unwrapped - unwrapped[0]).sum(axis=1)
+        host_momentum = m_host * (np.array([com[s] for s in steps]) - com[0])
+        assert np.abs(li_momentum + host_momentum).max() < 1e-3 * np.abs(li_momentum).max()
     stored = memory_job_store.query_one({"uuid": flow.jobs[0].uuid}, load=True)
     assert stored["output"]["dump_blobs"]
 
@@ -165,6 +178,9 @@ def test_walltime_chunks_join_like_one_run(
 
     for kind in ("mobile", "all"):
         assert joined(split, kind) == joined(one, kind)
+    # one host centre-of-mass file per chunk; joined, one row per mobile-dump step
+    assert len(split["host_com_files"]) == split["n_chunks"]
+    assert sorted(read_host_com(split["host_com_files"])) == list(range(0, 401, 10))
     assert joined(split, "mobile") == list(range(0, 401, 10))
     # a chunk stopped by the walltime prints its first row at the restart step: extra rows
     assert [s for s in split["thermo"]["Step"] if s % 10 == 0] == one["thermo"]["Step"]

@@ -76,14 +76,35 @@ def test_arrhenius_of_the_self_conductivity_leaves_the_total_one_alone() -> None
 
 
 def test_arrhenius_needs_three_temperatures() -> None:
-    runs = [_run(600.0, _sigma(600.0)), _run(700.0, -1.0), _run(800.0, _sigma(800.0))]
+    runs = [_run(600.0, _sigma(600.0)), _run(700.0, None), _run(800.0, _sigma(800.0))]
     doc = fit_branch_arrhenius.original(
         runs, ["a", "b", "c"], [600.0, 700.0, 800.0], "s", {}, "sigma", 298.15
     )
     assert not doc.completed
     assert doc.activation_energy_eV is None
     assert doc.failure_reason == "2 temperature(s) finished; the fit needs 3"
-    assert "not positive" in doc.failed_temperatures[0]["reason"]
+    assert doc.failed_temperatures[0]["reason"] == "σ from D_total or its standard error is missing"
+
+
+def test_a_run_with_sigma_below_zero_stays_in_the_fit_as_an_upper_limit() -> None:
+    temperatures = [600.0, 700.0, 800.0, 900.0]
+    runs = [_run(t, _sigma(t)).model_copy(update={"n_blocks": 5}) for t in temperatures]
+    runs[0] = runs[0].model_copy(
+        update={"conductivity_mS_cm": -0.2, "conductivity_stderr_mS_cm": 0.5}
+    )
+    doc = fit_branch_arrhenius.original(
+        runs, ["a", "b", "c", "d"], temperatures, "s", {}, "sigma", 298.15
+    )
+    assert doc.completed and doc.temperatures_K == temperatures and not doc.failed_temperatures
+    assert doc.error_dof == 4
+    # one-sided 95 % Student t with 4 degrees of freedom: 2.1318468 (tables)
+    assert doc.upper_limits == [
+        {
+            "temperature_K": 600.0,
+            "conductivity_upper_mS_cm": pytest.approx(-0.2 + 2.1318468 * 0.5),
+            "md_uuid": "md-600",
+        }
+    ]
 
 
 def test_conventional_lattice_divides_out_the_supercell() -> None:

@@ -14,9 +14,10 @@ from pathlib import Path
 from custodian.custodian import Custodian, CustodianError, ErrorHandler, Job, Validator
 
 from litcl_flows.engines import split_command
-from litcl_flows.engines.lammps.dumps import truncate_dump
+from litcl_flows.engines.lammps.dumps import truncate_dump, truncate_table
 from litcl_flows.engines.lammps.inputs import (
     ALL_DUMP,
+    HOST_COM_FILE,
     INPUT_FILE,
     MOBILE_DUMP,
     LammpsMDInput,
@@ -105,6 +106,8 @@ class LammpsUnstableHandler(ErrorHandler):
             for name in (MOBILE_DUMP, ALL_DUMP):
                 if (Path(directory) / name).exists():
                     truncate_dump(Path(directory) / name, step)
+            if (Path(directory) / HOST_COM_FILE).exists():
+                truncate_table(Path(directory) / HOST_COM_FILE, step)
         (Path(directory) / INPUT_FILE).write_text(params.render())
         params.save(directory)
         return {

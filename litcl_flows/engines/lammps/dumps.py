@@ -47,3 +47,16 @@ def truncate_dump(path: Path | str, last_step: int) -> int:
     if cut is not None:
         os.truncate(path, cut)
     return kept
+
+
+def truncate_table(path: Path | str, last_step: int) -> int:
+    """Drop the rows of a ``step …`` table (``fix ave/time`` file) after ``last_step``, in
+    place, keeping ``#`` comment lines; return the number of data rows kept."""
+    path = Path(path)
+    kept_lines = []
+    for line in path.read_text().splitlines(keepends=True):
+        fields = line.split()
+        if line.startswith("#") or not fields or int(float(fields[0])) <= last_step:
+            kept_lines.append(line)
+    path.write_text("".join(kept_lines))
+    return sum(1 for line in kept_lines if line.strip() and not line.startswith("#"))

@@ -25,6 +25,9 @@ PARAMS_FILE = "litcl_lammps.json"
 LOG_FILE = "log.lammps"
 MOBILE_DUMP = "dump.mobile.lammpstrj"
 ALL_DUMP = "dump.all.lammpstrj"
+#: Centre of mass of the non-mobile atoms (unwrapped, Å) at the mobile dump's steps: the
+#: frame the mobile ions' displacements are measured in when the dump holds only them.
+HOST_COM_FILE = "host_com.txt"
 RESTART_PATTERN = re.compile(r"^restart\.(\d+)$")
 #: Printed before each stage so the log parser can tell minimisation from MD thermo blocks.
 STAGE_MARK = "litcl-stage:"
@@ -55,8 +58,8 @@ class LammpsMDInput:
     min_max_iterations
         Iteration limit of the minimisation.
     thermo_every, dump_mobile_every, dump_all_every, restart_every
-        Output intervals in steps: thermo rows, ``xu yu zu`` of the mobile species, all atoms,
-        restart files.
+        Output intervals in steps: thermo rows, ``xu yu zu`` of the mobile species (and the
+        host's centre of mass, :data:`HOST_COM_FILE`), all atoms, restart files.
     mobile_species
         Elements whose unwrapped coordinates go to the frequent dump.
     walltime_s
@@ -64,6 +67,9 @@ class LammpsMDInput:
         restart file; None runs to ``n_steps``.
     restart_file
         Start from this restart file (same directory) instead of the data file.
+    cell
+        How the MD cell was made (``MDCellRecord`` fields), carried to the run's document;
+        ``in.lammps`` does not depend on it.
     """
 
     model_path: str
@@ -82,6 +88,7 @@ class LammpsMDInput:
     mobile_species: list[str] = field(default_factory=lambda: ["Li"])
     walltime_s: float | None = None
     restart_file: str | None = None
+    cell: dict | None = None
 
     def save(self, directory: Path | str) -> Path:
         """Write the parameters to ``litcl_lammps.json`` in ``directory``."""
@@ -144,6 +151,20 @@ class LammpsMDInput:
             lines += [
                 f"dump {dump_id} {group} custom {every} {file_name} id element xu yu zu",
                 f"dump_modify {dump_id} element {names} sort id{continued}",
+            ]
+        if len(mobile_types.split()) < len(self.elements):
+            # The mobile dump has no host atoms to measure drift against: the host's centre of
+            # mass (from image flags, so unwrapped) is written at the same steps instead. The
+            # thermostat conserves total momentum, so the host recoils against the Li current
+            # and the collective MSD must be taken relative to it (docs/analysis.md).
+            every = self.dump_mobile_every
+            # after a restart: append; the restart step's row repeats and readers drop it
+            mode = "append" if self.restart_file else "file"
+            lines += [
+                "group host subtract all mobile",
+                "compute hostcom host com",
+                f"fix hostcom all ave/time {every} 1 {every} c_hostcom[1] c_hostcom[2] "
+                f'c_hostcom[3] {mode} {HOST_COM_FILE} format " %.10g"',
             ]
         lines.append(f"restart {self.restart_every} restart.*")
         if self.walltime_s is not None:
