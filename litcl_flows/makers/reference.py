@@ -64,6 +64,8 @@ ReferenceEngine = Literal["vasp", "chgnet"]
 
 #: Job name of AIMD runs (queries select on it; mock VASP looks reference folders up by name).
 AIMD_JOB_NAME = "aimd"
+#: VASP settings that choose the k-points; the AIMD takes the relaxation's unless it sets one.
+KPOINT_SETTINGS = frozenset({"kpoint_length_A", "kpoint_mesh_override"})
 #: How documents and notes spell each engine.
 ENGINE_DISPLAY_NAMES = {"vasp": "VASP", "chgnet": "CHGNet"}
 #: Nosé–Hoover thermostat time of the CHGNet stand-in, fs (the study's LAMMPS Tdamp).
@@ -417,7 +419,9 @@ def reference_aimd_maker(
     traj_interval
         CHGNet: store every this many steps.
     **vasp_settings
-        Passed to :func:`~litcl_flows.engines.vasp.sets.md_set_generator`.
+        Passed to :func:`~litcl_flows.engines.vasp.sets.md_set_generator`; without
+        ``kpoint_length_A``/``kpoint_mesh_override`` the relaxation's length rule sets the
+        k-points (``kpoint_length_A=None``: Γ only).
 
     Returns
     -------
@@ -554,7 +558,9 @@ class ReferenceDataMaker(Maker):
         As in :func:`reference_relax_maker`.
     relax_settings, aimd_settings
         Extra VASP keyword arguments of the relaxation / AIMD input sets (``encut_eV``,
-        ``potcar_settings``, … must agree between them).
+        ``potcar_settings``, … must agree between them). The AIMD takes the relaxation's
+        k-point settings (``kpoint_length_A``, ``kpoint_mesh_override``) unless
+        ``aimd_settings`` names one of them (``{"kpoint_length_A": None}``: Γ only).
     """
 
     name: str = "reference data"
@@ -581,6 +587,9 @@ class ReferenceDataMaker(Maker):
             validate_reference_request(
                 elements, hubbard_u_eV, self.temperatures_K, self.reference_engine, potcars
             )
+        aimd_settings = dict(self.aimd_settings)
+        if not KPOINT_SETTINGS & set(aimd_settings):
+            aimd_settings |= {k: v for k, v in self.relax_settings.items() if k in KPOINT_SETTINGS}
         nodes, outputs = [], []
         for hubbard_u_eV in self.hubbard_u_sets_eV:
             label = _u_label(hubbard_u_eV)
@@ -604,7 +613,7 @@ class ReferenceDataMaker(Maker):
                 walltime_s=self.walltime_s,
                 traj_interval=self.traj_interval,
                 hubbard_u_eV=dict(hubbard_u_eV),
-                vasp_settings=self.aimd_settings,
+                vasp_settings=aimd_settings,
             ).make(relax.output.structure)
             nodes += [relax, aimd]
             outputs.append(

@@ -53,8 +53,9 @@ def test_relax_inputs_match_the_study(unit_cell: Structure, n_atoms: int, u_eV: 
             key: dict(zip(symbols, incar[key], strict=True)) for key in ("LDAUU", "LDAUL", "LDAUJ")
         }
         assert per_element["LDAUU"] == {"Li": 0, "Ti": 4.0, "Cl": 0}
-        assert per_element["LDAUL"]["Ti"] == 2  # d shell (LDAUU alone gives 0: s shell)
-        assert per_element["LDAUJ"]["Ti"] == 0
+        # d shell on Ti (LDAUU alone gives 0: s shell); VASP's -1 (no on-site term) elsewhere.
+        assert per_element["LDAUL"] == {"Li": -1, "Ti": 2, "Cl": -1}
+        assert per_element["LDAUJ"] == {"Li": 0, "Ti": 0, "Cl": 0}
         assert incar["LMAXMIX"] == 4
     kpoints = vis.kpoints
     assert kpoints.style.name == "Gamma"
@@ -84,16 +85,28 @@ def test_md_inputs_share_functional_u_and_cutoff(unit_cell: Structure, u_eV: flo
     assert incar["ISYM"] == 0
     assert incar.get("LDAU") is (u_eV > 0)
     if u_eV > 0:
-        assert list(incar["LDAUL"]) == [0, 2, 0]
+        assert list(incar["LDAUL"]) == [-1, 2, -1]  # POSCAR order Li Ti Cl
         assert list(incar["LDAUU"]) == [0, 4.0, 0]
-    assert tuple(vis.kpoints.kpts[0]) == (1, 1, 1)
+    # The relaxation's mesh by default (SCIENCE.md §2), not Γ only.
+    assert vis.kpoints.style.name == "Gamma"
+    assert tuple(vis.kpoints.kpts[0]) == STUDY_MESHES[160]
     assert vis["POTCAR.spec"].split() == ["Li_sv", "Ti_sv", "Cl"]
 
 
-def test_md_kpoint_length_option(unit_cell: Structure) -> None:
-    cell = unit_cell * SUPERCELLS[320]
-    vis = _inputs(md_set_generator(600.0, n_steps=10, kpoint_length_A=50.0), cell)
-    assert tuple(vis.kpoints.kpts[0]) == STUDY_MESHES[320]
+@pytest.mark.parametrize("n_atoms", [160, 320])
+def test_md_kpoints_default_to_the_relaxation_mesh(unit_cell: Structure, n_atoms: int) -> None:
+    cell = unit_cell * SUPERCELLS[n_atoms]
+    md = _inputs(md_set_generator(600.0, n_steps=10), cell)
+    relax = _inputs(relax_set_generator(), cell)
+    assert tuple(md.kpoints.kpts[0]) == tuple(relax.kpoints.kpts[0]) == STUDY_MESHES[n_atoms]
+
+
+def test_md_kpoint_options(unit_cell: Structure) -> None:
+    cell = unit_cell * SUPERCELLS[160]
+    gamma = _inputs(md_set_generator(600.0, n_steps=10, kpoint_length_A=None), cell)
+    assert tuple(gamma.kpoints.kpts[0]) == (1, 1, 1)
+    explicit = _inputs(md_set_generator(600.0, n_steps=10, kpoint_mesh_override=(2, 1, 2)), cell)
+    assert tuple(explicit.kpoints.kpts[0]) == (2, 1, 2)
 
 
 def test_magmom_of_a_relaxed_structure_wins(unit_cell: Structure) -> None:

@@ -27,7 +27,8 @@ def test_relax_maker_parses_the_dftu_relaxation(mock_vasp, memory_job_store, tmp
     maker = reference_relax_maker(
         "vasp", hubbard_u_eV={"Fe": 4.0}, double_relax=False, kpoint_mesh_override=(1, 1, 1)
     )
-    checked = ["ISIF", "IBRION", "NSW", "ISPIN", "LDAU", "LDAUTYPE", "LDAUU", "LDAUL", "LDAUJ"]
+    # Not LDAUL: the reference ran O with 0 (MP's set then), this set writes -1 (no U term).
+    checked = ["ISIF", "IBRION", "NSW", "ISPIN", "LDAU", "LDAUTYPE", "LDAUU", "LDAUJ"]
     mock_vasp(
         {"relax": "feo_dftu_relax"},
         {"relax": {"incar_settings": checked, "check_inputs": ["incar", "kpoints", "poscar"]}},

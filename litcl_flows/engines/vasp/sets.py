@@ -3,13 +3,16 @@
 atomate2's ``RelaxSetGenerator`` and ``MDSetGenerator`` do the work; what is added here are the
 study's settings as documented defaults and the settings atomate2 gets wrong for this study
 (STACK.md §1.3): its base set is PBEsol (→ ``GGA = PE``), ``LDAUU`` alone leaves ``LDAUL = 0``
-(→ ``LDAUL``/``LDAUJ`` always written with it), ``LDAU = .TRUE.`` with U = 0 leaves a dangling
-``LDAU`` (→ ``LDAU = .FALSE.``), ``EDIFF`` and ``MAGMOM`` must be explicit.
+(→ ``LDAUL``/``LDAUJ`` always written with it, ``LDAUL = -1``, VASP's "no on-site term", for
+every species without U), ``LDAU = .TRUE.`` with U = 0 leaves a dangling ``LDAU``
+(→ ``LDAU = .FALSE.``), ``EDIFF`` and ``MAGMOM`` must be explicit.
 
 k-points: a Γ-centred mesh from a length rule, N_i = max(1, int(R_k |b_i| + 0.5)) with |b_i| the
 reciprocal lattice vector length without 2π (VASP's "Auto" rule, written as an explicit mesh).
 R_k = 50 Å gives the study's meshes: 4×2×4 for the 160-atom 2×2×2 cell and 4×2×2 for the
-320-atom 2×2×4 cell of Li3TiCl6.
+320-atom 2×2×4 cell of Li3TiCl6. The AIMD uses the relaxation's rule (or mesh) too, so the
+training forces have the k-point convergence the study chose for that cell; Γ only is an
+option, cheaper by the k-point count (:func:`n_kpoints_time_reversal`: 20 for 4×2×4).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atomate2.vasp.sets.core import MDSetGenerator, RelaxSetGenerator
-from pymatgen.core import Structure
+from pymatgen.core import Element, Structure
 from pymatgen.io.vasp import Kpoints
 
 from litcl_flows.engines.vasp.validation import check_hubbard_u, check_temperatures
@@ -38,6 +41,10 @@ STUDY_KPOINT_LENGTH_A = 50.0
 STUDY_TIME_STEP_fs = 1.0
 #: Starting moment per d electron of the U element: Ti³⁺ in Li3TiCl6 is d¹.
 DEFAULT_MAGMOM_muB: dict[str, float] = {"Ti": 1.0}
+#: VASP's LDAUL for "no on-site (U) term on this species".
+NO_U_LDAUL = -1
+#: LDAUL of the d shell.
+D_SHELL_LDAUL = 2
 
 
 def kpoint_mesh(structure: Structure, kpoint_length_A: float) -> tuple[int, int, int]:
@@ -54,11 +61,35 @@ def kpoint_mesh(structure: Structure, kpoint_length_A: float) -> tuple[int, int,
     return tuple(max(1, int(kpoint_length_A * b + 0.5)) for b in recip)  # type: ignore[return-value]
 
 
+def n_kpoints_time_reversal(mesh: tuple[int, int, int]) -> int:
+    """k-points VASP computes for a Γ-centred mesh with ``ISYM = 0`` (the AIMD's).
+
+    With the point group off VASP still pairs k with −k (time reversal). The points equal to
+    their own inverse have every fractional coordinate 0 or ½: two per even N_i (0 and N_i/2),
+    one per odd N_i. The count is (N + N_self) / 2; the cost of an SCF step grows with it.
+
+    Parameters
+    ----------
+    mesh
+        Γ-centred subdivisions (N_1, N_2, N_3), each ≥ 1.
+    """
+    if len(mesh) != 3 or any(int(n) < 1 for n in mesh):
+        raise ValueError(f"k-mesh {tuple(mesh)}: need three subdivisions ≥ 1")
+    total = self_inverse = 1
+    for n in mesh:
+        total *= int(n)
+        self_inverse *= 2 if int(n) % 2 == 0 else 1
+    return (total + self_inverse) // 2
+
+
 def hubbard_incar_settings(hubbard_u_eV: Mapping[str, float]) -> dict[str, Any]:
     """INCAR keys for Dudarev DFT+U on the d shell of each element with U_eff > 0.
 
     U_eff = 0 everywhere gives ``{"LDAU": False}`` (plain GGA): with ``LDAU = True`` and zero
     U pymatgen drops the arrays but keeps ``LDAU``/``LDAUTYPE`` (STACK.md §1.3 trap 3).
+    ``LDAUL`` is −1 (no on-site term) for every other species: pymatgen writes 0 (the s shell)
+    for a species missing from the map, and the map is built before the structure is known,
+    so it names every element.
     """
     check_hubbard_u(hubbard_u_eV)
     u_eV = {el: float(u) for el, u in hubbard_u_eV.items() if u > 0}
@@ -68,8 +99,7 @@ def hubbard_incar_settings(hubbard_u_eV: Mapping[str, float]) -> dict[str, Any]:
         "LDAU": True,
         "LDAUTYPE": 2,
         "LDAUU": u_eV,
-        # Without LDAUL pymatgen writes l = 0 (U on the s shell); d shell is l = 2.
-        "LDAUL": dict.fromkeys(u_eV, 2),
+        "LDAUL": {el.symbol: D_SHELL_LDAUL if el.symbol in u_eV else NO_U_LDAUL for el in Element},
         "LDAUJ": dict.fromkeys(u_eV, 0.0),
         "LMAXMIX": 4,
     }
@@ -152,18 +182,19 @@ class StudyRelaxSetGenerator(RelaxSetGenerator):
 
 @dataclass
 class StudyMDSetGenerator(MDSetGenerator):
-    """atomate2's MD set with per-element MAGMOM and Γ only or a k-point length rule.
+    """atomate2's MD set with per-element MAGMOM and the relaxation's k-point length rule.
 
     Parameters
     ----------
     kpoint_length_A
-        R_k in Å for :func:`kpoint_mesh`; None writes the Γ point only, the usual choice
-        for AIMD of 160–320-atom cells.
+        R_k in Å for :func:`kpoint_mesh`, the relaxation's by default; None writes the Γ
+        point only (cheaper, with forces less k-converged than the relaxation's);
+        ``user_kpoints_settings`` still wins when given.
     magmom_muB
         Starting moment per element, μB; elements not listed start at 0.
     """
 
-    kpoint_length_A: float | None = None
+    kpoint_length_A: float | None = STUDY_KPOINT_LENGTH_A
     magmom_muB: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MAGMOM_muB))
 
     @property
@@ -232,7 +263,8 @@ def md_set_generator(
     hubbard_u_eV: Mapping[str, float] = STUDY_HUBBARD_U_eV,
     encut_eV: float = STUDY_ENCUT_eV,
     ediff_eV: float = STUDY_EDIFF_eV,
-    kpoint_length_A: float | None = None,
+    kpoint_length_A: float | None = STUDY_KPOINT_LENGTH_A,
+    kpoint_mesh_override: tuple[int, int, int] | None = None,
     magmom_muB: Mapping[str, float] | None = None,
     potcar_settings: Mapping[str, str] | None = None,
     incar_overrides: Mapping[str, Any] | None = None,
@@ -250,7 +282,9 @@ def md_set_generator(
     hubbard_u_eV, encut_eV, ediff_eV, magmom_muB, potcar_settings, incar_overrides
         As in :func:`relax_set_generator`.
     kpoint_length_A
-        R_k for a Γ-centred mesh, Å; None (default): Γ only.
+        R_k for the Γ-centred mesh, Å: the relaxation's rule by default; None: Γ only.
+    kpoint_mesh_override
+        Explicit Γ-centred mesh instead of the length rule (the relaxation's explicit mesh).
     """
     check_temperatures([temperature_K])
     incar = study_incar_settings(hubbard_u_eV, encut_eV, ediff_eV)
@@ -262,6 +296,9 @@ def md_set_generator(
         nsteps=n_steps,
         time_step=time_step_fs,
         user_incar_settings=incar,
+        user_kpoints_settings=(
+            Kpoints.gamma_automatic(kpoint_mesh_override) if kpoint_mesh_override else {}
+        ),
         user_potcar_settings=dict(potcar_settings or {}),
         kpoint_length_A=kpoint_length_A,
         magmom_muB=dict(magmom_muB if magmom_muB is not None else default_magmom(hubbard_u_eV)),
