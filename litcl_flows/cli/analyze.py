@@ -128,8 +128,8 @@ class _FrameTap:
 @click.option(
     "--stacking",
     default=None,
-    help="Count hops with layers parallel to these Miller planes of the trajectory's cell "
-    "(001, 0,0,3) or 'auto' (detected from the host cation planes).",
+    help="Count hops between layers: the Miller planes of the host-cation (Ti) layers in the "
+    "trajectory's cell (001, 0,0,3), or 'auto' (detected from the host cations).",
 )
 @click.option(
     "--host",

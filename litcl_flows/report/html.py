@@ -346,7 +346,7 @@ def _branch(page: _Page, data: ReportData, branch: BranchSummary) -> None:
         paths = figures.hop_figure(hop_runs, page.directory / f"fig5_hops_{slug}")
         page.figure(
             paths,
-            "Fig. 5: hop traces, layer index against time of the "
+            "Fig. 5: hop traces, layer plane (even: Ti layer, odd: Li layer) against time of the "
             f"{len(hop_runs[0][1]['ions'])} ions with the most hops in each run (chosen as the "
             "most mobile, not a random sample: the panels show the mechanism, not typical ions).",
         )
