@@ -21,6 +21,18 @@ def _pm(value: float | None, error: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}g} ± {error:.2g}"
 
 
+def _run_note(run: dict[str, Any]) -> str:
+    """Why a run failed, or that its fit window is not diffusive (MSD exponent off 1)."""
+    if not run["completed"]:
+        return f"failed: {run['failure_reason']}"
+    if run.get("diffusive") is False:
+        return (
+            f"not diffusive: MSD exponent self {run['msd_exponent_self'] or float('nan'):.2f}, "
+            f"total {run['msd_exponent_total'] or float('nan'):.2f}"
+        )
+    return ""
+
+
 def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]], list[str]]]:
     """The study document as (title, rows, columns) tables for the terminal."""
     stand_in = " (CHGNet stand-in for DFT+U)" if doc["is_stand_in"] else ""
@@ -39,7 +51,7 @@ def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]],
                 "conductivity_self_mS_cm": _pm(
                     run["conductivity_self_mS_cm"], run["conductivity_self_stderr_mS_cm"]
                 ),
-                "note": "" if run["completed"] else f"failed: {run['failure_reason']}",
+                "note": _run_note(run),
             }
             for run in branch["runs"]
         ]

@@ -174,6 +174,7 @@ def _runs_table(page: _Page, branch: BranchSummary) -> None:
                 _e(_pm(run.haven_ratio, run.haven_ratio_stderr)),
                 _e(_pm(run.conductivity_mS_cm, run.conductivity_stderr_mS_cm)),
                 _e(_fmt(run.conductivity_self_mS_cm)),
+                _e(_exponents(run)),
                 _e(_fmt(run.n_frames)),
                 status + (f"<br><small>{_e(notes)}</small>" if notes else ""),
             ]
@@ -185,11 +186,28 @@ def _runs_table(page: _Page, branch: BranchSummary) -> None:
         "H_R",
         "σ (mS/cm)",
         "σ_self (mS/cm)",
+        "MSD exponent self / total",
         "frames",
         "status",
     ]
     page.add("<h3>Transport per temperature</h3>\n")
-    page.add(_table(headers, rows, numeric=set(range(7))))
+    frames = {run.reference_frame for run in branch.runs if run.reference_frame}
+    dofs = {run.stderr_dof for run in branch.runs if run.stderr_dof}
+    page.add(
+        "<p>Displacements relative to the "
+        f"{_e(' / '.join(sorted(frames)) or 'host centre of mass')}; ± block standard errors"
+        + (f" ({_e(', '.join(map(str, sorted(dofs))))} degrees of freedom)" if dofs else "")
+        + "; the MSD exponent d ln MSD / d ln t over the fit window is 1 for diffusion "
+        "(a run flagged not diffusive carries a warning).</p>\n"
+    )
+    page.add(_table(headers, rows, numeric=set(range(8))))
+
+
+def _exponents(run: TransportRunDocument) -> str:
+    if run.msd_exponent_self is None:
+        return ""
+    total = "–" if run.msd_exponent_total is None else f"{run.msd_exponent_total:.2f}"
+    return f"{run.msd_exponent_self:.2f} / {total}" + ("" if run.diffusive else " (not diffusive)")
 
 
 def _deepmd(page: _Page, branch: BranchSummary, data: ReportData, slug: str) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import constants
+from scipy import constants, optimize
 
 from tests.e2e.conftest import run_litcl
 
@@ -38,6 +38,9 @@ def test_every_step_ran_and_named_its_engine(demo_run: dict) -> None:
     assert len(_finished_runs(document)) >= 3
     # The host framework only vibrated in the runs kept (spec: analysis.max_host_msd_A2).
     assert all(run["host_msd_A2"] < 2.0 for run in _finished_runs(document))
+    # Li displacements are measured against the host's centre of mass LAMMPS wrote.
+    assert all(r["reference_frame"] == "host centre of mass" for r in _finished_runs(document))
+    assert all(r["stderr_dof"] == r["n_blocks"] - 1 for r in _finished_runs(document))
     for package in ("litcl_flows", "jobflow", "fireworks", "deepmd-kit", "chgnet", "pymatgen"):
         assert package in document["versions"]
     # The ML-MD is faster per atom-step than the reference MD it replaces.
@@ -87,13 +90,21 @@ def test_activation_energy_is_a_refit_of_the_stored_conductivities(demo_run: dic
     temperature = np.array(arrhenius["temperatures_K"])
     sigma = np.array([runs[t]["conductivity_self_mS_cm"] for t in temperature])
     error = np.array([runs[t]["conductivity_self_stderr_mS_cm"] for t in temperature])
-    # Weighted least squares of ln σ on 1/T; polyfit's weights multiply the residuals.
-    slope, intercept = np.polyfit(1 / temperature, np.log(sigma), 1, w=sigma / error)
+    # Weighted least squares of σ itself (scipy's curve_fit as the reference implementation).
     k_B_eV_K = constants.k / constants.e
-    assert arrhenius["activation_energy_eV"] == pytest.approx(-slope * k_B_eV_K, rel=1e-9)
-    assert arrhenius["conductivity_298K_mS_cm"] == pytest.approx(
-        np.exp(intercept - (-slope) / 298.15), rel=1e-9
+
+    def model(t: np.ndarray, ln_prefactor: float, ea_eV: float) -> np.ndarray:
+        return np.exp(ln_prefactor - ea_eV / (k_B_eV_K * t))
+
+    start = (np.log(sigma.max()) + 0.2 / (k_B_eV_K * temperature.max()), 0.2)
+    (ln_prefactor, ea_eV), _ = optimize.curve_fit(
+        model, temperature, sigma, p0=start, sigma=error, absolute_sigma=True, maxfev=10_000
     )
+    assert arrhenius["activation_energy_eV"] == pytest.approx(ea_eV, rel=1e-5)
+    assert arrhenius["conductivity_298K_mS_cm"] == pytest.approx(
+        model(298.15, ln_prefactor, ea_eV), rel=1e-4
+    )
+    assert arrhenius["error_dof"] == min(runs[t]["n_blocks"] for t in temperature) - 1
     low, high = arrhenius["conductivity_298K_interval_mS_cm"]
     assert low < arrhenius["conductivity_298K_mS_cm"] < high
     failed = {f["temperature_K"] for f in arrhenius["failed_temperatures"]}
