@@ -10,6 +10,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from litcl_flows.structures.disorder import (
+        DisorderedCell,
+        disordered_md_cell,
+        parent_cell_lattice,
+    )
     from litcl_flows.structures.errors import StructureInputError
     from litcl_flows.structures.ordering import (
         OrderedSupercell,
@@ -28,6 +33,9 @@ if TYPE_CHECKING:
 
 #: public name → submodule defining it
 _MODULES = {
+    "DisorderedCell": "disorder",
+    "disordered_md_cell": "disorder",
+    "parent_cell_lattice": "disorder",
     "StructureInputError": "errors",
     "OrderedSupercell": "ordering",
     "SiteOccupancy": "ordering",
@@ -42,14 +50,17 @@ _MODULES = {
 }
 
 __all__ = [
+    "DisorderedCell",
     "MDCell",
     "OrderedSupercell",
     "SiteOccupancy",
     "SiteOrbit",
     "StructureInputError",
     "best_supercell_matrix",
+    "disordered_md_cell",
     "md_cell",
     "ordered_supercells",
+    "parent_cell_lattice",
     "parse_occupancy_spec",
     "perpendicular_widths_A",
     "site_orbits",
