@@ -2,8 +2,9 @@
 
 Per hop (:class:`MLHopNebMaker`, :class:`VaspHopNebMaker`): endpoints in a supercell →
 fixed-cell endpoint relaxations → IDPP images → NEB → :class:`HopBarrierDoc`. Over a cell
-(:class:`NebBarriersMaker`): choose the hops (by direction or all up to a length), size the
-supercell, run one hop flow per hop, then a table over directions and an energy-profile plot.
+(:class:`NebBarriersMaker`): choose the elementary hops (by direction or all up to a length,
+Li → Li vacancy and Li → empty parent sites), size the supercell, run one hop flow per hop,
+then a table over the hops and an energy-profile plot.
 
 atomate2 does the NEB runs: ``ForceFieldNebFromImagesMaker`` (with a climbing image and the
 improved tangent — its own default is a non-climbing ``aseneb`` band) and VASP's
@@ -15,6 +16,7 @@ The science (hops, supercell, endpoints, images, VASP parsing) is in :mod:`litcl
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,26 +34,28 @@ from emmet.core.vasp.task_valid import TaskState
 from jobflow import Flow, Job, Maker, OnMissing, OutputReference, Response, job
 from pymatgen.core import Structure
 
-from litcl_flows.engines.vasp.sets import relax_set_generator
 from litcl_flows.neb.endpoints import (
     DEFAULT_MAX_ATOMS,
     DEFAULT_MIN_IMAGE_DISTANCE_A,
+    cell_charge_e,
     hop_endpoints,
     neb_images,
     vacancy_supercell,
 )
 from litcl_flows.neb.hops import (
+    DEFAULT_DIRECTIONS,
     DEFAULT_LAYER_TOLERANCE_A,
     DEFAULT_MAX_HOP_LENGTH_A,
-    STUDY_DIRECTIONS,
     DEFAULT_DIRECTION_TOLERANCE_deg,
     Hop,
     HopLabeller,
+    Interstitial,
     enumerate_hops,
     select_hops,
+    vacant_parent_sites,
 )
 from litcl_flows.neb.plots import plot_energy_profiles
-from litcl_flows.neb.vasp_inputs import neb_set_generator
+from litcl_flows.neb.vasp_inputs import StudyNebSetGenerator, neb_set_generator
 from litcl_flows.neb.vasp_outputs import vasp_neb_result
 from litcl_flows.schemas.neb import BarrierTableRow, HopBarrierDoc, NebBarrierTable
 
@@ -85,14 +89,17 @@ def hop_images_job(
     A relaxation may wrap atoms back into the cell; each atom's end position is moved to the
     periodic copy whose displacement from the start is closest to its displacement between
     the unrelaxed endpoints, so that the migrating ion still travels the hop, not its image.
+    The images carry the reference's charge (a relaxation's output structure has none).
     """
     expected = reference["end"].frac_coords - reference["start"].frac_coords
     raw = end.frac_coords - start.frac_coords
     unwrapped = start.frac_coords + raw - np.round(raw - expected)
+    charge = cell_charge_e(reference["start"])
     aligned = Structure(
         end.lattice, end.species, unwrapped, site_properties=end.site_properties or None
     )
-    return neb_images(start, aligned, num_images, idpp=idpp)
+    charged_start = Structure.from_sites(start.sites, charge=charge)
+    return neb_images(charged_start, aligned, num_images, idpp=idpp)
 
 
 def _as_list(values: Sequence[float]) -> list[float]:
@@ -122,6 +129,10 @@ def hop_barrier_doc(
         hop_length_A=hop.length_A,
         crosses_layers=hop.crosses_layers,
         stacking_offset_A=hop.stacking_offset_A,
+        end_site=hop.end_site,
+        path_clearance_A=dict(hop.path_clearance_A),
+        cell_setting=hop.cell_setting,
+        study_label=hop.study_label,
         start_frac_coords=_as_list(hop.start_frac),
         end_frac_coords=_as_list(hop.end_frac),
         engine=engine,
@@ -337,8 +348,9 @@ class VaspHopNebMaker(HopNebMaker):
         atomate2 ``NebFromImagesMaker``; default one with
         :func:`~litcl_flows.neb.vasp_inputs.neb_set_generator` (``vtst`` as above).
     relax_maker
-        Endpoint relaxation; default atomate2 ``RelaxMaker`` with the study's relaxation set
-        at fixed cell (``ISIF = 2``).
+        Endpoint relaxation; default atomate2 ``RelaxMaker`` with the NEB maker's own input
+        set in endpoint mode (``endpoint=True``: fixed cell, the images' PREC, EDIFF, ISYM,
+        NELECT, …), so that the barrier subtracts energies of one set of electronic settings.
     """
 
     name: str = "vasp neb"
@@ -353,8 +365,14 @@ class VaspHopNebMaker(HopNebMaker):
                 input_set_generator=neb_set_generator(vtst=self.vtst)
             )
         if self.relax_maker is None:
+            generator = self.neb_maker.input_set_generator
+            if not isinstance(generator, StudyNebSetGenerator):
+                raise ValueError(
+                    "the endpoint relaxation is derived from a StudyNebSetGenerator "
+                    f"(neb_set_generator), not a {type(generator).__name__}: give relax_maker"
+                )
             self.relax_maker = RelaxMaker(
-                input_set_generator=relax_set_generator(incar_overrides={"ISIF": 2})
+                input_set_generator=dataclasses.replace(generator, endpoint=True)
             )
 
     @property
@@ -403,6 +421,9 @@ def barrier_table(
     rows = [
         BarrierTableRow(
             direction_label=doc.direction_label,
+            mechanism=doc.mechanism,
+            end_site=doc.end_site,
+            study_label=doc.study_label,
             hop_length_A=doc.hop_length_A,
             crosses_layers=doc.crosses_layers,
             forward_barrier_eV=doc.forward_barrier_eV,
@@ -428,7 +449,7 @@ def barrier_table(
 
 @dataclass
 class NebBarriersMaker(Maker):
-    """Barriers of the Li hops of an ordered cell along crystal directions.
+    """Barriers of the elementary Li hops of an ordered cell along crystal directions.
 
     Parameters
     ----------
@@ -437,15 +458,23 @@ class NebBarriersMaker(Maker):
     hop_maker
         Engine of each hop: :class:`MLHopNebMaker` (default CHGNet) or :class:`VaspHopNebMaker`.
     directions
-        [uvw] to compute, the shortest vacancy hop along each (default the study's [110],
-        [101], [010], [100]); None: every distinct hop up to ``max_hop_length_A``, with the
-        interstitial hops when ``interstitial_frac_coords`` is given.
+        [uvw] to compute (in the parent's basis when ``parent`` is given), the shortest hop
+        along each, to a vacant Li site or to an empty site; default
+        :data:`~litcl_flows.neb.hops.DEFAULT_DIRECTIONS` (Li3TiCl6's four elementary hop
+        classes: in-layer [010] and [310], Li → empty Ti-layer site along [101] and [013]);
+        None: every distinct hop up to ``max_hop_length_A``.
     species
         Migrating species.
     max_hop_length_A
-        Longest hop considered, Å.
+        Longest hop considered, Å (default 4 Å: neighbouring sites only).
+    parent
+        The disordered structure the cell was ordered from: direction labels refer to its
+        basis, and its partially occupied sites left empty in the cell are hop ends
+        (``vacant_site_hops``). None: labels in the cell's own basis, no such sites.
+    vacant_site_hops
+        Add ion → empty parent-site hops (:func:`~litcl_flows.neb.hops.vacant_parent_sites`).
     interstitial_frac_coords
-        Interstitial positions (fractional, input cell) for ion → interstitial hops.
+        More empty positions (fractional, input cell) for ion → interstitial hops.
     min_image_distance_A
         Smallest distance between a vacancy and its periodic images, Å.
     max_atoms
@@ -462,9 +491,11 @@ class NebBarriersMaker(Maker):
 
     name: str = "hop barriers"
     hop_maker: HopNebMaker = field(default_factory=MLHopNebMaker)
-    directions: tuple[str, ...] | None = STUDY_DIRECTIONS
+    directions: tuple[str, ...] | None = DEFAULT_DIRECTIONS
     species: str = "Li"
     max_hop_length_A: float = DEFAULT_MAX_HOP_LENGTH_A
+    parent: Structure | None = None
+    vacant_site_hops: bool = True
     interstitial_frac_coords: list[list[float]] | None = None
     min_image_distance_A: float = DEFAULT_MIN_IMAGE_DISTANCE_A
     max_atoms: int = DEFAULT_MAX_ATOMS
@@ -480,18 +511,23 @@ class NebBarriersMaker(Maker):
             tolerance_deg=self.direction_tolerance_deg,
             plane_hkl=self.plane_hkl,
             layer_tolerance_A=self.layer_tolerance_A,
+            parent=self.parent,
         )
+        interstitials = [Interstitial(tuple(p)) for p in self.interstitial_frac_coords or []]
+        if self.parent is not None and self.vacant_site_hops:
+            interstitials += vacant_parent_sites(structure, self.parent)
         if self.directions is None:
             hops = enumerate_hops(
-                structure,
-                self.species,
-                self.max_hop_length_A,
-                self.interstitial_frac_coords,
-                labeller=labeller,
+                structure, self.species, self.max_hop_length_A, interstitials, labeller
             )
         else:
             hops = select_hops(
-                structure, self.directions, self.species, self.max_hop_length_A, labeller
+                structure,
+                self.directions,
+                self.species,
+                self.max_hop_length_A,
+                labeller,
+                interstitial_frac_coords=interstitials,
             )
         supercell = vacancy_supercell(structure, self.min_image_distance_A, self.max_atoms)
         return hops, supercell

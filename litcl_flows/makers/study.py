@@ -429,8 +429,11 @@ def study_document(
         rows = table["rows"]
         for row in rows:
             neb_engine = row["engine"]
+            # The study's barrier only for the hop of its geometry (study_label), never by a
+            # coincidence of labels: other hops carry their mechanism in the name.
+            label = row.get("study_label") or f"{row['direction_label']}_{row.get('mechanism')}"
             compare(
-                f"barrier_{row['direction_label']}_eV",
+                f"barrier_{label}_eV",
                 row["forward_barrier_eV"],
                 neb_uuid,
                 None,

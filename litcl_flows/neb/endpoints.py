@@ -8,15 +8,22 @@ measures cell-vector lengths, not the periodic-image distance of a non-orthogona
 
 Endpoints: both carry the migrating ion at the same index (the first site of its species),
 at the start site and at the unwrapped end position; in a vacancy hop the ion that sat on
-the end site is removed. Images: linear interpolation without periodic wrapping (the hop may
-span half the supercell, where a minimum-image interpolation is ambiguous), then pymatgen's
-``IDPPSolver`` (Smidstrup et al., J. Chem. Phys. 140, 214106 (2014)).
+the end site is removed, as an ion: the cell carries the vacancy's charge (−1 for Li⁺, from
+the ion's oxidation state in the cell), which VASP turns into NELECT = default + 1, so the
+host keeps its oxidation states (no Ti³⁺ becomes Ti⁴⁺). Force fields (CHGNet, DeePMD) have
+no electrons to count; the question does not arise for them. An interstitial hop moves an ion of a
+stoichiometric cell to an empty site (a Frenkel pair at the end): neutral.
+
+Images: linear interpolation without periodic wrapping (the hop may span half the supercell,
+where a minimum-image interpolation is ambiguous), then pymatgen's ``IDPPSolver``
+(Smidstrup et al., J. Chem. Phys. 140, 214106 (2014)).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -91,13 +98,45 @@ def _site_index(structure: Structure, species: str, frac: np.ndarray) -> int:
     )
 
 
+def cell_charge_e(structure: Structure) -> float:
+    """The structure's net charge, e, without pymatgen's warning that it differs from the sum
+    of oxidation states (a charged-defect cell has no oxidation states: that is the point)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Structure charge", category=UserWarning)
+        return float(structure.charge)
+
+
+def ion_charge_e(structure: Structure, species: str) -> float:
+    """Oxidation state of ``species`` in ``structure``, e: the sites' own oxidation states if
+    they carry them, else pymatgen's first guess for the composition (Li3TiCl6: Li +1; a
+    metal: 0, so a metal's vacancy stays neutral).
+
+    Raises
+    ------
+    NebSetupError
+        When the structure has no oxidation states and pymatgen cannot guess them.
+    """
+    for site in structure:
+        oxi_state = getattr(site.specie, "oxi_state", None)
+        if site.specie.symbol == species and oxi_state is not None:
+            return float(oxi_state)
+    guesses = structure.composition.element_composition.oxi_state_guesses()
+    if not guesses:
+        raise NebSetupError(
+            f"cannot guess the oxidation state of {species} in {structure.reduced_formula}: "
+            "give the structure oxidation states"
+        )
+    return float(guesses[0][species])
+
+
 def hop_endpoints(
     structure: Structure, hop: Hop, supercell: tuple[int, int, int]
 ) -> tuple[Structure, Structure]:
     """Start and end structures of ``hop`` in the ``supercell`` of ``structure``.
 
     The migrating ion sits at the index of the first site of its species in both; the rest of
-    the atoms are identical in both, in supercell order.
+    the atoms are identical in both, in supercell order. A vacancy hop's endpoints carry the
+    vacancy's charge (the cell's charge minus :func:`ion_charge_e`).
     """
     scale = np.asarray(supercell, dtype=float)
     host = structure * supercell
@@ -105,10 +144,13 @@ def hop_endpoints(
     end_sc = np.asarray(hop.end_frac) / scale
     moving = _site_index(host, hop.species, start_sc)
     remove = [moving]
+    charge = cell_charge_e(host)
     if hop.mechanism == "vacancy":
         remove.append(_site_index(host, hop.species, end_sc))
+        charge -= ion_charge_e(structure, hop.species)
     properties = dict(host[moving].properties)
     host.remove_sites(remove)
+    host = Structure.from_sites(host.sites, charge=charge)
     # First remaining site of the species keeps the POSCAR species blocks contiguous.
     slot = next((i for i, site in enumerate(host) if site.specie.symbol == hop.species), 0)
     start, end = host.copy(), host.copy()
@@ -130,7 +172,7 @@ def neb_images(
     ----------
     start, end
         Endpoints with matching site order (as from :func:`hop_endpoints`); end coordinates
-        may lie outside the cell (unwrapped).
+        may lie outside the cell (unwrapped). The images carry ``start``'s charge.
     num_images
         Intermediate images (≥ 1).
     idpp
@@ -143,6 +185,8 @@ def neb_images(
     if len(start) != len(end):
         raise NebSetupError(f"endpoints differ in size ({len(start)} vs {len(end)} sites)")
     images = start.interpolate(end, nimages=num_images + 1, pbc=False)
-    if not idpp:
-        return images
-    return IDPPSolver(images).run(**idpp_kwargs)
+    if idpp:
+        images = IDPPSolver(images).run(**idpp_kwargs)
+    # IDPP drops the cell's charge; every image keeps the endpoints' (NELECT in VASP).
+    charge = cell_charge_e(start)
+    return [Structure.from_sites(image.sites, charge=charge) for image in images]

@@ -1,20 +1,28 @@
-"""Li hops of an ordered cell: enumeration, crystal-direction labels, in-layer or between layers.
+"""Elementary Li hops of an ordered cell: enumeration, crystal-direction labels, layers, clearance.
 
 Vacancy hops (an ion moves to a neighbouring vacant site of its own species) are the
 symmetry-distinct paths of pymatgen-analysis-diffusion's ``DistinctPathFinder``. Interstitial
-hops (an ion moves to a position the user gives) have no library counterpart and are listed
-here from each symmetry-distinct site of the species to every periodic copy of each given
-position within the length limit.
+hops (an ion moves to an empty position) have no library counterpart and are listed here from
+each symmetry-distinct site of the species to every periodic copy of each position within the
+length limit. The empty positions are given, or found as the sites of the disordered parent
+structure's partially occupied orbits that the ordered cell leaves empty
+(:func:`vacant_parent_sites`; Li3TiCl6: the Ti-layer 4g, and 2a in a cell that empties some).
 
-Direction labels are in the basis of the cell given (for the built-in Li3TiCl6: the
-conventional C2/m cell, b the long axis): the smallest-integer [uvw] within a tolerance angle
-of the hop vector, sign-free (a hop and its reverse share a label), written ``[3-10]`` for
-[3 -1 0]. Symmetry-equivalent directions (under the cell's point group) are kept so that a
-request for [110] finds a hop labelled [1-10] in a monoclinic cell and returns its copy along
-[110].
+Hops are elementary by default: at most ``DEFAULT_MAX_HOP_LENGTH_A`` (4 Å) long, so a hop
+joins neighbouring sites and does not pass an occupied site on its way. Each hop records its
+straight path's closest approach to every other element (:func:`path_clearance_A`).
 
-Layers: the stacking direction is the normal to the (hkl) planes (default (001), i.e. along
-c*); a hop crosses layers when it moves the ion more than ``layer_tolerance_A`` along it.
+Direction labels are in the basis of the labelling cell: the parent (the cell the ordered one
+was built from; the built-in Li3TiCl6: the conventional C2/m cell of its CIF, b the long axis,
+Li and Ti in alternating (001) layers) or, without a parent, the cell itself. A label is the
+smallest-integer [uvw] within a tolerance angle of the hop vector, sign-free (a hop and its
+reverse share a label), written ``[3-10]`` for [3 -1 0]. Symmetry-equivalent directions
+(under the ordered cell's point group) are kept so that a request for [110] finds a hop
+labelled [1-10] in a monoclinic cell and returns its copy along [110].
+
+Layers: the stacking direction is the normal to the (hkl) planes of the labelling cell
+(default (001), i.e. along c*); a hop crosses layers when it moves the ion more than
+``layer_tolerance_A`` along it.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from monty.json import MSONable
@@ -30,16 +38,29 @@ from pymatgen.analysis.diffusion.neb.pathfinder import DistinctPathFinder
 from pymatgen.core import Lattice, Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-#: The study's hop directions (SCIENCE.md §6), in the conventional C2/m cell.
-STUDY_DIRECTIONS: tuple[str, ...] = ("[110]", "[101]", "[010]", "[100]")
-#: Longest hop considered by default, Å (the study's [101] hop spans two Li layers, ≈ 7.3 Å).
-DEFAULT_MAX_HOP_LENGTH_A = 8.0
+from litcl_flows.structures.ordering import site_orbits
+
+#: Li3TiCl6's four elementary hop classes in the conventional C2/m cell: Li → Li in the (001)
+#: Li layer along b (3.61 Å) and along [310] (3.64 Å), Li → empty Ti-layer (4g/2a) site along
+#: [101] (3.63 Å) and [013] (3.64–3.66 Å).
+DEFAULT_DIRECTIONS: tuple[str, ...] = ("[010]", "[310]", "[101]", "[013]")
+#: Longest hop considered by default, Å: Li–Li and Li–empty-octahedron neighbours in
+#: Li3TiCl6 are 3.6–3.7 Å apart; the next Li–Li distance (6.3 Å) is a jump past a neighbour.
+DEFAULT_MAX_HOP_LENGTH_A = 4.0
 #: Largest angle between a hop and its [uvw] label, degrees.
 DEFAULT_DIRECTION_TOLERANCE_deg = 10.0
 #: Largest |u|, |v|, |w| tried when labelling.
 DEFAULT_MAX_MILLER_INDEX = 4
 #: A hop moving the ion less than this along the stacking normal stays in its layer, Å.
 DEFAULT_LAYER_TOLERANCE_A = 1.0
+#: An atom closer than this to a site occupies it, Å (relaxed cells move atoms off the ideal
+#: positions by a few tenths of an Å; distinct cation sites of a chloride are ≥ 3 Å apart).
+SITE_OCCUPIED_TOLERANCE_A = 1.0
+#: Largest strain between an ordered (relaxed) cell and its parent multiple: beyond it the
+#: cell is not taken for a supercell of the parent.
+MAX_PARENT_STRAIN = 0.15
+#: Atoms farther than this from both ends of a hop are not searched for its clearance, Å.
+CLEARANCE_SEARCH_A = 6.0
 
 
 class NebSetupError(ValueError):
@@ -157,6 +178,56 @@ def stacking_normal(lattice: Lattice, plane_hkl: Sequence[int] = (0, 0, 1)) -> n
     return normal / np.linalg.norm(normal)
 
 
+@dataclass(frozen=True)
+class StudyHop:
+    """The geometry the study gives one of its labelled barriers (SCIENCE.md §6, paper text).
+
+    Parameters
+    ----------
+    label
+        The study's [uvw], in the conventional C2/m cell (a, b, c as in the CIF; the study's
+        Table II lattice is that setting).
+    crosses_layers
+        True where the study calls the hop inter-layer.
+    mechanism
+        ``"interstitial"`` where the study says the hop runs through interstitial sites;
+        None where it says nothing.
+    """
+
+    label: str
+    crosses_layers: bool
+    mechanism: str | None = None
+
+
+#: "The inter-layer ([110] and [101]) migration barriers are considered along interstitial
+#: sites"; [010] and [100] are then in-layer. In the conventional C2/m cell [110] and [100]
+#: lie in the (001) layers, so no inter-layer hop runs along [110], and the only Li–Li
+#: vectors along [110] and [100] are 6.3 Å second-neighbour jumps: neither label matches an
+#: elementary hop, and no barrier is computed under those names.
+STUDY_HOPS: tuple[StudyHop, ...] = (
+    StudyHop("[110]", crosses_layers=True, mechanism="interstitial"),
+    StudyHop("[101]", crosses_layers=True, mechanism="interstitial"),
+    StudyHop("[010]", crosses_layers=False),
+    StudyHop("[100]", crosses_layers=False),
+)
+
+
+@dataclass
+class Interstitial(MSONable):
+    """An empty position an ion may hop to.
+
+    Parameters
+    ----------
+    frac_coords
+        Fractional coordinates in the cell the hops live in.
+    name
+        What the position is, e.g. ``"4g (Ti2)"`` for an empty Ti site of the parent.
+    """
+
+    frac_coords: tuple[float, float, float]
+    name: str = "interstitial"
+
+
 @dataclass
 class Hop(MSONable):
     """One ion hop in a cell, with its label.
@@ -174,7 +245,7 @@ class Hop(MSONable):
     length_A
         Hop length, Å.
     direction
-        Canonical [uvw] label.
+        Canonical [uvw] label in the labelling cell's basis.
     direction_angle_deg
         Angle between the hop and its label, degrees.
     equivalent_directions
@@ -183,6 +254,16 @@ class Hop(MSONable):
         |displacement| along the stacking normal, Å.
     crosses_layers
         True when the hop leaves its layer (offset above the layer tolerance).
+    end_site
+        What the ion hops to: its own species' site (vacancy hop) or the interstitial's name.
+    path_clearance_A
+        Element → closest approach of the straight start–end path to an atom of it, Å (the
+        migrating ion itself and, in a vacancy hop, the ion removed from the end site left
+        out).
+    cell_setting
+        The basis of the direction label.
+    study_label
+        The study's label whose geometry (:data:`STUDY_HOPS`) this hop has; None: none.
     """
 
     species: str
@@ -195,6 +276,10 @@ class Hop(MSONable):
     equivalent_directions: tuple[str, ...]
     stacking_offset_A: float
     crosses_layers: bool
+    end_site: str = ""
+    path_clearance_A: dict[str, float] = field(default_factory=dict)
+    cell_setting: str = ""
+    study_label: str | None = None
 
     @property
     def direction_label(self) -> str:
@@ -202,8 +287,114 @@ class Hop(MSONable):
         return format_direction(self.direction)
 
 
+def parent_supercell_matrix(structure: Structure, parent: Structure) -> np.ndarray:
+    """Integer M with ``structure.lattice ≈ M · parent.lattice`` (rows: lattice vectors).
+
+    Raises
+    ------
+    NebSetupError
+        When no integer matrix maps the parent cell onto the cell within
+        :data:`MAX_PARENT_STRAIN` (a different orientation, or not a supercell).
+    """
+    ratio = structure.lattice.matrix @ np.linalg.inv(parent.lattice.matrix)
+    matrix = np.rint(ratio).astype(int)
+    strain = np.linalg.norm(ratio - matrix) / max(1.0, float(np.linalg.norm(matrix)))
+    if round(np.linalg.det(matrix)) < 1 or strain > MAX_PARENT_STRAIN:
+        raise NebSetupError(
+            f"the {structure.reduced_formula} cell is not a supercell of the parent "
+            f"{parent.reduced_formula} cell in the same orientation (cell ≈ "
+            f"{np.round(ratio, 2).tolist()} × parent)"
+        )
+    return matrix
+
+
+def describe_setting(lattice: Lattice, name: str) -> str:
+    """``"a, b, c of <name> (a 6.350, b 10.880, c 6.337 Å; α 90.0, β 110.2, γ 90.0°)"``."""
+    a, b, c = lattice.abc
+    alpha, beta, gamma = lattice.angles
+    return (
+        f"a, b, c of {name} (a {a:.3f}, b {b:.3f}, c {c:.3f} Å; "
+        f"α {alpha:.1f}, β {beta:.1f}, γ {gamma:.1f}°)"
+    )
+
+
+def path_clearance_A(
+    structure: Structure,
+    start_frac: Sequence[float],
+    end_frac: Sequence[float],
+    skip_end: bool,
+) -> dict[str, float]:
+    """Element → closest approach of the straight path from start to end to its atoms, Å.
+
+    The atom on the start site (the migrating ion) is left out, and with ``skip_end`` the
+    atom on the end site (a vacancy hop's end ion, removed in the NEB). The distance of an
+    atom to the path is its distance to the nearest point of the segment (endpoints
+    included), over all periodic copies.
+    """
+    lattice = structure.lattice
+    start = lattice.get_cartesian_coords(np.asarray(start_frac, dtype=float))
+    end = lattice.get_cartesian_coords(np.asarray(end_frac, dtype=float))
+    vector = end - start
+    length_sq = float(np.dot(vector, vector))
+    radius = math.sqrt(length_sq) / 2 + CLEARANCE_SEARCH_A
+    found = lattice.get_points_in_sphere(structure.frac_coords, (start + end) / 2, radius)
+    skipped = [start, end] if skip_end else [start]
+    clearance: dict[str, float] = {}
+    for frac, _, index, _ in found:
+        point = lattice.get_cartesian_coords(frac)
+        if any(np.linalg.norm(point - s) < 1e-3 for s in skipped):
+            continue
+        t = min(1.0, max(0.0, float(np.dot(point - start, vector)) / length_sq))
+        distance = float(np.linalg.norm(point - (start + t * vector)))
+        element = structure[int(index)].specie.symbol
+        clearance[element] = min(distance, clearance.get(element, math.inf))
+    return dict(sorted(clearance.items()))
+
+
+def vacant_parent_sites(
+    structure: Structure,
+    parent: Structure,
+    tolerance_A: float = SITE_OCCUPIED_TOLERANCE_A,
+) -> list[Interstitial]:
+    """Sites of the parent's partially occupied orbits that the ordered cell leaves empty.
+
+    Parameters
+    ----------
+    structure
+        The ordered cell (a supercell of ``parent``, possibly relaxed).
+    parent
+        The disordered structure it was ordered from (same origin and orientation).
+    tolerance_A
+        An atom closer than this occupies a site, Å.
+
+    Returns
+    -------
+    The empty sites, in ``structure``'s fractional coordinates, named by Wyckoff symbol and
+    CIF label of their orbit (e.g. ``"4g (Ti2)"``).
+    """
+    matrix = parent_supercell_matrix(structure, parent)
+    partial = [orbit for orbit in site_orbits(parent) if not orbit.is_fixed]
+    if not partial:
+        return []
+    names = [orbit.name for orbit in partial for _ in orbit.indices]
+    indices = [i for orbit in partial for i in orbit.indices]
+    # Only positions matter: a placeholder element carries them through make_supercell.
+    sites = Structure(
+        parent.lattice,
+        ["H"] * len(indices),
+        parent.frac_coords[indices],
+        site_properties={"name": names},
+    ).make_supercell(matrix, in_place=False)
+    distances = structure.lattice.get_all_distances(sites.frac_coords, structure.frac_coords)
+    return [
+        Interstitial(tuple(float(x) for x in site.frac_coords), site.properties["name"])  # type: ignore[arg-type]
+        for site, row in zip(sites, distances, strict=True)
+        if row.min() > tolerance_A
+    ]
+
+
 class HopLabeller:
-    """Labels hop vectors of one cell: direction, symmetry-equivalent directions, layers.
+    """Labels hop vectors of one cell: direction, symmetry-equivalent directions, layers, path.
 
     Parameters
     ----------
@@ -214,9 +405,15 @@ class HopLabeller:
     tolerance_deg, max_index
         As in :func:`label_direction`.
     plane_hkl
-        Miller indices of the layer planes (the stacking direction is their normal).
+        Miller indices of the layer planes in the labelling cell (the stacking direction is
+        their normal).
     layer_tolerance_A
         Offset along the normal below which a hop stays in its layer, Å.
+    parent
+        The cell whose basis labels refer to (``structure`` must be a supercell of it, as an
+        ordered supercell is of the disordered structure); None: ``structure``'s own basis.
+    study_hops
+        The study's labelled hops to match by geometry.
     """
 
     def __init__(
@@ -227,31 +424,66 @@ class HopLabeller:
         max_index: int = DEFAULT_MAX_MILLER_INDEX,
         plane_hkl: Sequence[int] = (0, 0, 1),
         layer_tolerance_A: float = DEFAULT_LAYER_TOLERANCE_A,
+        parent: Structure | None = None,
+        study_hops: Sequence[StudyHop] = STUDY_HOPS,
     ) -> None:
-        self.lattice = structure.lattice
+        self.structure = structure
         self.tolerance_deg = tolerance_deg
         self.max_index = max_index
-        self.normal = stacking_normal(structure.lattice, plane_hkl)
         self.layer_tolerance_A = layer_tolerance_A
-        # Rotations in the lattice basis (integer matrices) act on [uvw] directly.
+        self.study_hops = tuple(study_hops)
+        if parent is None:
+            self.to_basis = np.eye(3, dtype=int)
+            name = f"the {structure.reduced_formula} cell itself ({len(structure)} atoms)"
+        else:
+            self.to_basis = parent_supercell_matrix(structure, parent)
+            spacegroup = SpacegroupAnalyzer(parent, symprec=0.01).get_space_group_symbol()
+            name = f"the parent cell ({spacegroup}, {len(parent)} sites)"
+        # The labelling cell with the strain of ``structure`` (relaxed cells keep their labels).
+        self.lattice = Lattice(np.linalg.inv(self.to_basis) @ structure.lattice.matrix)
+        self.cell_setting = describe_setting(self.lattice, name)
+        self.normal = stacking_normal(self.lattice, plane_hkl)
+        # Rotations act on fractional columns of ``structure``; u = Mᵀ v takes them to labels.
         ops = SpacegroupAnalyzer(structure, symprec=symprec).get_symmetry_operations()
-        self.rotations = [np.rint(op.rotation_matrix).astype(int) for op in ops]
+        forward = self.to_basis.T.astype(float)
+        self.rotations = [forward @ op.rotation_matrix @ np.linalg.inv(forward) for op in ops]
 
     def equivalent_directions(self, uvw: Direction) -> tuple[str, ...]:
         """Labels of all point-group images of ``uvw``, sorted."""
-        images = {_canonical(rot @ np.asarray(uvw)) for rot in self.rotations}
+        images = set()
+        for rot in self.rotations:
+            image = rot @ np.asarray(uvw, dtype=float)
+            if np.allclose(image, np.rint(image), atol=1e-3):
+                images.add(_canonical(np.rint(image).astype(int)))
         return tuple(sorted(format_direction(d) for d in images))
 
+    def study_label(self, hop: Hop) -> str | None:
+        """The first study hop with the geometry of ``hop`` (direction, layers, mechanism)."""
+        for study in self.study_hops:
+            if (
+                format_direction(parse_direction(study.label)) in hop.equivalent_directions
+                and study.crosses_layers == hop.crosses_layers
+                and study.mechanism in (None, hop.mechanism)
+            ):
+                return study.label
+        return None
+
     def hop(
-        self, species: str, mechanism: str, start_frac: np.ndarray, end_frac: np.ndarray
+        self,
+        species: str,
+        mechanism: str,
+        start_frac: np.ndarray,
+        end_frac: np.ndarray,
+        end_site: str | None = None,
     ) -> Hop:
         """Build a labelled :class:`Hop` from its start and (unwrapped) end, fractional."""
         start = np.asarray(start_frac, dtype=float)
         end = np.asarray(end_frac, dtype=float)
-        uvw, angle = label_direction(end - start, self.lattice, self.tolerance_deg, self.max_index)
-        cart = self.lattice.get_cartesian_coords(end - start)
+        vector = (end - start) @ self.to_basis
+        uvw, angle = label_direction(vector, self.lattice, self.tolerance_deg, self.max_index)
+        cart = self.lattice.get_cartesian_coords(vector)
         offset = abs(float(np.dot(cart, self.normal)))
-        return Hop(
+        hop = Hop(
             species=species,
             mechanism=mechanism,
             start_frac=tuple(float(x) for x in start),  # type: ignore[arg-type]
@@ -262,7 +494,14 @@ class HopLabeller:
             equivalent_directions=self.equivalent_directions(uvw),
             stacking_offset_A=offset,
             crosses_layers=offset > self.layer_tolerance_A,
+            end_site=end_site or species,
+            path_clearance_A=path_clearance_A(
+                self.structure, start, end, skip_end=mechanism == "vacancy"
+            ),
+            cell_setting=self.cell_setting,
         )
+        hop.study_label = self.study_label(hop)
+        return hop
 
 
 def _sort_key(hop: Hop) -> tuple:
@@ -271,15 +510,26 @@ def _sort_key(hop: Hop) -> tuple:
         round(hop.length_A, 4),
         hop.mechanism,
         hop.direction_label,
+        hop.end_site,
         np.round(hop.start_frac, 4).tolist(),
     )
+
+
+def _as_interstitials(
+    positions: Sequence[Interstitial | Sequence[float]] | None,
+) -> list[Interstitial]:
+    """Plain fractional coordinates become :class:`Interstitial` named ``"interstitial"``."""
+    return [
+        p if isinstance(p, Interstitial) else Interstitial(tuple(float(x) for x in p))  # type: ignore[arg-type]
+        for p in positions or []
+    ]
 
 
 def enumerate_hops(
     structure: Structure,
     species: str = "Li",
     max_hop_length_A: float = DEFAULT_MAX_HOP_LENGTH_A,
-    interstitial_frac_coords: Sequence[Sequence[float]] | None = None,
+    interstitial_frac_coords: Sequence[Interstitial | Sequence[float]] | None = None,
     labeller: HopLabeller | None = None,
     symprec: float = 0.1,
 ) -> list[Hop]:
@@ -294,7 +544,8 @@ def enumerate_hops(
     max_hop_length_A
         Longest hop, Å.
     interstitial_frac_coords
-        Interstitial positions (fractional) to add ion → interstitial hops for; None: none.
+        Empty positions (fractional, or :class:`Interstitial`) to add ion → interstitial
+        hops for, e.g. from :func:`vacant_parent_sites`; None: none.
     labeller
         Labeller of the cell; default one with default tolerances.
     symprec
@@ -314,24 +565,24 @@ def enumerate_hops(
         labeller.hop(species, "vacancy", path.isite.frac_coords, path.esite.frac_coords)
         for path in finder.get_paths()
     ]
-    if interstitial_frac_coords is not None:
-        hops += _interstitial_hops(
-            finder, species, interstitial_frac_coords, max_hop_length_A, labeller
-        )
+    interstitials = _as_interstitials(interstitial_frac_coords)
+    if interstitials:
+        hops += _interstitial_hops(finder, species, interstitials, max_hop_length_A, labeller)
     return sorted(hops, key=_sort_key)
 
 
 def _interstitial_hops(
     finder: DistinctPathFinder,
     species: str,
-    interstitial_frac_coords: Sequence[Sequence[float]],
+    interstitials: Sequence[Interstitial],
     max_hop_length_A: float,
     labeller: HopLabeller,
 ) -> list[Hop]:
     """Hops from each distinct site of ``species`` to each copy of each interstitial in range.
 
-    Copies of one interstitial at the same distance and direction from the same site orbit
-    are kept once (a geometric, not a full symmetry, reduction).
+    Hops from one site orbit to interstitials of one name, of one length and one set of
+    symmetry-equivalent directions, are kept once (a geometric, not a full symmetry,
+    reduction).
     """
     lattice = finder.symm_structure.lattice
     hops: dict[tuple, Hop] = {}
@@ -339,31 +590,40 @@ def _interstitial_hops(
         if sites[0].specie.symbol != species:
             continue
         start = sites[0].frac_coords
-        for index, position in enumerate(interstitial_frac_coords):
+        for interstitial in interstitials:
             neighbours = lattice.get_points_in_sphere(
-                [np.asarray(position, dtype=float)], sites[0].coords, max_hop_length_A
+                [np.asarray(interstitial.frac_coords, dtype=float)],
+                sites[0].coords,
+                max_hop_length_A,
             )
             for frac, dist, _, _ in neighbours:
                 if dist < 1e-3:
                     continue
-                hop = labeller.hop(species, "interstitial", start, frac)
-                key = (tuple(np.round(start, 4)), index, round(dist, 3), hop.direction)
+                hop = labeller.hop(species, "interstitial", start, frac, interstitial.name)
+                key = (
+                    tuple(np.round(start, 4)),
+                    interstitial.name,
+                    round(dist, 3),
+                    hop.equivalent_directions,
+                )
                 hops.setdefault(key, hop)
     return list(hops.values())
 
 
 def select_hops(
     structure: Structure,
-    directions: Sequence[str | Sequence[int]] = STUDY_DIRECTIONS,
+    directions: Sequence[str | Sequence[int]] = ("[010]",),
     species: str = "Li",
     max_hop_length_A: float = DEFAULT_MAX_HOP_LENGTH_A,
     labeller: HopLabeller | None = None,
     symprec: float = 0.1,
+    interstitial_frac_coords: Sequence[Interstitial | Sequence[float]] | None = None,
 ) -> list[Hop]:
-    """The shortest vacancy hop along each requested direction, as the copy along it.
+    """The shortest hop along each requested direction, as the copy along it.
 
-    A distinct hop matches a request when one of its symmetry-equivalent copies lies along
-    the requested [uvw] (within the labelling tolerance); the returned hop is that copy.
+    A distinct hop (vacancy, or interstitial when positions are given) matches a request when
+    one of its symmetry-equivalent copies lies along the requested [uvw] (within the labelling
+    tolerance); the returned hop is that copy.
 
     Raises
     ------
@@ -371,7 +631,9 @@ def select_hops(
         When no hop up to ``max_hop_length_A`` lies along a requested direction.
     """
     labeller = labeller or HopLabeller(structure, symprec=symprec)
-    hops = enumerate_hops(structure, species, max_hop_length_A, labeller=labeller, symprec=symprec)
+    hops = enumerate_hops(
+        structure, species, max_hop_length_A, interstitial_frac_coords, labeller, symprec
+    )
     ops = SpacegroupAnalyzer(structure, symprec=symprec).get_symmetry_operations()
     chosen: list[Hop] = []
     for request in directions:
@@ -382,7 +644,8 @@ def select_hops(
             found = ", ".join(sorted({h.direction_label for h in hops})) or "none"
             raise NebSetupError(
                 f"no {species} hop up to {max_hop_length_A:g} Å along {label} in "
-                f"{structure.reduced_formula} (hop directions found: {found})"
+                f"{structure.reduced_formula} (hop directions found: {found}; labels in "
+                f"{labeller.cell_setting})"
             )
         chosen.append(_copy_along(match, target, ops, labeller))
     return chosen
@@ -395,7 +658,9 @@ def _copy_along(hop: Hop, target: Direction, ops: list, labeller: HopLabeller) -
         new_start = op.operate(start)
         new_end = op.operate(end)
         shift = np.floor(new_start + 1e-8)
-        copy = labeller.hop(hop.species, hop.mechanism, new_start - shift, new_end - shift)
+        copy = labeller.hop(
+            hop.species, hop.mechanism, new_start - shift, new_end - shift, hop.end_site
+        )
         if copy.direction == target:
             return copy
     raise NebSetupError(f"no symmetry copy of the hop lies along {format_direction(target)}")

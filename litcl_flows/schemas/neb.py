@@ -32,6 +32,24 @@ class HopBarrierDoc(BaseModel):
     stacking_offset_A: float = Field(
         description="|displacement| along the stacking normal (normal to the layer planes), Å."
     )
+    end_site: str = Field(
+        "",
+        description="What the ion hops to: its own species' vacant site (e.g. 'Li') or the "
+        "empty site's name (e.g. '4g (Ti2)': an empty Ti site of the parent structure).",
+    )
+    path_clearance_A: dict[str, float] = Field(
+        default_factory=dict,
+        description="Element → closest approach of the straight start–end path to its atoms, "
+        "Å (the migrating ion and a vacancy hop's removed end ion left out).",
+    )
+    cell_setting: str = Field(
+        "", description="The cell whose basis the direction label uses, with its a, b, c."
+    )
+    study_label: str | None = Field(
+        None,
+        description="The reference study's label whose geometry (direction, layers, mechanism) "
+        "this hop has; None: no study barrier is this hop.",
+    )
     start_frac_coords: list[float] = Field(description="Start site, fractional (input cell).")
     end_frac_coords: list[float] = Field(
         description="End position, fractional (input cell), unwrapped: start + hop vector."
@@ -61,6 +79,11 @@ class BarrierTableRow(BaseModel):
     """One line of the table over directions."""
 
     direction_label: str = Field(description="Hop direction [uvw].")
+    mechanism: str = Field("vacancy", description="'vacancy' or 'interstitial'.")
+    end_site: str = Field("", description="The site the ion hops to (see HopBarrierDoc).")
+    study_label: str | None = Field(
+        None, description="The study's label of the same geometry; None: none."
+    )
     hop_length_A: float = Field(description="Hop length, Å.")
     crosses_layers: bool = Field(description="True: between layers; False: in-layer.")
     forward_barrier_eV: float | None = Field(None, description="Forward barrier, eV.")
@@ -79,16 +102,18 @@ class NebBarrierTable(BaseModel):
     )
 
     def as_text(self) -> str:
-        """Plain-text table (direction, length, layers, barriers, engine)."""
+        """Plain-text table (direction, end site, length, layers, study label, barriers)."""
         lines = [
-            f"{'direction':<10} {'length_A':>8} {'layers':<8} {'fwd_eV':>7} {'rev_eV':>7} engine"
+            f"{'direction':<10} {'to':<10} {'length_A':>8} {'layers':<8} {'study':<6} "
+            f"{'fwd_eV':>7} {'rev_eV':>7} engine"
         ]
         for row in self.rows:
             fwd = "n/a" if row.forward_barrier_eV is None else f"{row.forward_barrier_eV:.3f}"
             rev = "n/a" if row.reverse_barrier_eV is None else f"{row.reverse_barrier_eV:.3f}"
             layers = "between" if row.crosses_layers else "in"
             lines.append(
-                f"{row.direction_label:<10} {row.hop_length_A:>8.3f} {layers:<8} {fwd:>7} "
-                f"{rev:>7} {row.engine}{'' if row.converged else ' (not converged)'}"
+                f"{row.direction_label:<10} {row.end_site:<10} {row.hop_length_A:>8.3f} "
+                f"{layers:<8} {row.study_label or '-':<6} {fwd:>7} {rev:>7} {row.engine}"
+                f"{'' if row.converged else ' (not converged)'}"
             )
         return "\n".join(lines)

@@ -78,6 +78,8 @@ def test_emt_vacancy_hop_matches_hand_ase_neb(memory_job_store, tmp_path: Path) 
     assert CLIMBING_NEB_KWARGS == {"climb": True, "method": "improvedtangent", "k": 5.0}
 
     assert [row.direction_label for row in table.rows] == ["[110]"]
+    assert (table.rows[0].mechanism, table.rows[0].end_site) == ("vacancy", "Cu")
+    assert table.rows[0].study_label is None  # an in-plane hop of fcc Cu is no study hop
     assert table.rows[0].forward_barrier_eV == doc.forward_barrier_eV
     assert Path(table.plot_file).is_file()
     assert "[110]" in table.as_text()
@@ -106,6 +108,20 @@ def test_chgnet_neb_on_li3ticl6_stores_its_document(memory_job_store, tmp_path: 
     assert np.isfinite(doc.forward_barrier_eV) and np.isfinite(doc.reverse_barrier_eV)
     assert len(doc.neb_result.energies) == 3
     assert table.rows[0].engine == "chgnet" and table.plot_file is None
+
+
+def test_plan_labels_hops_in_the_parent_cell_and_hops_to_its_empty_sites() -> None:
+    parent = load_structure("li3ticl6")
+    cell = order_by_majority_occupancy(parent) * (2, 1, 1)  # labels must not follow this cell
+    hops, supercell = NebBarriersMaker(parent=parent, min_image_distance_A=8.0).plan(cell)
+    assert [h.direction_label for h in hops] == ["[010]", "[310]", "[101]", "[013]"]
+    assert [h.mechanism for h in hops] == ["vacancy", "vacancy", "interstitial", "interstitial"]
+    assert [h.study_label for h in hops] == ["[010]", None, "[101]", None]
+    assert all(h.length_A < 4.0 for h in hops)
+    assert supercell == (1, 1, 2)
+    with pytest.raises(NebSetupError) as error:  # without the parent: no empty Ti sites
+        NebBarriersMaker(directions=("[101]",)).plan(cell)
+    assert "\n" not in str(error.value)
 
 
 def test_impossible_request_fails_in_one_line() -> None:

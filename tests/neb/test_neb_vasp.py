@@ -13,7 +13,7 @@ from litcl_flows.engines.vasp.sets import relax_set_generator
 from litcl_flows.makers.neb import VaspHopNebMaker
 from litcl_flows.neb.endpoints import hop_endpoints, neb_images
 from litcl_flows.neb.hops import NebSetupError, select_hops
-from litcl_flows.neb.vasp_inputs import neb_set_generator
+from litcl_flows.neb.vasp_inputs import neb_set_generator, potcar_zval
 from litcl_flows.neb.vasp_outputs import read_vasp_neb, vasp_neb_result
 from litcl_flows.structures.library import load_structure, order_by_majority_occupancy
 
@@ -63,12 +63,71 @@ def test_folder_without_images_fails_in_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(error.value)
 
 
+#: ZVAL of the study's POTCARs by hand, from their valence configurations: Li_sv 1s2 2s1,
+#: Ti_sv 3s2 3p6 3d2 4s2, Cl 3s2 3p5.
+ZVAL = {"Li": 3, "Ti": 12, "Cl": 7}
+#: INCAR keys an endpoint relaxation may differ in from the images: the band and its optimiser.
+BAND_AND_OPTIMISER_KEYS = {"IMAGES", "SPRING", "LCLIMB", "IOPT", "IBRION", "POTIM"}
+
+
 @pytest.fixture(scope="module")
 def li3ticl6_images():
     cell = order_by_majority_occupancy(load_structure("li3ticl6"))
     (hop,) = select_hops(cell, ["[010]"])
     start, end = hop_endpoints(cell, hop, (1, 1, 1))
     return neb_images(start, end, 3, idpp=False)
+
+
+def _incar(generator, structure) -> Incar:
+    return generator.get_input_set(structure, potcar_spec=True).incar
+
+
+@pytest.mark.parametrize("vtst", [True, False])
+def test_endpoints_and_images_share_electronic_settings(li3ticl6_images, vtst: bool) -> None:
+    maker = VaspHopNebMaker(vtst=vtst)
+    start = li3ticl6_images[0]
+    image = _incar(maker.neb_maker.input_set_generator, start)
+    endpoint = _incar(maker.endpoint_relax_maker().input_set_generator, start)
+    differ = {k for k in image.keys() | endpoint.keys() if image.get(k) != endpoint.get(k)}
+    assert differ <= BAND_AND_OPTIMISER_KEYS, differ
+    # atomate2's NEB precision, in both; ISYM 0; fixed cell.
+    for incar in (image, endpoint):
+        assert (incar["PREC"], incar["EDIFF"], incar["ISYM"], incar["ISIF"]) == (
+            "Normal",
+            1e-6,
+            0,
+            2,
+        )
+    assert endpoint["IBRION"] == 2 and "IMAGES" not in endpoint and "LCLIMB" not in endpoint
+    generators = (
+        maker.neb_maker.input_set_generator,
+        maker.endpoint_relax_maker().input_set_generator,
+    )
+    meshes = [g.get_input_set(start, potcar_spec=True).kpoints.kpts for g in generators]
+    assert meshes[0] == meshes[1]
+
+
+def test_nelect_makes_a_li_ion_vacancy(li3ticl6_images) -> None:
+    start = li3ticl6_images[0]  # Li5 Ti2 Cl12: one Li removed from Li6Ti2Cl12
+    assert start.composition.as_dict() == {"Li": 5, "Ti": 2, "Cl": 12}
+    neutral = sum(ZVAL[el.symbol] * n for el, n in start.composition.items())
+    assert neutral == 5 * 3 + 2 * 12 + 12 * 7 == 123
+    maker = VaspHopNebMaker()
+    for generator in (
+        maker.neb_maker.input_set_generator,
+        maker.endpoint_relax_maker().input_set_generator,
+    ):
+        assert _incar(generator, start)["NELECT"] == neutral + 1  # Ti stays 3+
+    # A stoichiometric (interstitial-hop) cell gets VASP's default count.
+    cell = order_by_majority_occupancy(load_structure("li3ticl6"))
+    assert _incar(maker.neb_maker.input_set_generator, cell)["NELECT"] == 126
+
+
+def test_unknown_potcar_fails_in_one_line() -> None:
+    with pytest.raises(NebSetupError) as error:
+        potcar_zval(["Li_sv", "Xx_pv"], "PBE_54")
+    assert "\n" not in str(error.value) and "Xx_pv" in str(error.value)
+    assert potcar_zval(["Li_sv", "Ti_sv", "Cl"], "PBE_54") == [3, 12, 7]
 
 
 def test_neb_incar_keeps_the_relaxation_dft_u(li3ticl6_images) -> None:
@@ -114,6 +173,7 @@ def test_neb_job_writes_image_folders(li3ticl6_images, tmp_path, monkeypatch) ->
         maker.neb_maker.make.original(maker.neb_maker, li3ticl6_images)
     incar = Incar.from_file(tmp_path / "INCAR")
     assert incar["IMAGES"] == 3 and incar["IBRION"] == 1 and "LCLIMB" not in incar
+    assert incar["ISYM"] == 0 and incar["NELECT"] == 124  # Li5Ti2Cl12 + 1 e (hand count)
     assert [p.name for p in sorted(tmp_path.glob("[0-9][0-9]"))] == ["00", "01", "02", "03", "04"]
     kpoints = Kpoints.from_file(tmp_path / "KPOINTS")
     assert Kpoints.from_file(tmp_path / "02" / "KPOINTS").kpts == kpoints.kpts
@@ -134,5 +194,6 @@ def test_vasp_hop_flow_layout() -> None:
         "vasp neb barrier",
         "vasp neb [010] 3.61A barrier",
     ]
-    relax_incar = flow.jobs[1].maker.input_set_generator.user_incar_settings
-    assert relax_incar["ISIF"] == 2  # endpoints relax at fixed cell
+    relax = flow.jobs[1].maker.input_set_generator
+    assert relax.endpoint  # the NEB set for an endpoint: fixed cell
+    assert relax.get_input_set(cell, potcar_spec=True).incar["ISIF"] == 2
