@@ -25,7 +25,12 @@ DATASET_FOLDER = "deepmd_data"
 
 
 def _trajectory_of(item: Any) -> Any:
-    """The trajectory inside a task document (atomate2 ``objects["trajectory"]``), or the item."""
+    """The trajectory inside a task document (atomate2 ``objects["trajectory"]``), or the item.
+
+    A list (the segments of one run) gives the list of their trajectories.
+    """
+    if isinstance(item, list | tuple):
+        return [_trajectory_of(segment) for segment in item]
     objects = item.get("objects") if isinstance(item, dict) else getattr(item, "objects", None)
     if objects and objects.get("trajectory") is not None:
         return objects["trajectory"]
@@ -44,11 +49,22 @@ class DeepmdDatasetMaker(Maker):
         Element order of the model; None: the elements present, ordered as in a pymatgen
         formula (Li3TiCl6 → Li, Ti, Cl). Give it explicitly to share one map across studies.
     valid_fraction
-        Fraction of frames (or of trajectories, ``split="trajectories"``) for validation.
+        Fraction of each trajectory's kept frames (``split="blocks"``) or of whole
+        trajectories (``split="trajectories"``) held out for validation.
     seed
-        Seed of the split.
+        Seed of the choice of held-out trajectories (``split="trajectories"``).
     split
-        ``"frames"`` or ``"trajectories"`` (hold out whole runs).
+        ``"blocks"``: the last block in time of every trajectory, ``gap_fs`` after the last
+        training frame; ``"trajectories"``: hold out whole runs.
+    frame_interval_fs
+        Time between consecutive stored frames (AIMD time step × output interval), fs; None:
+        each pymatgen ``Trajectory``'s ``time_step``.
+    frame_stride_fs
+        Keep one frame every this many fs: MD frames 1 fs apart are near copies, and
+        random ones of them in the validation set measure memory, not accuracy.
+    gap_fs
+        Least time between a trajectory's last training frame and its first validation
+        frame.
     stress_unit
         ``"eV/A3"`` (ASE/atomate2 force fields) or ``"kBar"`` (VASP) for pymatgen ``stress``.
     """
@@ -57,7 +73,10 @@ class DeepmdDatasetMaker(Maker):
     type_map: list[str] | None = None
     valid_fraction: float = 0.1
     seed: int = 0
-    split: Literal["frames", "trajectories"] = "frames"
+    split: Literal["blocks", "trajectories"] = "blocks"
+    frame_interval_fs: float | None = None
+    frame_stride_fs: float = 10.0
+    gap_fs: float = 100.0
     stress_unit: Literal["eV/A3", "kBar"] = "eV/A3"
 
     @job(data=["dataset_blob"], output_schema=DeepmdDatasetDocument)
@@ -67,9 +86,10 @@ class DeepmdDatasetMaker(Maker):
         Parameters
         ----------
         trajectories
-            pymatgen ``Trajectory`` objects (energy/forces/stress in ``frame_properties``),
-            task documents holding one in ``objects["trajectory"]``, or dpdata
-            ``LabeledSystem`` objects — or references to any of these.
+            One item per MD run: a pymatgen ``Trajectory`` (energy/forces/stress in
+            ``frame_properties``), a task document holding one in ``objects["trajectory"]``,
+            a dpdata ``LabeledSystem``, or a list of these (consecutive segments of one run)
+            — or references to any of these.
         """
         folder = Path.cwd() / DATASET_FOLDER
         report = trajectories_to_deepmd(
@@ -79,6 +99,9 @@ class DeepmdDatasetMaker(Maker):
             valid_fraction=self.valid_fraction,
             seed=self.seed,
             split=self.split,
+            frame_interval_fs=self.frame_interval_fs,
+            frame_stride_fs=self.frame_stride_fs,
+            gap_fs=self.gap_fs,
             stress_unit=self.stress_unit,
         )
         return DeepmdDatasetDocument(
@@ -174,7 +197,11 @@ class DeepmdTrainMaker(Maker):
             follow_up = self.make(light, restart_dir=str(root), n_restarts=n_restarts + 1)
             follow_up.name = f"{self.name} restart {n_restarts + 1}"
             return Response(replace=follow_up)
-        return build_training_document(root, run, dataset.type_map, self.training_input, n_restarts)
+        document = build_training_document(
+            root, run, dataset.type_map, self.training_input, n_restarts
+        )
+        document.validation_set = dataset.held_out()
+        return document
 
 
 def build_training_document(
@@ -203,6 +230,8 @@ def build_training_document(
         tested_model=run.tested_model,
         model_path=str(root / run.tested_model),
         validation=DeepmdErrorMetrics(**metrics),
+        learning_rate=asdict(training_input.learning_rate()),
+        learning_rate_problem=training_input.schedule_problem(),
         training_wall_time_s=run.training_wall_time_s,
         steps_per_s=run.steps_per_s,
         learning_curve={k: v.tolist() for k, v in curve.items()},

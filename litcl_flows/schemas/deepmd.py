@@ -69,7 +69,7 @@ class DeepmdDatasetDocument(BaseModel):
     type_map: list[str] = Field(description="Element order of the model (type index → element).")
     train_systems: list[str] = Field(description="Training systems, relative to the dataset.")
     valid_systems: list[str] = Field(description="Validation systems, relative to the dataset.")
-    n_trajectories: int = Field(description="Trajectories / systems given.")
+    n_trajectories: int = Field(description="MD runs given (one may join several segments).")
     n_frames_in: int = Field(description="Frames given, before dropping.")
     n_frames_train: int = Field(description="Training frames written.")
     n_frames_valid: int = Field(description="Validation frames written.")
@@ -80,13 +80,44 @@ class DeepmdDatasetDocument(BaseModel):
     energy_per_atom_max_eV: float = Field(description="Highest energy per atom kept (eV/atom).")
     force_norm_max_eV_A: dict[str, float] = Field(description="Largest |F| per element (eV/Å).")
     force_norm_mean_eV_A: dict[str, float] = Field(description="Mean |F| per element (eV/Å).")
-    split: str = Field(description="'frames' (random frames) or 'trajectories' (held-out runs).")
-    seed: int = Field(description="Seed of the train/validation split.")
+    split: str = Field(
+        description="'blocks' (the last block in time of every run) or 'trajectories' "
+        "(held-out runs)."
+    )
+    seed: int = Field(description="Seed of the choice of held-out runs ('trajectories').")
+    valid_fraction: float = Field(description="Fraction of each run (or of the runs) held out.")
+    frame_interval_fs: float | None = Field(
+        description="Time between consecutive input frames, fs (None: not known)."
+    )
+    frame_stride_frames: int = Field(description="One input frame in this many was kept.")
+    frame_stride_fs: float | None = Field(description="Time between kept frames, fs.")
+    gap_fs: float = Field(
+        description="Least time asked between a run's last training and first validation frame."
+    )
+    n_dropped_stride: int = Field(description="Frames left out by the stride.")
+    n_dropped_gap: int = Field(description="Frames left out to make the gap ('blocks').")
+    min_valid_train_separation_fs: float | None = Field(
+        description="Smallest time between a validation frame and a training frame of the "
+        "same run, fs, as measured on the written sets (None: 'trajectories' or time unknown)."
+    )
     has_virials: bool = Field(description="True when every frame carries a virial.")
     dataset_blob: FileBlob | None = Field(
         description="The dataset folder (tar.gz) in the data store; None in the copy handed to "
         "a restart job, which takes the folder from the previous run instead."
     )
+
+    def held_out(self) -> dict[str, float | int | str | None]:
+        """How the validation frames were held out: what the model's errors are measured on."""
+        keys = (
+            "split",
+            "valid_fraction",
+            "frame_stride_fs",
+            "gap_fs",
+            "min_valid_train_separation_fs",
+            "n_frames_train",
+            "n_frames_valid",
+        )
+        return {key: getattr(self, key) for key in keys}
 
 
 class DeepmdErrorMetrics(BaseModel):
@@ -122,6 +153,19 @@ class DeepmdTrainingDocument(BaseModel):
         "system: what LAMMPS and NEB jobs load."
     )
     validation: DeepmdErrorMetrics = Field(description="dp test errors on the validation set.")
+    validation_set: dict[str, float | int | str | None] | None = Field(
+        None,
+        description="How that set was held out (DeepmdDatasetDocument.held_out): split, "
+        "frame_stride_fs, gap_fs, min_valid_train_separation_fs, frame counts.",
+    )
+    learning_rate: dict[str, float | int] | None = Field(
+        None,
+        description="The schedule dp train ran (LearningRateSummary): decay_steps, "
+        "decay_rate, steps_at_start_lr, stair_drop, last_lr.",
+    )
+    learning_rate_problem: str | None = Field(
+        None, description="Why that schedule underfits (one line); None: it does not."
+    )
     study_table_I: dict[str, float] = Field(
         default_factory=lambda: dict(STUDY_TABLE_I),
         description="The reference study's validation errors, for side-by-side reporting.",

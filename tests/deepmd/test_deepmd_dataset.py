@@ -76,6 +76,9 @@ def test_drops_unconverged_nonfinite_duplicate_and_splits(h2o_system, tmp_path):
     assert (report.n_dropped_nonfinite, report.n_dropped_duplicate) == (1, 2)
     assert report.n_frames_train + report.n_frames_valid == 8
     assert report.n_frames_valid == 2  # round(0.25 * 8)
+    (valid_dir,) = report.valid_systems  # the duplicate system kept no frame
+    valid = dpdata.LabeledSystem(str(tmp_path / valid_dir), fmt="deepmd/npy")
+    np.testing.assert_allclose(valid["energies"], h2o_system["energies"][8:])  # the last two
     assert report.type_map == ["H", "O"]  # electronegativity order
     written = [
         dpdata.LabeledSystem(str(tmp_path / p), fmt="deepmd/npy")
@@ -89,7 +92,7 @@ def test_drops_unconverged_nonfinite_duplicate_and_splits(h2o_system, tmp_path):
     o_forces = np.linalg.norm(np.delete(h2o_system["forces"], [3, 5], 0)[:, :2], axis=-1)
     assert report.force_norm_max_eV_A["O"] == pytest.approx(o_forces.max())
     again = trajectories_to_deepmd([traj, duplicate], tmp_path / "b", valid_fraction=0.25, seed=3)
-    assert again.as_dict() == report.as_dict()  # seeded split is reproducible
+    assert again.as_dict() == report.as_dict()  # the split is reproducible
 
 
 def test_holdout_whole_trajectories(h2o_system, tmp_path):
@@ -159,3 +162,123 @@ def test_bad_data_fails_before_training(h2o_system, tmp_path):
     with pytest.raises(DeepmdDataError):
         run_deepmd_training(tmp_path, DeepmdTrainingInput.demo(), ["O"], ["sys"], ["sys"])
     assert not (tmp_path / "train.log").exists() and not (tmp_path / "input.json").exists()
+
+
+def _indexed_trajectory(n_frames: int, first: int = 0, time_step_fs: float | None = None):
+    """A 4-atom MD stand-in whose frame i has energy ``first + i`` eV (its index in time)."""
+    from pymatgen.core import Lattice, Structure
+    from pymatgen.core.trajectory import Trajectory
+
+    rng = np.random.default_rng(first)
+    base = rng.uniform(0, 5, (4, 3))
+    structures, props = [], []
+    for i in range(first, first + n_frames):
+        coords = base + 1e-3 * i  # every frame distinct: none is dropped as a duplicate
+        structures.append(
+            Structure(
+                Lattice.cubic(6.0), ["Li", "Li", "Cl", "Cl"], coords, coords_are_cartesian=True
+            )
+        )
+        props.append({"energy": float(i), "forces": rng.normal(size=(4, 3))})
+    return Trajectory.from_structures(
+        structures, frame_properties=props, constant_lattice=False, time_step=time_step_fs
+    )
+
+
+def _frame_indices(root, paths):
+    """Frame indices (= energies) of the written systems, read back with numpy."""
+    return [
+        np.load(next((root / p).glob("set.*")) / "energy.npy").round().astype(int).ravel().tolist()
+        for p in paths
+    ]
+
+
+def test_block_split_stride_and_gap_by_hand(tmp_path):
+    """301 frames 1 fs apart, stride 10 fs, 10 % held out, gap 50 fs, worked out by hand.
+
+    Kept: 0, 10, ..., 300 (31 frames); validation: the last round(3.1) = 3 (280, 290, 300);
+    training: frames at most 280 - 50 = 230 fs (0 ... 230, 24 frames); 240-270 dropped.
+    """
+    report = trajectories_to_deepmd(
+        [_indexed_trajectory(301)],
+        tmp_path,
+        frame_interval_fs=1.0,
+        frame_stride_fs=10.0,
+        gap_fs=50.0,
+    )
+    (train,) = _frame_indices(tmp_path, report.train_systems)
+    (valid,) = _frame_indices(tmp_path, report.valid_systems)
+    assert valid == [280, 290, 300]
+    assert train == list(range(0, 231, 10))
+    assert (report.n_frames_train, report.n_frames_valid) == (24, 3)
+    assert (report.n_dropped_stride, report.n_dropped_gap) == (270, 4)
+    assert (report.frame_stride_frames, report.frame_stride_fs) == (10, 10.0)
+    assert report.min_valid_train_separation_fs == 50.0
+    assert report.split == "blocks" and report.gap_fs == 50.0
+    distance = np.abs(np.subtract.outer(valid, train))
+    assert distance.min() >= 50  # no validation frame within the gap of a training frame
+
+
+def test_stride_rounds_up_to_whole_frames_and_reads_time_step(tmp_path):
+    """Frames 3 fs apart (pymatgen time_step): a 10 fs stride keeps every 4th (12 fs)."""
+    report = trajectories_to_deepmd(
+        [_indexed_trajectory(40, time_step_fs=3.0)], tmp_path, frame_stride_fs=10.0, gap_fs=20.0
+    )
+    assert report.frame_interval_fs == 3.0
+    assert (report.frame_stride_frames, report.frame_stride_fs) == (4, 12.0)
+    (train,) = _frame_indices(tmp_path, report.train_systems)
+    (valid,) = _frame_indices(tmp_path, report.valid_systems)
+    # kept 0, 4, ..., 36 (10 frames); valid: the last one, frame 36 at 108 fs; training up
+    # to 108 - 20 = 88 fs: frames 0 ... 28 (84 fs); frame 32 (96 fs) dropped for the gap.
+    assert valid == [36]
+    assert train == list(range(0, 29, 4))
+    assert report.min_valid_train_separation_fs == pytest.approx(24.0)
+
+
+def test_segments_of_one_run_are_joined(tmp_path):
+    """Two walltime segments of one run: only the end of the run is validation.
+
+    Split per segment, the end of segment 0 (validation) would sit 1 fs before the start of
+    segment 1 (training).
+    """
+    segments = [_indexed_trajectory(100), _indexed_trajectory(100, first=100)]
+    report = trajectories_to_deepmd(
+        [segments], tmp_path, frame_interval_fs=1.0, frame_stride_fs=10.0, gap_fs=30.0
+    )
+    (train,) = _frame_indices(tmp_path, report.train_systems)
+    (valid,) = _frame_indices(tmp_path, report.valid_systems)
+    assert valid == [180, 190]  # round(0.1 * 20) = 2 of 0, 10, ..., 190
+    assert train == list(range(0, 151, 10))
+    assert report.min_valid_train_separation_fs == 30.0
+
+
+def test_time_needed_but_unknown(tmp_path):
+    with pytest.raises(DeepmdDataError) as excinfo:
+        trajectories_to_deepmd([_indexed_trajectory(50)], tmp_path, frame_stride_fs=10.0)
+    assert "give frame_interval_fs" in _one_line(excinfo)
+    with pytest.raises(DeepmdDataError) as excinfo:
+        trajectories_to_deepmd(
+            [_indexed_trajectory(50)], tmp_path / "b", frame_interval_fs=1.0, gap_fs=100.0
+        )
+    assert "no training frames left" in _one_line(excinfo)
+
+
+def test_dataset_maker_defaults_hold_out_a_distant_block(tmp_path, monkeypatch):
+    """The study's dataset job: stride 10 fs, gap 100 fs; the document says so."""
+    from litcl_flows.makers.deepmd import DeepmdDatasetMaker
+
+    monkeypatch.chdir(tmp_path)
+    maker = DeepmdDatasetMaker(frame_interval_fs=1.0)
+    doc = maker.make.original(maker, [_indexed_trajectory(251), _indexed_trajectory(251, 1000)])
+    # per run: 0, 10, ..., 250 (26 frames); validation round(2.6) = 3: 230-250;
+    # training up to 230 - 100 = 130 fs: 14 frames; 140-220 dropped (9).
+    assert (doc.n_frames_train, doc.n_frames_valid, doc.n_dropped_gap) == (28, 6, 18)
+    assert doc.held_out() == {
+        "split": "blocks",
+        "valid_fraction": 0.1,
+        "frame_stride_fs": 10.0,
+        "gap_fs": 100.0,
+        "min_valid_train_separation_fs": 100.0,
+        "n_frames_train": 28,
+        "n_frames_valid": 6,
+    }

@@ -96,9 +96,11 @@ def test_study_defaults_and_demo_input(tmp_path):
     desc, fit = d["model"]["descriptor"], d["model"]["fitting_net"]
     assert (desc["type"], desc["rcut"], desc["neuron"]) == ("se_e2_a", 7.0, [32, 64, 128])
     assert fit["neuron"] == [256, 256, 256] and fit["activation_function"] == "tanh"
+    # the study's rates; its decay_steps (5000) underfits, the default has 20 stairs of 500
     assert d["learning_rate"] == {
-        "type": "exp", "start_lr": 1e-3, "stop_lr": 1e-8, "decay_steps": 5000
+        "type": "exp", "start_lr": 1e-3, "stop_lr": 1e-8, "decay_steps": 500
     }  # fmt: skip
+    assert study.schedule_problem() is None
     assert d["training"]["numb_steps"] == 10000
     demo = DeepmdTrainingInput.demo(seed=7)
     assert demo.numb_steps < study.numb_steps and demo.seed == 7

@@ -73,7 +73,11 @@ def trained(tmp_path_factory):
     from litcl_flows.makers.deepmd import DeepmdDatasetMaker, DeepmdTrainMaker
 
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
-    dataset_job = DeepmdDatasetMaker(valid_fraction=0.2, seed=0).make([outcar_trajectory()])
+    # POTIM 2 fs, 10 frames: every frame kept, the last 2 held out, frame 7 left out for a
+    # 4 fs gap (training 0-6 at 0-12 fs, validation 8-9 at 16-18 fs).
+    dataset_job = DeepmdDatasetMaker(
+        valid_fraction=0.2, frame_interval_fs=2.0, frame_stride_fs=2.0, gap_fs=4.0
+    ).make([outcar_trajectory()])
     train_job = DeepmdTrainMaker(
         training_input=tiny_input(),
         dp_cmd=DP_CMD,
@@ -101,6 +105,34 @@ def test_run_reached_step_and_compressed(trained):
     assert doc["learning_curve"]["step"][-1] == NUMB_STEPS
     assert doc["steps_per_s"] > 0 and doc["training_wall_time_s"] > 0
     assert doc["study_table_I"]["force_rmse_eV_A"] == 7.827e-3
+
+
+def test_document_says_what_was_held_out(trained):
+    assert trained["doc"]["validation_set"] == {
+        "split": "blocks",
+        "valid_fraction": 0.2,
+        "frame_stride_fs": 2.0,
+        "gap_fs": 4.0,
+        "min_valid_train_separation_fs": 4.0,
+        "n_frames_train": 7,
+        "n_frames_valid": 2,
+    }
+
+
+def test_learning_rate_is_the_one_dp_train_ran(trained):
+    """The stored schedule against the lr column dp train wrote and the formula by hand.
+
+    tiny_input: 1e-3 → 1e-5 over 300 steps, stairs of 100: r = 1e-2 ** (100 / 300).
+    """
+    doc = trained["doc"]
+    rate = 1e-2 ** (100 / 300)
+    assert doc["learning_rate"]["decay_rate"] == pytest.approx(rate, rel=1e-12)
+    assert doc["learning_rate"]["last_lr"] == pytest.approx(1e-3 * rate**2, rel=1e-12)
+    assert doc["learning_rate_problem"] is None
+    curve = doc["learning_curve"]
+    for step, lr in zip(curve["step"], curve["lr"], strict=True):
+        # lcurve.out prints 2 significant digits (2.2e-04)
+        assert lr == pytest.approx(1e-3 * rate ** (step // 100), rel=0.025), step
 
 
 def test_big_outputs_go_to_data_store(trained):

@@ -28,6 +28,9 @@ SHRINK = {
     "deepmd": {
         "preset": "demo",
         "overrides": {"rcut_A": 5.0, "numb_steps": 200, "decay_steps": 50, "disp_freq": 50},
+        # its 60-step AIMD needs a finer stride and a shorter gap to leave training frames
+        "frame_stride_fs": 5.0,
+        "gap_fs": 20.0,
     },
     "mlmd": {
         "n_atoms": 160,

@@ -1,13 +1,15 @@
 """Training sets for DeePMD-kit: pymatgen trajectories / dpdata systems → deepmd-npy folders.
 
 dpdata does the format work (``LabeledSystem``, ``apply_type_map``, ``to("deepmd/npy")``);
-what is written here is what dpdata has no notion of: dropping frames whose SCF did not
-converge, non-finite or duplicate frames, the train/validation split, and one-line checks that
-fail before ``dp train`` starts instead of deep inside TensorFlow.
+what is written here is what dpdata has no notion of: subsampling MD frames in time, dropping
+frames whose SCF did not converge, non-finite or duplicate frames, a train/validation split that
+keeps validation frames away in time from training frames, and one-line checks that fail
+before ``dp train`` starts instead of deep inside TensorFlow.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -25,6 +27,8 @@ DUPLICATE_DECIMALS = 6
 #: Keys of pymatgen frame_properties read as labels (the first present wins).
 ENERGY_KEYS = ("energy", "e_fr_energy", "e_0_energy", "e_wo_entrp")
 CONVERGED_KEYS = ("electronic_converged", "scf_converged", "converged")
+#: Slack (fs) in comparisons of frame times, which are sums of float time steps.
+TIME_TOLERANCE_fs = 1e-6
 
 
 class DeepmdDataError(ValueError):
@@ -50,6 +54,14 @@ class DatasetReport:
     force_norm_mean_eV_A: dict[str, float]
     split: str
     seed: int
+    valid_fraction: float
+    frame_interval_fs: float | None
+    frame_stride_frames: int
+    frame_stride_fs: float | None
+    gap_fs: float
+    n_dropped_stride: int
+    n_dropped_gap: int
+    min_valid_train_separation_fs: float | None
     has_virials: bool
 
     def as_dict(self) -> dict[str, Any]:
@@ -134,20 +146,87 @@ def system_from_trajectory(
 
 def _as_labeled_system(
     item: Any, stress_unit: Literal["eV/A3", "kBar"], name: str
-) -> tuple[dpdata.LabeledSystem, np.ndarray]:
+) -> tuple[dpdata.LabeledSystem, np.ndarray, float | None]:
+    """The system, its SCF-converged flags and the time between frames (fs) if it says."""
     import dpdata
 
     if isinstance(item, dpdata.LabeledSystem):
         if "forces" not in item.data:
             raise DeepmdDataError(f"{name}: frames without forces")
-        return item, np.ones(item.get_nframes(), dtype=bool)
+        return item, np.ones(item.get_nframes(), dtype=bool), None
     if isinstance(item, dpdata.System):
         raise DeepmdDataError(f"{name}: unlabelled dpdata.System (energies and forces needed)")
     if isinstance(item, dict) and "@class" in item:
         from monty.json import MontyDecoder
 
         item = MontyDecoder().process_decoded(item)
-    return system_from_trajectory(item, stress_unit=stress_unit, name=name)
+    system, converged = system_from_trajectory(item, stress_unit=stress_unit, name=name)
+    time_step = getattr(item, "time_step", None)
+    return system, converged, float(time_step) if time_step else None
+
+
+def _as_run(
+    item: Any, stress_unit: Literal["eV/A3", "kBar"], name: str
+) -> tuple[dpdata.LabeledSystem, np.ndarray, float | None]:
+    """One MD run: a trajectory, or a list of consecutive segments joined in time order.
+
+    Segments of a walltime-chained run are joined so that the end of one (a validation
+    block) is not split from the start of the next (training frames 1 fs later).
+    """
+    if not isinstance(item, list | tuple):
+        return _as_labeled_system(item, stress_unit, name)
+    if not item:
+        raise DeepmdDataError(f"{name}: empty list of segments")
+    parts = [
+        _as_labeled_system(seg, stress_unit, f"{name} segment {j}") for j, seg in enumerate(item)
+    ]
+    steps = {own for *_, own in parts}
+    if len(steps) > 1:
+        raise DeepmdDataError(f"{name}: segments have different time steps {steps} fs")
+    system = parts[0][0].copy()
+    for other, *_ in parts[1:]:
+        system.append(other)
+    return system, np.concatenate([flags for _, flags, _ in parts]), steps.pop()
+
+
+def _frame_interval(
+    given_fs: float | None, own_fs: list[float | None], needed: bool
+) -> float | None:
+    """Time between consecutive input frames: the one given, else the trajectories' own."""
+    if given_fs is not None:
+        if not given_fs > 0:
+            raise DeepmdDataError(f"frame_interval_fs: {given_fs} is not positive")
+        return float(given_fs)
+    known = {t for t in own_fs if t is not None}
+    if len(known) > 1:
+        raise DeepmdDataError(
+            f"frame_interval_fs: trajectories have different time steps {sorted(known)} fs; "
+            "give one"
+        )
+    if needed and (not known or None in own_fs):
+        unknown = own_fs.index(None)
+        raise DeepmdDataError(
+            f"trajectory {unknown}: time between frames unknown (no time_step), needed for "
+            "frame_stride_fs / gap_fs; give frame_interval_fs"
+        )
+    return known.pop() if known else None
+
+
+def _block_split(
+    times_fs: np.ndarray, valid_fraction: float, gap_fs: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of training and validation frames of one trajectory (times in fs, increasing).
+
+    The validation set is the last block in time; training frames closer than ``gap_fs``
+    before its first frame are left out, so that no training frame is a near copy of a
+    validation frame (MD frames a few fs apart are).
+    """
+    n = times_fs.size
+    n_valid = min(n - 1, max(1, round(valid_fraction * n)))
+    first_valid = n - n_valid
+    cutoff = times_fs[first_valid] - gap_fs + TIME_TOLERANCE_fs
+    train = np.flatnonzero(times_fs[:first_valid] <= cutoff)
+    return train, np.arange(first_valid, n)
 
 
 def _keep_mask(
@@ -180,51 +259,87 @@ def trajectories_to_deepmd(
     type_map: list[str] | None = None,
     valid_fraction: float = 0.1,
     seed: int = 0,
-    split: Literal["frames", "trajectories"] = "frames",
+    split: Literal["blocks", "trajectories"] = "blocks",
+    frame_interval_fs: float | None = None,
+    frame_stride_fs: float = 0.0,
+    gap_fs: float = 0.0,
     stress_unit: Literal["eV/A3", "kBar"] = "eV/A3",
 ) -> DatasetReport:
     """Write a DeePMD-kit training and validation set (deepmd/npy) from labelled trajectories.
 
+    Frames are first subsampled in time (every ``frame_stride_fs``), then bad frames are
+    dropped, then the rest is split. The defaults keep every frame and leave no gap; the
+    study's dataset job (:class:`~litcl_flows.makers.deepmd.DeepmdDatasetMaker`) keeps
+    frames 10 fs apart and leaves a gap before the validation block.
+
     Parameters
     ----------
     trajectories
-        pymatgen ``Trajectory`` objects (or their ``as_dict()``), or dpdata ``LabeledSystem``.
+        One item per MD run, frames in time order: a pymatgen ``Trajectory`` (or its
+        ``as_dict()``), a dpdata ``LabeledSystem``, or a list of these holding consecutive
+        segments of one run (joined before the split).
     out_dir
         Folder receiving ``train/sys_NNN`` and ``valid/sys_NNN``.
     type_map
         Element order of the model; None: every element present, ordered as in a pymatgen
         formula (:func:`default_type_map`). An element in the data but not in the map fails.
     valid_fraction
-        Fraction of frames (``split="frames"``, per trajectory) or of whole trajectories
-        (``split="trajectories"``) held out for validation.
+        Fraction of each trajectory's kept frames (``split="blocks"``) or of whole
+        trajectories (``split="trajectories"``) held out for validation.
     seed
-        Seed of the random split.
+        Seed of the choice of held-out trajectories (``split="trajectories"``).
     split
-        ``"frames"``: random frames of every trajectory; ``"trajectories"``: hold out whole
+        ``"blocks"``: the last block in time of every trajectory is validation, and training
+        frames within ``gap_fs`` before it are left out; ``"trajectories"``: hold out whole
         trajectories (validation on unseen runs, e.g. another temperature).
+    frame_interval_fs
+        Time between consecutive input frames, fs (MD time step × output interval); None:
+        each pymatgen ``Trajectory``'s own ``time_step``. Needed when ``frame_stride_fs`` or
+        ``gap_fs`` is set.
+    frame_stride_fs
+        Keep one frame every this many fs (rounded up to whole frames; 0: every frame).
+    gap_fs
+        Least time between the last training frame and the first validation frame of a
+        trajectory (``split="blocks"``).
     stress_unit
         Unit and sign convention of pymatgen ``stress`` (see :func:`system_from_trajectory`).
 
     Returns
     -------
     DatasetReport
-        Paths (relative to ``out_dir``), frame counts, dropped counts and label ranges.
+        Paths (relative to ``out_dir``), the split and stride used, frame counts, dropped
+        counts, the smallest time between a validation and a training frame, label ranges.
     """
     if not trajectories:
         raise DeepmdDataError("dataset: no trajectories given")
     if not 0.0 < valid_fraction < 1.0:
         raise DeepmdDataError(f"valid_fraction: {valid_fraction} not in (0, 1)")
+    if split not in ("blocks", "trajectories"):
+        raise DeepmdDataError(f"split: {split!r} is not 'blocks' or 'trajectories'")
+    if frame_stride_fs < 0 or gap_fs < 0:
+        raise DeepmdDataError(f"frame_stride_fs {frame_stride_fs}, gap_fs {gap_fs}: negative")
     out = Path(out_dir)
-    systems, masks = [], []
-    n_in = n_unconv = n_nonfinite = n_dup = 0
+    loaded = [_as_run(item, stress_unit, f"trajectory {i}") for i, item in enumerate(trajectories)]
+    uses_time = frame_stride_fs > 0 or (gap_fs > 0 and split == "blocks")
+    interval = _frame_interval(frame_interval_fs, [own for *_, own in loaded], uses_time)
+    # Whole frames, rounded up so kept frames are at least frame_stride_fs apart; the slack
+    # keeps 10 fs / (10 × 1.0 fs) from becoming 11 frames through float error.
+    stride = 1
+    if frame_stride_fs > 0:
+        stride = max(1, math.ceil(frame_stride_fs / interval - 1e-6))
+    systems, masks, times = [], [], []
+    n_in = n_stride = n_unconv = n_nonfinite = n_dup = 0
     seen: set[bytes] = set()
-    for i, item in enumerate(trajectories):
-        system, converged = _as_labeled_system(item, stress_unit, f"trajectory {i}")
-        keep, d_unconv, d_nonfinite, d_dup = _keep_mask(system, converged, seen)
+    for system, converged, _ in loaded:
         n_in += system.get_nframes()
+        picked = np.arange(0, system.get_nframes(), stride)
+        n_stride += system.get_nframes() - picked.size
+        system = system.sub_system(picked)
+        keep, d_unconv, d_nonfinite, d_dup = _keep_mask(system, converged[picked], seen)
         n_unconv, n_nonfinite, n_dup = n_unconv + d_unconv, n_nonfinite + d_nonfinite, n_dup + d_dup
         systems.append(system)
         masks.append(keep)
+        times.append(picked[keep] * (interval or 0.0))
     elements = {
         name
         for s in systems
@@ -235,32 +350,42 @@ def trajectories_to_deepmd(
     missing = sorted(elements - set(type_map))
     if missing:
         raise DeepmdDataError(f"type_map {type_map}: element(s) {missing} in the data are missing")
-    kept = [s.sub_system(np.flatnonzero(m)) for s, m in zip(systems, masks, strict=True)]
-    kept = [s for s in kept if s.get_nframes() > 0]
-    if not kept:
+    pairs = [
+        (s.sub_system(np.flatnonzero(m)), t)
+        for s, m, t in zip(systems, masks, times, strict=True)
+        if m.any()
+    ]
+    if not pairs:
         raise DeepmdDataError(f"dataset: no frames left of {n_in} after dropping bad frames")
 
-    rng = np.random.default_rng(seed)
     train_parts, valid_parts = [], []
+    n_gap = 0
+    separations: list[float] = []
     if split == "trajectories":
-        if len(kept) < 2:
+        if len(pairs) < 2:
             raise DeepmdDataError("split='trajectories': needs at least 2 usable trajectories")
-        n_valid = min(len(kept) - 1, max(1, round(valid_fraction * len(kept))))
-        valid_idx = set(rng.permutation(len(kept))[:n_valid].tolist())
-        for i, s in enumerate(kept):
+        rng = np.random.default_rng(seed)
+        n_valid = min(len(pairs) - 1, max(1, round(valid_fraction * len(pairs))))
+        valid_idx = set(rng.permutation(len(pairs))[:n_valid].tolist())
+        for i, (s, _) in enumerate(pairs):
             (valid_parts if i in valid_idx else train_parts).append(s)
     else:
-        for s in kept:
-            n = s.get_nframes()
-            if n < 2:
+        for s, t in pairs:
+            if s.get_nframes() < 2:
                 train_parts.append(s)
                 continue
-            order = rng.permutation(n)
-            n_valid = min(n - 1, max(1, round(valid_fraction * n)))
-            valid_parts.append(s.sub_system(np.sort(order[:n_valid])))
-            train_parts.append(s.sub_system(np.sort(order[n_valid:])))
+            train_idx, valid_idx = _block_split(t, valid_fraction, gap_fs)
+            n_gap += valid_idx[0] - train_idx.size
+            valid_parts.append(s.sub_system(valid_idx))
+            if train_idx.size:
+                train_parts.append(s.sub_system(train_idx))
+                separations.append(float(t[valid_idx[0]] - t[train_idx[-1]]))
     if not valid_parts:
         raise DeepmdDataError("dataset: too few frames for a validation set (need ≥ 2 frames)")
+    if not train_parts:
+        raise DeepmdDataError(
+            f"dataset: no training frames left (gap_fs {gap_fs} covers every trajectory)"
+        )
 
     def write(parts: list[dpdata.LabeledSystem], sub: str) -> list[str]:
         paths = []
@@ -297,6 +422,16 @@ def trajectories_to_deepmd(
         force_norm_mean_eV_A=f_mean,
         split=split,
         seed=seed,
+        valid_fraction=valid_fraction,
+        frame_interval_fs=interval,
+        frame_stride_frames=stride,
+        frame_stride_fs=stride * interval if interval is not None else None,
+        gap_fs=gap_fs if split == "blocks" else 0.0,
+        n_dropped_stride=n_stride,
+        n_dropped_gap=int(n_gap),
+        min_valid_train_separation_fs=(
+            min(separations) if separations and interval is not None else None
+        ),
         has_virials=all(s.has_virial() for s in every),
     )
 
