@@ -90,7 +90,10 @@ def write_study_inputs(
             folder = out / f"05_neb_{hop.direction_label.strip('[]')}"
             written += _write_neb(hop_maker, structure, hop, supercell, linear_images, folder)
     readme = out / README_FILE
-    readme.write_text(_readme(spec, structure, cell_summary, first_label, model_file, hop_maker))
+    aimd_mesh = _aimd_mesh(out, spec, first_label)
+    readme.write_text(
+        _readme(spec, structure, cell_summary, first_label, model_file, hop_maker, aimd_mesh)
+    )
     return [readme, *written]
 
 
@@ -158,6 +161,7 @@ def _write_aimd(
     """VASP: the (first segment's) MD inputs; CHGNet: the MD settings."""
     from atomate2.vasp.flows.md import MultiMDMaker
 
+    from litcl_flows.flows.makers import aimd_vasp_settings
     from litcl_flows.makers.reference import reference_aimd_maker
 
     vasp = spec.reference_engine == "vasp"
@@ -170,7 +174,7 @@ def _write_aimd(
         n_segments=spec.aimd.n_segments,
         walltime_s=spec.resources.aimd.walltime_s,
         traj_interval=spec.aimd.traj_interval,
-        **({"encut_eV": spec.relax.encut_eV} if vasp else {}),
+        **aimd_vasp_settings(spec),
     )
     _fresh_folder(folder)
     if vasp:
@@ -199,10 +203,20 @@ def _write_aimd(
     return _files(folder)
 
 
+def _aimd_mesh(out: Path, spec: StudySpec, label: str) -> tuple[int, int, int] | None:
+    """The k-mesh of the first VASP AIMD folder written (None: no VASP AIMD)."""
+    if spec.reference_engine != "vasp" or not spec.runs("aimd"):
+        return None
+    from pymatgen.io.vasp import Kpoints
+
+    folder = out / f"02_aimd_{label}_{spec.aimd.temperatures_K[0]:g}K"
+    kpts = Kpoints.from_file(folder / "KPOINTS").kpts[0]
+    return (int(kpts[0]), int(kpts[1]), int(kpts[2]))
+
+
 def _n_trajectories(spec: StudySpec) -> int:
-    """Trajectories one U branch hands the dataset job: one per temperature (and segment)."""
-    segments = spec.aimd.n_segments if spec.reference_engine == "vasp" else 1
-    return len(spec.aimd.temperatures_K) * segments
+    """Runs one U branch hands the dataset job: one per temperature (segments are joined)."""
+    return len(spec.aimd.temperatures_K)
 
 
 def _write_deepmd(spec: StudySpec, structure: Structure, folder: Path) -> list[Path]:
@@ -234,7 +248,7 @@ def _model_file(spec: StudySpec) -> str:
 def _write_mlmd(
     spec: StudySpec, structure: Structure, model: str, temperature_K: float, folder: Path
 ) -> list[Path]:
-    """``in.lammps``, the data file of the replicated cell and the run parameters."""
+    """``in.lammps``, the data file of the MD cell and the run parameters (with its record)."""
     from litcl_flows.engines.deepmd.dataset import default_type_map
     from litcl_flows.engines.lammps import write_inputs
     from litcl_flows.flows.makers import mlmd_maker
@@ -251,15 +265,9 @@ def _write_mlmd(
 def _neb_plan(
     spec: StudySpec, hop_maker: HopNebMaker, structure: Structure
 ) -> tuple[list[Hop], tuple[int, int, int]]:
-    from litcl_flows.makers.neb import NebBarriersMaker
+    from litcl_flows.flows.makers import neb_barriers_maker
 
-    return NebBarriersMaker(
-        hop_maker=hop_maker,
-        directions=tuple(spec.neb.directions),
-        species=spec.material.mobile_species,
-        max_atoms=spec.neb.max_atoms,
-        min_image_distance_A=spec.neb.min_image_distance_A,
-    ).plan(structure)
+    return neb_barriers_maker(spec, hop_maker).plan(structure)
 
 
 def _write_neb(
@@ -272,7 +280,7 @@ def _write_neb(
 ) -> list[Path]:
     """One hop: ``neb/00 … NN/POSCAR`` (VASP: with the NEB and endpoint-relaxation inputs)."""
     from litcl_flows.makers.neb import MLHopNebMaker, VaspHopNebMaker
-    from litcl_flows.neb.endpoints import hop_endpoints, neb_images
+    from litcl_flows.neb.endpoints import cell_charge_e, hop_endpoints, neb_images
 
     start, end = hop_endpoints(structure, hop, supercell)
     idpp = hop_maker.idpp and not linear_images
@@ -283,9 +291,15 @@ def _write_neb(
     settings: dict[str, Any] = {
         "engine": hop_maker.engine,
         "direction": hop.direction_label,
+        "cell_setting": hop.cell_setting,
         "mechanism": hop.mechanism,
+        "end_site": hop.end_site,
         "hop_length_A": hop.length_A,
         "crosses_layers": hop.crosses_layers,
+        "stacking_offset_A": hop.stacking_offset_A,
+        "path_clearance_A": hop.path_clearance_A,
+        "study_label": hop.study_label,
+        "cell_charge_e": cell_charge_e(start),
         "supercell": list(supercell),
         "num_images": hop_maker.num_images,
         "climbing_image": hop_maker.climbing_image,
@@ -330,8 +344,10 @@ def _readme(
     first_label: str,
     model_file: str,
     hop_maker: HopNebMaker | None,
+    aimd_mesh: tuple[int, int, int] | None = None,
 ) -> str:
     """What each folder holds and where the dry run differs from the submitted flow."""
+    from litcl_flows.engines.vasp.sets import n_kpoints_time_reversal
     from litcl_flows.makers.deepmd import DATASET_FOLDER
     from litcl_flows.makers.neb import VaspHopNebMaker
 
@@ -364,6 +380,20 @@ def _readme(
         lines.append(
             f"  02_aimd_<U>_<T>K/   {engine} NVT MD" + (" inputs." if vasp else " settings.")
         )
+        if aimd_mesh is not None:
+            n_k = n_kpoints_time_reversal(aimd_mesh)
+            source = {"relax": "the relaxation's", "gamma": "Γ only"}.get(
+                str(spec.aimd.kpoint_mesh), "aimd.kpoint_mesh"
+            )
+            cost = (
+                f",\n                      about {n_k}× the cost of a Γ-only step"
+                if n_k > 1
+                else ""
+            )
+            lines.append(
+                f"                      k-points {'×'.join(map(str, aimd_mesh))} Γ-centred "
+                f"({source}): {n_k} with ISYM = 0{cost}."
+            )
         if vasp and spec.aimd.n_segments > 1:
             lines.append(
                 f"                      {spec.aimd.n_segments} segments of NSW steps run in "
@@ -373,13 +403,31 @@ def _readme(
         lines.append("  03_deepmd_<U>/      DeePMD-kit input.json (dp --tf train input.json).")
     if spec.runs("mlmd"):
         lines.append("  04_mlmd_<U>_<T>K/   LAMMPS in.lammps, input.data, litcl_lammps.json.")
+        if spec.mlmd.cell == "disordered":
+            how = [
+                "MD cell: the disordered parent replicated, partial sites filled at random",
+                f"at the target occupancies (seed {spec.mlmd.cell_seed}), not the ordered cell",
+                "tiled; 'cell' in litcl_lammps.json records the achieved occupancies.",
+            ]
+        else:
+            how = ["MD cell: the ordered cell tiled (a superlattice of one ordering)."]
+        lines += [f"                      {line}" for line in how]
     if hop_maker is not None:
-        lines.append("  05_neb_<uvw>/       One hop: neb.json, neb/00 … neb/NN/POSCAR.")
+        lines += [
+            "  05_neb_<uvw>/       One elementary hop: neb.json (direction in the cell of "
+            "material.structure,",
+            "                      end site, length, layers, path clearance, the study's label "
+            "of the same",
+            "                      geometry), neb/00 … neb/NN/POSCAR.",
+        ]
         if isinstance(hop_maker, VaspHopNebMaker):
-            lines.append(
+            lines += [
                 "                      neb/ is a VASP NEB folder; relax_start|end/ relax the "
-                "endpoints."
-            )
+                "endpoints with the",
+                "                      images' electronic settings (PREC, EDIFF, ISYM = 0, "
+                "NELECT: a Li+ vacancy",
+                "                      has NELECT = default + 1).",
+            ]
     lines += ["", "Where the submitted flow differs:"]
     if spec.runs("aimd"):
         lines.append(

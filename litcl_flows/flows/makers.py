@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from jobflow import Maker
 
     from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
-    from litcl_flows.makers.neb import HopNebMaker
+    from litcl_flows.makers.neb import HopNebMaker, NebBarriersMaker
 
 
 def vasp_settings(spec: StudySpec) -> dict[str, Any]:
@@ -24,6 +24,26 @@ def vasp_settings(spec: StudySpec) -> dict[str, Any]:
     settings: dict[str, Any] = {"encut_eV": spec.relax.encut_eV}
     if spec.relax.kpoint_mesh is not None:
         settings["kpoint_mesh_override"] = tuple(spec.relax.kpoint_mesh)
+    return settings
+
+
+def aimd_vasp_settings(spec: StudySpec) -> dict[str, Any]:
+    """VASP keyword arguments of the AIMD input sets: the relaxation's cut-off and k-points.
+
+    ``aimd.kpoint_mesh``: ``relax`` takes the relaxation's explicit mesh, or leaves the
+    AIMD set its default, the relaxation's length rule; ``gamma`` is Γ only.
+    """
+    if spec.reference_engine != "vasp":
+        return {}
+    settings: dict[str, Any] = {"encut_eV": spec.relax.encut_eV}
+    mesh = spec.aimd.kpoint_mesh
+    if mesh == "gamma":
+        settings["kpoint_length_A"] = None
+    elif mesh == "relax":
+        if spec.relax.kpoint_mesh is not None:
+            settings["kpoint_mesh_override"] = tuple(spec.relax.kpoint_mesh)
+    else:
+        settings["kpoint_mesh_override"] = tuple(mesh)
     return settings
 
 
@@ -46,13 +66,25 @@ def relax_maker(spec: StudySpec, hubbard_u_eV: dict[str, float]) -> Maker:
 def mlmd_maker(
     spec: StudySpec, lmp_cmd: str = "lmp", name: str = "lammps deepmd nvt"
 ) -> LammpsDeepmdMDMaker:
-    """LAMMPS NVT with the DeePMD model, as the spec's ``mlmd`` section sizes it."""
+    """LAMMPS NVT with the DeePMD model, as the spec's ``mlmd`` section sizes it.
+
+    With ``mlmd.cell: disordered`` the MD cell is built from ``material.structure`` at the
+    ``material.supercell`` occupancies (the parent's own when there is no supercell section).
+    """
     from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
+    from litcl_flows.structures.library import load_structure
 
     md = spec.mlmd
+    supercell = spec.material.supercell
+    disordered = md.cell == "disordered"
     return LammpsDeepmdMDMaker(
         name=name,
         n_atoms=md.n_atoms,
+        cell=md.cell,
+        cell_seed=md.cell_seed,
+        # The parent and targets of the ordered cell, so the MD cell has the same occupancies.
+        parent_structure=load_structure(spec.material.structure) if disordered else None,
+        site_occupancies=supercell.site_occupancies if disordered and supercell else None,
         n_steps=md.n_steps,
         timestep_fs=md.timestep_fs,
         tdamp_fs=md.tdamp_fs,
@@ -85,27 +117,18 @@ def hop_neb_maker(spec: StudySpec, model_path: Any = None) -> HopNebMaker:
             force_field_name="DeepMD", calculator_kwargs={"model": model_path}
         )
     elif spec.reference_engine == "vasp":
-        from atomate2.vasp.jobs.core import RelaxMaker
         from atomate2.vasp.jobs.neb import NebFromImagesMaker
 
-        from litcl_flows.engines.vasp.sets import relax_set_generator
         from litcl_flows.neb.vasp_inputs import neb_set_generator
 
-        hubbard_u_eV = spec.hubbard_u_eV[0]
+        # The endpoints relax with the NEB set itself (VaspHopNebMaker's default): one set of
+        # electronic settings for every energy of the barrier.
         hop_maker = VaspHopNebMaker(
             neb_maker=NebFromImagesMaker(
                 input_set_generator=neb_set_generator(
-                    hubbard_u_eV=hubbard_u_eV,
+                    hubbard_u_eV=spec.hubbard_u_eV[0],
                     encut_eV=spec.relax.encut_eV,
                     force_tolerance_eV_A=neb.fmax_eV_A,
-                )
-            ),
-            relax_maker=RelaxMaker(
-                input_set_generator=relax_set_generator(
-                    hubbard_u_eV=hubbard_u_eV,
-                    encut_eV=spec.relax.encut_eV,
-                    force_tolerance_eV_A=spec.relax.fmax_eV_A,
-                    incar_overrides={"ISIF": 2},
                 )
             ),
         )
@@ -117,3 +140,21 @@ def hop_neb_maker(spec: StudySpec, model_path: Any = None) -> HopNebMaker:
         hop_maker.max_steps = neb.max_steps
         hop_maker.endpoint_max_steps = neb.max_steps
     return hop_maker
+
+
+def neb_barriers_maker(spec: StudySpec, hop_maker: HopNebMaker) -> NebBarriersMaker:
+    """The NEB step over hops: the spec's directions, labelled in material.structure's cell."""
+    from litcl_flows.makers.neb import NebBarriersMaker
+    from litcl_flows.structures.library import load_structure
+
+    neb = spec.neb
+    return NebBarriersMaker(
+        hop_maker=hop_maker,
+        directions=tuple(neb.directions),
+        species=spec.material.mobile_species,
+        max_hop_length_A=neb.max_hop_length_A,
+        parent=load_structure(spec.material.structure),
+        vacant_site_hops=neb.vacant_site_hops,
+        max_atoms=neb.max_atoms,
+        min_image_distance_A=neb.min_image_distance_A,
+    )

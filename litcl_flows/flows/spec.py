@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from litcl_flows.engines.deepmd.inputs import DeepmdTrainingInput
+from litcl_flows.engines.deepmd.inputs import DeepmdTrainingInput, warn_on_schedule
 from litcl_flows.structures.library import BUILTIN_STRUCTURES, resolve_structure_source
 
 SPEC_VERSION = 1
@@ -114,6 +114,24 @@ class AimdSpec(_Strict):
     n_segments: PositiveInt = Field(
         1, description="VASP: walltime-sized runs chained per temperature, each restarting."
     )
+    kpoint_mesh: tuple[PositiveInt, PositiveInt, PositiveInt] | Literal["relax", "gamma"] = Field(
+        "relax",
+        description="VASP: k-points of the AIMD: 'relax' the relaxation's (relax.kpoint_mesh, "
+        "else its density rule on the relaxed cell); 'gamma' Γ only (cheaper by the number of "
+        "k-points, forces less converged); or an explicit Γ-centred mesh [n1, n2, n3].",
+    )
+
+    @field_validator("kpoint_mesh", mode="before")
+    @classmethod
+    def _mesh_word(cls, value: Any) -> Any:
+        # A misspelt word would otherwise surface as "Input should be a valid tuple".
+        if isinstance(value, str) and value not in ("relax", "gamma"):
+            raise PydanticCustomError(
+                "kpoint_mesh",
+                "'{value}' is not 'relax', 'gamma' or a mesh [n1, n2, n3]",
+                {"value": value},
+            )
+        return value
 
 
 class DeepmdSpec(_Strict):
@@ -129,7 +147,27 @@ class DeepmdSpec(_Strict):
         description="DeepmdTrainingInput fields replacing the preset's (rcut_A, numb_steps, …).",
     )
     valid_fraction: float = Field(
-        0.1, gt=0, lt=1, description="Fraction of frames held out for validation (dp test)."
+        0.1,
+        gt=0,
+        lt=1,
+        description="Fraction held out for validation (dp test): of each AIMD run's kept "
+        "frames (split 'blocks'), or of whole runs (split 'trajectories').",
+    )
+    split: Literal["blocks", "trajectories"] = Field(
+        "blocks",
+        description="'blocks': the last valid_fraction of every AIMD run in time, gap_fs after "
+        "the last training frame; 'trajectories': whole runs (e.g. another temperature).",
+    )
+    frame_stride_fs: PositiveFloat = Field(
+        10.0,
+        description="Keep one AIMD frame every this many fs (whole frames, rounded up): frames "
+        "1 fs apart are near copies of each other.",
+    )
+    gap_fs: NonNegativeFloat = Field(
+        100.0,
+        description="Least time, fs, between a run's last training frame and its first "
+        "validation frame (split 'blocks'); 100 fs: about where the force and energy "
+        "autocorrelations of the demo's CHGNet MD reach zero.",
     )
     compress: bool = Field(True, description="Compress the frozen model (faster MD).")
     threads: PositiveInt | None = Field(None, description="Threads per dp process.")
@@ -147,20 +185,63 @@ class DeepmdSpec(_Strict):
             )
         return value
 
+    @staticmethod
+    def _preset_input(preset: str, overrides: dict[str, Any]) -> DeepmdTrainingInput:
+        """A preset's training input ('demo' or the study's) with some fields replaced."""
+        if preset == "demo":
+            return DeepmdTrainingInput.demo(**overrides)
+        return DeepmdTrainingInput(**overrides)
+
+    @field_validator("overrides")
+    @classmethod
+    def _schedule_fits(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        # The paper's schedule stays as the study gives it, with a warning; a null preset
+        # follows the study's profile, which this section does not see: both are checked.
+        preset = info.data.get("preset")
+        for name in [preset] if preset else ["paper", "demo"]:
+            where = f"deepmd (preset {name})" if preset else f"deepmd (profile {name})"
+            try:
+                warn_on_schedule(cls._preset_input(name, value), where)
+            except (TypeError, ValueError) as error:
+                raise PydanticCustomError(
+                    "bad_schedule", "learning rate: {error}", {"error": str(error)}
+                ) from None
+        return value
+
     def training_input(self, profile: str) -> DeepmdTrainingInput:
         """The training input of this spec: preset (or profile) with the overrides applied."""
-        preset = self.preset or profile
-        if preset == "demo":
-            return DeepmdTrainingInput.demo(**self.overrides)
-        return DeepmdTrainingInput(**self.overrides)
+        return self._preset_input(self.preset or profile, self.overrides)
+
+    def dataset_settings(self, aimd: AimdSpec, reference_engine: str) -> dict[str, Any]:
+        """Keyword arguments of ``DeepmdDatasetMaker``: the split and the AIMD frame spacing."""
+        # VASP trajectories hold every ionic step; CHGNet's every traj_interval steps.
+        steps_per_frame = aimd.traj_interval if reference_engine == "chgnet" else 1
+        return {
+            "valid_fraction": self.valid_fraction,
+            "split": self.split,
+            "frame_interval_fs": aimd.time_step_fs * steps_per_frame,
+            "frame_stride_fs": self.frame_stride_fs,
+            "gap_fs": self.gap_fs,
+        }
 
 
 class MlmdSpec(_Strict):
     """LAMMPS NVT with the DeePMD model, per U and per temperature (SCIENCE.md §5)."""
 
     n_atoms: PositiveInt = Field(
-        20_000, description="Atoms in the MD cell (the ordered cell replicated near this size)."
+        20_000,
+        description="Atoms in the MD cell: within ±2 % for 'disordered' (the widest such "
+        "cell), at least this many for 'tiled'.",
     )
+    cell: Literal["disordered", "tiled"] = Field(
+        "disordered",
+        description="'disordered': the disordered parent (material.structure at the "
+        "supercell's site_occupancies) replicated to n_atoms, each partially occupied Wyckoff "
+        "site filled with its whole-atom count at random sites of the whole cell, on the "
+        "relaxed cell's lattice; 'tiled': the relaxed ordered cell repeated (a superlattice "
+        "of one ordering, for comparison).",
+    )
+    cell_seed: int = Field(0, description="Seed of the random placement ('disordered').")
     temperatures_K: list[PositiveFloat] = Field(
         [298.0, 313.0, 328.0, 333.0, 358.0, 373.0],
         description="Thermostat temperatures, K: at least three for the Arrhenius fit.",
@@ -206,7 +287,9 @@ class AnalysisSpec(_Strict):
     )
     n_blocks: int = Field(5, ge=2, description="Time blocks for the error bars.")
     stacking_hkl: tuple[int, int, int] | None = Field(
-        None, description="Layer planes (Miller, ML-MD cell) for hop counting; None: detected."
+        None,
+        description="Miller indices of the host-cation (Ti) layer planes in the ML-MD cell "
+        "for hop counting; None: detected from the host cations.",
     )
     rdf_pairs: list[str] = Field(
         ["Cl-Ti", "Cl-Li", "Ti-Li", "Li-Li", "Cl-Cl"],
@@ -225,6 +308,11 @@ class AnalysisSpec(_Strict):
         description="σ of the Arrhenius fit: 'total' (Nernst–Einstein from D_total, the "
         "study's) or 'self' (from D_self, H_R = 1: better determined in short runs).",
     )
+    max_msd_exponent_deviation: PositiveFloat = Field(
+        0.25,
+        description="A run whose MSD exponent d ln MSD/d ln t over the fit window (self or "
+        "total) differs from 1 by more than this is flagged as not diffusive.",
+    )
     extrapolation_K: PositiveFloat = Field(298.15, description="Temperature of σ extrapolation.")
 
 
@@ -238,7 +326,19 @@ class NebSpec(_Strict):
         "first U set).",
     )
     directions: list[str] = Field(
-        ["[110]", "[101]", "[010]", "[100]"], min_length=1, description="Hop directions [uvw]."
+        ["[010]", "[310]", "[101]", "[013]"],
+        min_length=1,
+        description="Directions [uvw] of elementary hops, in the basis of material.structure "
+        "(Li3TiCl6: conventional C2/m); the shortest hop along each, to a vacant Li site or "
+        "an empty site. The study's [110] and [100] are 6.3 Å jumps, not elementary hops.",
+    )
+    max_hop_length_A: PositiveFloat = Field(
+        4.0, description="Longest hop, Å (4: neighbouring sites only)."
+    )
+    vacant_site_hops: bool = Field(
+        True,
+        description="Also hop to the partially occupied sites of material.structure that the "
+        "ordered cell leaves empty (Li3TiCl6: Ti-layer 4g/2a).",
     )
     num_images: PositiveInt = Field(5, description="Intermediate images.")
     fmax_eV_A: PositiveFloat = Field(0.05, description="NEB force convergence, eV/Å.")

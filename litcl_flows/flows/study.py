@@ -68,7 +68,7 @@ def build_study_flow(spec: StudySpec, settings: Any = None) -> Flow:
     from jobflow import Flow, OnMissing
 
     from litcl_flows.engines.vasp.validation import validate_reference_request
-    from litcl_flows.flows.makers import relax_maker
+    from litcl_flows.flows.makers import aimd_vasp_settings, relax_maker
     from litcl_flows.makers.reference import AimdTemperaturesMaker
 
     if settings is None:
@@ -105,9 +105,7 @@ def build_study_flow(spec: StudySpec, settings: Any = None) -> Flow:
             walltime_s=res.aimd.walltime_s,
             traj_interval=spec.aimd.traj_interval,
             hubbard_u_eV=dict(hubbard_u_eV),
-            vasp_settings={"encut_eV": spec.relax.encut_eV}
-            if spec.reference_engine == "vasp"
-            else {},
+            vasp_settings=aimd_vasp_settings(spec),
         ).make(relax.output.structure)
         _route(aimd, res.aimd)
         nodes.append(aimd)
@@ -151,10 +149,10 @@ def _add_potential(
     """Dataset from every AIMD trajectory of the branch, then one DeePMD model."""
     from litcl_flows.makers.deepmd import DeepmdDatasetMaker, DeepmdTrainMaker
 
-    trajectories = [ref for per_t in branch["aimd"].output["trajectories"] for ref in per_t]
+    trajectories = branch["aimd"].output["trajectories"]  # per T: its segments, one run
     dataset = DeepmdDatasetMaker(
         name=f"deepmd dataset {label}",
-        valid_fraction=spec.deepmd.valid_fraction,
+        **spec.deepmd.dataset_settings(spec.aimd, spec.reference_engine),
         stress_unit="kBar",
     ).make(trajectories)
     train = DeepmdTrainMaker(
@@ -235,21 +233,14 @@ def _add_mlmd(
 
 def _add_neb(spec: StudySpec, branch: dict[str, Any], nodes: list) -> Job:
     """Barriers along the spec's directions in the first branch's relaxed cell."""
-    from litcl_flows.flows.makers import hop_neb_maker
-    from litcl_flows.makers.neb import NebBarriersMaker
+    from litcl_flows.flows.makers import hop_neb_maker, neb_barriers_maker
 
     neb = spec.neb
     if neb.engine == "deepmd" and "train" not in branch:
         raise ValueError("neb.engine 'deepmd' needs the training step (stop_after)")
     model_path = branch["train"].output.model_path if neb.engine == "deepmd" else None
     hop_maker = hop_neb_maker(spec, model_path)
-    planner = NebBarriersMaker(
-        hop_maker=hop_maker,
-        directions=tuple(neb.directions),
-        species=spec.material.mobile_species,
-        max_atoms=neb.max_atoms,
-        min_image_distance_A=neb.min_image_distance_A,
-    ).make(branch["relax"].output.structure)
+    planner = neb_barriers_maker(spec, hop_maker).make(branch["relax"].output.structure)
     _route(planner, spec.resources.neb)
     nodes.append(planner)
     return planner

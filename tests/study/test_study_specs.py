@@ -45,7 +45,7 @@ def test_paper_spec_carries_the_study_numbers(paper: StudySpec) -> None:
     assert paper.mlmd.tdamp_fs == 100.0
     assert paper.mlmd.minimize is True
     assert paper.analysis.rdf_pairs == ["Cl-Ti", "Cl-Li", "Ti-Li", "Li-Li", "Cl-Cl"]
-    assert paper.neb.directions == ["[110]", "[101]", "[010]", "[100]"]
+    assert paper.neb.directions == ["[010]", "[310]", "[101]", "[013]"]  # elementary hops
 
 
 def test_paper_cell_is_the_study_selected_ordering(paper: StudySpec) -> None:
