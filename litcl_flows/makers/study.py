@@ -143,7 +143,6 @@ def analyze_run(
         **{key: transport[key] for key in transport if key != "temperature_K"},
         conductivity_self_mS_cm=result.transport.conductivity_self_mS_cm,
         conductivity_self_stderr_mS_cm=result.transport.conductivity_self_stderr_mS_cm,
-        n_blocks=result.transport.n_blocks,
         host_msd_A2=result.host_msd_A2,
         warnings=list(result.warnings),
         msd=result.msd,
