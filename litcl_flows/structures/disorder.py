@@ -18,7 +18,6 @@ update of 20,000 atoms per move would be slow besides.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -38,7 +37,11 @@ from litcl_flows.structures.ordering import (
     apply_site_occupancies,
     site_orbits,
 )
-from litcl_flows.structures.supercells import best_supercell_matrix, perpendicular_widths_A
+from litcl_flows.structures.supercells import (
+    best_supercell_matrix,
+    cell_counts,
+    perpendicular_widths_A,
+)
 
 #: Name of the placement method, as recorded in the ML-MD document.
 RANDOM_METHOD = "random"
@@ -128,11 +131,11 @@ def parent_cell_lattice(cell_matrix: ArrayLike, parent_matrix: ArrayLike) -> np.
 
 @functools.lru_cache(maxsize=8)
 def _widest_matrix(
-    lattice: tuple[tuple[float, ...], ...], lo: int, hi: int, target: float, non_diagonal: bool
+    lattice: tuple[tuple[float, ...], ...], counts: range, target: float, non_diagonal: bool
 ) -> tuple[tuple[int, ...], ...]:
     """:func:`best_supercell_matrix`, remembered: one search takes seconds for 1,000 cells and a
     dry run builds the same cell for every temperature."""
-    matrix = best_supercell_matrix(np.array(lattice), range(lo, hi + 1), target, non_diagonal)
+    matrix = best_supercell_matrix(np.array(lattice), counts, target, non_diagonal)
     return tuple(tuple(int(v) for v in row) for row in matrix)
 
 
@@ -188,18 +191,12 @@ def disordered_md_cell(
     orbits = apply_site_occupancies(own, site_occupancies or {})
     charges = _charges(parent, own, orbits, oxidation_states or {})
     per_cell = sum(len(o.indices) * sum(o.occupancies.values()) for o in orbits)
-    lo = max(1, math.ceil(n_atoms * (1 - tolerance) / per_cell))
-    hi = math.floor(n_atoms * (1 + tolerance) / per_cell)
-    if hi < lo:
-        raise StructureInputError(
-            f"no whole number of {per_cell:g}-atom parent cells gives {n_atoms} atoms "
-            f"within ±{tolerance:.0%}"
-        )
+    counts_allowed = cell_counts(n_atoms, per_cell, tolerance)
     cell_lattice = parent.lattice.matrix if lattice is None else np.asarray(lattice, dtype=float)
     if cell_lattice.shape != (3, 3):
         raise StructureInputError(f"lattice must be 3 × 3 vectors, not shape {cell_lattice.shape}")
     key = tuple(tuple(round(float(v), 6) for v in row) for row in cell_lattice)
-    matrix = np.array(_widest_matrix(key, lo, hi, n_atoms / per_cell, allow_non_diagonal))
+    matrix = np.array(_widest_matrix(key, counts_allowed, n_atoms / per_cell, allow_non_diagonal))
     n_cells = round(abs(np.linalg.det(matrix)))
     counts = _whole_atom_counts(orbits, n_cells, charges)
 

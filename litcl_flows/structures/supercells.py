@@ -213,6 +213,24 @@ class MDCell(MSONable):
         return min(self.widths_A)
 
 
+def cell_counts(n_atoms: int, atoms_per_cell: float, tolerance: float) -> range:
+    """Whole numbers of cells whose atom count lies within ``n_atoms × (1 ± tolerance)``.
+
+    Raises
+    ------
+    StructureInputError
+        If there is none.
+    """
+    lo = max(1, math.ceil(n_atoms * (1 - tolerance) / atoms_per_cell))
+    hi = math.floor(n_atoms * (1 + tolerance) / atoms_per_cell)
+    if hi < lo:
+        raise StructureInputError(
+            f"no whole number of {atoms_per_cell:g}-atom cells gives {n_atoms} atoms "
+            f"within ±{tolerance:.0%}"
+        )
+    return range(lo, hi + 1)
+
+
 def md_cell(
     structure: Structure,
     n_atoms: int = 20000,
@@ -246,15 +264,11 @@ def md_cell(
             "order it first with ordered_supercells"
         )
     per_cell = len(structure)
-    lo = max(1, math.ceil(n_atoms * (1 - tolerance) / per_cell))
-    hi = math.floor(n_atoms * (1 + tolerance) / per_cell)
-    if hi < lo:
-        raise StructureInputError(
-            f"no whole number of {per_cell}-atom cells gives {n_atoms} atoms "
-            f"within ±{tolerance:.0%}"
-        )
     matrix = best_supercell_matrix(
-        structure.lattice.matrix, range(lo, hi + 1), n_atoms / per_cell, allow_non_diagonal
+        structure.lattice.matrix,
+        cell_counts(n_atoms, per_cell, tolerance),
+        n_atoms / per_cell,
+        allow_non_diagonal,
     )
     supercell = structure.make_supercell(matrix, in_place=False)
     return MDCell(

@@ -131,7 +131,7 @@ def test_parent_cell_lattice_rejects_a_cell_that_is_no_supercell(parent: Structu
 
 
 def test_bad_inputs_give_one_line(parent: Structure) -> None:
-    with pytest.raises(StructureInputError, match="no whole number of 20-atom parent cells"):
+    with pytest.raises(StructureInputError, match="no whole number of 20-atom cells"):
         disordered_md_cell(parent, 30, ANNEALED, tolerance=0)
     with pytest.raises(StructureInputError, match="no site '3b'"):
         disordered_md_cell(parent, 400, {"3b": {"Ti": 0.5}})
