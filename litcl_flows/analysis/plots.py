@@ -81,8 +81,9 @@ def plot_arrhenius(
     references: Mapping[str, tuple[float, float, float | None]] | None = None,
     mark_extrapolation: bool = False,
 ) -> list[Path]:
-    """σ (log scale) vs 1000/T with error bars, the fit, its 95 % band down to the
-    extrapolation temperature, and optional experimental (T_K, σ_mS_cm) points.
+    """σ (log scale) vs 1000/T with error bars (a σ ≤ 0 as its upper limit, ↓), the fit, its
+    95 % confidence band down to the extrapolation temperature, and optional experimental
+    (T_K, σ_mS_cm) points.
 
     ``references`` adds labelled literature values, label → (T_K, σ_mS_cm, Ea_eV or None):
     a marker and, given Ea, the σ-form Arrhenius line through it. ``mark_extrapolation``
@@ -110,7 +111,15 @@ def plot_arrhenius(
             upper_limit_mS_cm(s, e, fit.error_dof or 10**6)
             for s, e in zip(fit.conductivity_mS_cm[~measured], err[~measured], strict=True)
         ]
-        ax.plot(1000 / t[~measured], limits, "v", label="MD, σ ≤ 0: 95 % upper limit")
+        ax.plot(
+            1000 / t[~measured],
+            limits,
+            ls="",
+            marker=r"$\downarrow$",
+            markersize=12,
+            color=ax.lines[-1].get_color() if ax.lines else None,
+            label="MD, σ ≤ 0: 95 % upper limit",
+        )
     grid = np.linspace(min(t.min(), fit.extrapolation_K), t.max(), 100)
     lo, hi = fit.interval_mS_cm(grid)
     form = "σ" if fit.form == "sigma" else "σT"
@@ -120,7 +129,7 @@ def plot_arrhenius(
         label=f"{form} fit: Ea = {fit.activation_energy_eV:.3f} ± "
         f"{fit.activation_energy_stderr_eV:.3f} eV",
     )
-    ax.fill_between(1000 / grid, lo, hi, alpha=0.2, label="95 % interval")
+    ax.fill_between(1000 / grid, lo, hi, alpha=0.2, label="95 % confidence band of the fit")
     if experiment:
         t_exp, s_exp = np.array(experiment, dtype=float).T
         ax.plot(1000 / t_exp, s_exp, "s", mfc="none", label="experiment")

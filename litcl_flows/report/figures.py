@@ -96,8 +96,8 @@ def arrhenius_figure(
     references: Mapping[str, tuple[float, float, float | None]],
     stem: Path,
 ) -> list[Path]:
-    """log σ vs 1000/T with error bars, the fit and its 95 % band, the extrapolated σ, and
-    literature points ``label → (T_K, σ_mS_cm, Ea_eV or None)``.
+    """log σ vs 1000/T with error bars, the fit and its 95 % confidence band, the extrapolated
+    σ, and literature points ``label → (T_K, σ_mS_cm, Ea_eV or None)``.
 
     The band needs the fit's covariance, which the document does not keep: the fit is redone
     from the document's own points with the same function and settings.

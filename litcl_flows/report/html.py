@@ -309,8 +309,9 @@ def _arrhenius(
         )
         page.figure(
             paths,
-            "Fig. 6: log σ vs 1000/T with standard errors, the fit, its 95 % band "
-            "and the extrapolated σ(298 K), with the study's and experiment's values.",
+            "Fig. 6: log σ vs 1000/T with standard errors (↓: a σ ≤ 0 drawn at its 95 % "
+            "upper limit, kept in the fit), the fit, its 95 % confidence band and the "
+            "extrapolated σ(298 K), with the study's and experiment's values.",
         )
     if fit.failed_temperatures:
         left = "; ".join(
