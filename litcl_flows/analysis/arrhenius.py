@@ -26,6 +26,8 @@ from litcl_flows.analysis import units
 
 ArrheniusForm = Literal["sigma", "sigma_T"]
 ROOM_TEMPERATURE_K: float = 298.15
+#: Distinct temperatures a fit needs: two points fix the line, a third measures its scatter.
+MIN_TEMPERATURES: int = 3
 
 
 @dataclass(frozen=True)
@@ -185,13 +187,18 @@ def fit_arrhenius(
     Raises
     ------
     ValueError
-        Fewer than 2 temperatures, a temperature ≤ 0, σ ≤ 0 without error bars, or fewer than
-        two positive σ.
+        Fewer than 3 distinct temperatures, a temperature ≤ 0, σ ≤ 0 without error bars, or
+        fewer than two positive σ.
     """
     t = np.asarray(temperature_K, dtype=np.float64)
     sigma = np.asarray(conductivity_mS_cm, dtype=np.float64)
-    if t.size < 2 or t.shape != sigma.shape:
-        raise ValueError("need at least two (temperature, conductivity) pairs of equal length")
+    if t.shape != sigma.shape:
+        raise ValueError(f"{t.size} temperatures but {sigma.size} conductivities")
+    if np.unique(t).size < MIN_TEMPERATURES:
+        raise ValueError(
+            f"{np.unique(t).size} distinct temperature(s): an Arrhenius fit with an error bar "
+            f"needs at least {MIN_TEMPERATURES}"
+        )
     err = (
         None if conductivity_stderr_mS_cm is None else np.asarray(conductivity_stderr_mS_cm, float)
     )

@@ -42,6 +42,8 @@ MIN_DIFFUSIVE_MSD_A2: float = 4.0
 #: A fit window whose MSD exponent d ln MSD / d ln t lies further than this from 1 is flagged
 #: as not diffusive (0.25: the vibrational offset is still over a quarter of the MSD).
 DEFAULT_MAX_EXPONENT_DEVIATION: float = 0.25
+#: Frames one block needs for a fit with an intercept over a window inside it.
+MIN_FRAMES_PER_BLOCK: int = 4
 #: Confidence level of every interval reported.
 CONFIDENCE_LEVEL: float = 0.95
 
@@ -250,7 +252,16 @@ def analyze_transport(
     n_frames, n_mobile, _ = positions_A.shape
     if n_blocks < 2:
         raise ValueError("n_blocks must be at least 2 for an error bar")
+    if not (np.isfinite(frame_interval_ps) and frame_interval_ps > 0):
+        raise ValueError(f"frame interval {frame_interval_ps:g} ps: must be a number above 0")
+    if not (np.isfinite(temperature_K) and temperature_K > 0):
+        raise ValueError(f"temperature {temperature_K:g} K: must be a number above 0")
     block_len = n_frames // n_blocks
+    if block_len < MIN_FRAMES_PER_BLOCK:
+        raise ValueError(
+            f"{n_frames} frames make {n_blocks} blocks of {block_len} frame(s); each needs "
+            f"at least {MIN_FRAMES_PER_BLOCK}: the run is too short for so many blocks"
+        )
     block_ps = (block_len - 1) * frame_interval_ps
     window = (
         (fit_fraction[0] * block_ps, fit_fraction[1] * block_ps)

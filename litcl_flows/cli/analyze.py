@@ -7,6 +7,7 @@ Heavy modules (numpy, matplotlib, pymatgen) are imported inside the commands so 
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from pathlib import Path
 
@@ -18,6 +19,35 @@ _FORMATS = ("lammps-dump", "xdatcar", "vasprun", "ase")
 def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
     for item in caught:
         click.echo(f"warning: {item.message}", err=True)
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """A finite number > 0 (temperatures, time steps): click's FloatRange lets NaN through."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"{value:g} is not a finite number above 0")
+    return value
+
+
+def _nonzero(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """A finite, non-zero charge number (σ ∝ z²: z = 0 carries no current)."""
+    if not (math.isfinite(value) and value != 0):
+        raise click.BadParameter(f"{value:g}: the mobile ion's charge number must be non-zero")
+    return value
+
+
+def _type_map(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    """Element names of LAMMPS types 1, 2, …; each must be an element symbol, once."""
+    if value is None:
+        return None
+    from pymatgen.core.periodic_table import Element
+
+    names = [name.strip() for name in value.split(",")]
+    unknown = [name for name in names if not Element.is_valid_symbol(name)]
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)}: not element symbols")
+    if len(set(names)) != len(names):
+        raise click.BadParameter(f"{value}: an element is named twice")
+    return names
 
 
 def _parse_hkl(text: str) -> tuple[int, int, int]:
@@ -65,9 +95,22 @@ class _FrameTap:
     "traj", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--mobile", default="Li", show_default=True, help="Element of the mobile ion.")
-@click.option("--temperature", type=float, required=True, help="Temperature of the run (K).")
-@click.option("--timestep-fs", type=float, required=True, help="MD time step (fs).")
-@click.option("--type-map", default=None, help="Elements of LAMMPS types 1, 2, …: Li,Ti,Cl.")
+@click.option(
+    "--temperature",
+    type=float,
+    required=True,
+    callback=_positive,
+    help="Temperature of the run (K).",
+)
+@click.option(
+    "--timestep-fs", type=float, required=True, callback=_positive, help="MD time step (fs)."
+)
+@click.option(
+    "--type-map",
+    default=None,
+    callback=_type_map,
+    help="Elements of LAMMPS types 1, 2, …: Li,Ti,Cl.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -76,7 +119,12 @@ class _FrameTap:
     help="Trajectory format (default: guessed from the file name).",
 )
 @click.option(
-    "--charge", type=float, default=1.0, show_default=True, help="Charge number of the mobile ion."
+    "--charge",
+    type=float,
+    default=1.0,
+    show_default=True,
+    callback=_nonzero,
+    help="Charge number of the mobile ion.",
 )
 @click.option(
     "--blocks",
@@ -163,7 +211,7 @@ def analyze(
     mobile: str,
     temperature: float,
     timestep_fs: float,
-    type_map: str | None,
+    type_map: list[str] | None,
     fmt: str | None,
     charge: float,
     blocks: int,
@@ -201,7 +249,7 @@ def analyze(
     )
 
     fmt = fmt or guess_format(traj[0])
-    names = [t.strip() for t in type_map.split(",")] if type_map else None
+    names = type_map
     hkl = None if stacking in (None, "auto") else _parse_hkl(stacking)
     console = Console(stderr=True)
     label = str(traj[0]) if len(traj) == 1 else f"{traj[0]} (+{len(traj) - 1} files)"

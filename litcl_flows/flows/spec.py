@@ -22,6 +22,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -85,6 +86,24 @@ class MaterialSpec(_Strict):
         except FileNotFoundError as error:
             raise PydanticCustomError("file_not_found", str(error)) from None
         return value if value.lower() in BUILTIN_STRUCTURES else str(path.absolute())
+
+    @model_validator(mode="after")
+    def _mobile_species_present(self) -> MaterialSpec:
+        from litcl_flows.structures.library import load_structure
+
+        try:
+            elements = {el.symbol for el in load_structure(self.structure).composition.elements}
+        except (ValueError, OSError) as error:
+            raise PydanticCustomError(
+                "unreadable_structure", "{error}", {"error": str(error).splitlines()[0]}
+            ) from None
+        if self.mobile_species not in elements:
+            raise PydanticCustomError(
+                "mobile_species_absent",
+                "mobile_species {species} is not in the structure (it holds {elements})",
+                {"species": self.mobile_species, "elements": ", ".join(sorted(elements))},
+            )
+        return self
 
 
 class RelaxSpec(_Strict):
@@ -285,6 +304,18 @@ class AnalysisSpec(_Strict):
     fit_window_ps: tuple[NonNegativeFloat, PositiveFloat] | None = Field(
         None, description="Lag-time window of the MSD fits, ps; None: 10–50 % of one block."
     )
+
+    @field_validator("fit_window_ps")
+    @classmethod
+    def _window_in_order(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and value[0] >= value[1]:
+            raise PydanticCustomError(
+                "reversed_window",
+                "[{start}, {end}] ps: the start must come before the end",
+                {"start": value[0], "end": value[1]},
+            )
+        return value
+
     n_blocks: int = Field(5, ge=2, description="Time blocks for the error bars.")
     stacking_hkl: tuple[int, int, int] | None = Field(
         None,

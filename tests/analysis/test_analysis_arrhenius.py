@@ -52,5 +52,7 @@ def test_sigma_t_form_exact() -> None:
 def test_bad_input() -> None:
     with pytest.raises(ValueError, match="positive"):
         fit_arrhenius(T, np.r_[-1.0, np.ones(5)])
-    with pytest.raises(ValueError, match="at least two"):
-        fit_arrhenius(T[:1], np.ones(1))
+    with pytest.raises(ValueError, match="needs at least 3"):
+        fit_arrhenius(T[:2], np.ones(2))
+    with pytest.raises(ValueError, match="1 distinct temperature"):
+        fit_arrhenius(np.full(3, 600.0), np.ones(3))

@@ -32,6 +32,14 @@ relax:
             "deepmd.overrides: unknown DeePMD setting(s) rcut",
         ),
         (GOOD + "neb:\n  directions: ['110']\n", "neb.directions: '110' is not a direction"),
+        (
+            GOOD + "analysis:\n  fit_window_ps: [0.7, 0.2]\n",
+            "analysis.fit_window_ps: [0.7, 0.2] ps: the start must come before the end",
+        ),
+        (
+            GOOD.replace("  structure: li3ticl6", "  structure: li3ticl6\n  mobile_species: Na"),
+            "material: mobile_species Na is not in the structure (it holds Cl, Li, Ti)",
+        ),
         ("name: [unclosed\n", "not valid YAML"),
     ],
 )
