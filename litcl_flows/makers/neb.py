@@ -106,6 +106,19 @@ def _as_list(values: Sequence[float]) -> list[float]:
     return [float(v) for v in values]
 
 
+def charge_model(engine: str, mechanism: str, species: str) -> str:
+    """What the NEB cell's charge is (as :func:`~litcl_flows.neb.endpoints.hop_endpoints` and
+    the VASP set build it), in words for the document."""
+    if engine != "vasp":
+        return f"{engine}: no electrons are counted; the vacancy is the missing {species} ion"
+    if mechanism == "vacancy":
+        return (
+            f"{species} ion vacancy: the cell carries the removed ion's charge (NELECT = ΣZVAL "
+            "minus it, +1 for Li⁺), so no host cation changes its oxidation state"
+        )
+    return "neutral stoichiometric cell: the ion moves to an empty site (NELECT = ΣZVAL)"
+
+
 @job
 def hop_barrier_doc(
     neb_result: NebResult | None,
@@ -133,6 +146,7 @@ def hop_barrier_doc(
         path_clearance_A=dict(hop.path_clearance_A),
         cell_setting=hop.cell_setting,
         study_label=hop.study_label,
+        charge_model=charge_model(engine, hop.mechanism, hop.species),
         start_frac_coords=_as_list(hop.start_frac),
         end_frac_coords=_as_list(hop.end_frac),
         engine=engine,

@@ -50,6 +50,12 @@ class HopBarrierDoc(BaseModel):
         description="The reference study's label whose geometry (direction, layers, mechanism) "
         "this hop has; None: no study barrier is this hop.",
     )
+    charge_model: str = Field(
+        "",
+        description="How the defect's charge is modelled: for VASP a vacancy hop's cell carries "
+        "the removed ion's charge (Li⁺: −1, NELECT = ΣZVAL + 1, no host cation oxidised); a hop "
+        "to an empty site keeps a neutral stoichiometric cell; force fields count no electrons.",
+    )
     start_frac_coords: list[float] = Field(description="Start site, fractional (input cell).")
     end_frac_coords: list[float] = Field(
         description="End position, fractional (input cell), unwrapped: start + hop vector."

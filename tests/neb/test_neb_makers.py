@@ -105,6 +105,7 @@ def test_chgnet_neb_on_li3ticl6_stores_its_document(memory_job_store, tmp_path: 
     assert doc.engine == "chgnet" and doc.direction_label == "[010]"
     assert not doc.crosses_layers
     assert doc.supercell == [1, 1, 1] and doc.num_sites == 19 and doc.num_images == 1
+    assert doc.charge_model.startswith("chgnet: no electrons are counted")
     assert np.isfinite(doc.forward_barrier_eV) and np.isfinite(doc.reverse_barrier_eV)
     assert len(doc.neb_result.energies) == 3
     assert table.rows[0].engine == "chgnet" and table.plot_file is None
