@@ -100,7 +100,8 @@ def test_activation_energy_is_a_refit_of_the_stored_conductivities(demo_run: dic
     (ln_prefactor, ea_eV), _ = optimize.curve_fit(
         model, temperature, sigma, p0=start, sigma=error, absolute_sigma=True, maxfev=10_000
     )
-    assert arrhenius["activation_energy_eV"] == pytest.approx(ea_eV, rel=1e-5)
+    # curve_fit stops at its own tolerance: absolute 1 µeV when Ea is near zero
+    assert arrhenius["activation_energy_eV"] == pytest.approx(ea_eV, rel=1e-5, abs=1e-6)
     assert arrhenius["conductivity_298K_mS_cm"] == pytest.approx(
         model(298.15, ln_prefactor, ea_eV), rel=1e-4
     )
