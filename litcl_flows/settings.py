@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
@@ -42,7 +43,9 @@ class LitclSettings(BaseSettings):
         "'mongodb': a MongoDB server holds both (GridFS for large data).",
     )
     mongo_host: str = Field(
-        "localhost", description="MongoDB host name, or a mongodb:// URI without credentials."
+        "localhost",
+        description="MongoDB host name or mongodb:// URI; credentials in a URI are moved to "
+        "mongo_username and mongo_password, so the password is never written with the host.",
     )
     mongo_port: int = Field(27017, description="MongoDB port.")
     mongo_database: str = Field("litcl", description="Database holding launchpad and JobStore.")
@@ -97,6 +100,32 @@ class LitclSettings(BaseSettings):
     data_collection: str = Field(
         "outputs_blobs", description="JobStore 'data' additional store (large arrays)."
     )
+
+    @model_validator(mode="after")
+    def _credentials_out_of_host(self) -> LitclSettings:
+        # A URI's user:password would be persisted with the host into litcl.yaml and the
+        # FireWorks/jobflow files; carried separately, the password follows mongo_password's
+        # rule (environment only unless store_password) and pymongo gets it as a keyword.
+        parts = urlsplit(self.mongo_host)
+        if not parts.scheme.startswith("mongodb") or "@" not in parts.netloc:
+            return self
+        userinfo, _, hosts = parts.netloc.rpartition("@")
+        user, has_password, password = (unquote(part) for part in userinfo.partition(":"))
+        if self.mongo_username not in (None, user):
+            raise ValueError(
+                f"the host URI's user {user!r} differs from mongo_username "
+                f"{self.mongo_username!r}; give the user once"
+            )
+        given = self.mongo_password.get_secret_value() if self.mongo_password else None
+        if has_password and given not in (None, password):
+            raise ValueError(
+                "the host URI's password differs from LITCL_MONGO_PASSWORD; give it once"
+            )
+        self.mongo_username = user or None
+        if has_password:
+            self.mongo_password = SecretStr(password)
+        self.mongo_host = urlunsplit(parts._replace(netloc=hosts))
+        return self
 
     @model_validator(mode="after")
     def _cluster_needs_mongodb(self) -> LitclSettings:

@@ -22,7 +22,12 @@ def _settings(**overrides: object):
 
 @click.command()
 @click.option("--mode", type=click.Choice(["embedded", "mongodb"]), help="Where state lives.")
-@click.option("--host", "mongo_host", help="MongoDB host or mongodb:// URI (no credentials).")
+@click.option(
+    "--host",
+    "mongo_host",
+    help="MongoDB host or mongodb:// URI; a user:password in it is taken out and the "
+    "password never written (as $LITCL_MONGO_PASSWORD).",
+)
 @click.option("--port", "mongo_port", type=int, help="MongoDB port.")
 @click.option("--database", "mongo_database", help="MongoDB database.")
 @click.option("--username", "mongo_username", help="MongoDB user; password: $LITCL_MONGO_PASSWORD.")
