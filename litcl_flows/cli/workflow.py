@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import click
@@ -133,29 +134,44 @@ def submit(spec_file: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--max-jobs", type=int, default=0, help="Stop after this many jobs (0: no limit).")
+@click.option(
+    "--max-jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Stop after this many jobs (0: no limit).",
+)
 @click.option(
     "--recover",
     is_flag=True,
-    help="First rerun jobs whose worker died (FireWorks' detect_lostruns --rerun).",
+    help="First rerun jobs whose worker died (FireWorks' detect_lostruns --rerun); "
+    "embedded mode always does.",
 )
 @click.option(
     "--lost-after",
-    type=int,
+    type=click.IntRange(min=0),
     default=4 * 3600,
     show_default=True,
-    help="With --recover: seconds without a ping after which a RUNNING job counts as lost.",
+    help="MongoDB mode, with --recover: seconds without a ping after which a RUNNING job "
+    "counts as lost (FireWorks pings hourly).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the jobs run as JSON.")
 @one_line_errors
 def run(max_jobs: int, recover: bool, lost_after: int, as_json: bool) -> None:
-    """Run every READY job in this process, one after another, with progress on stderr."""
+    """Run every READY job in this process, one after another, with progress on stderr.
+
+    Embedded mode: a job left RUNNING by a worker that died is put back to READY first (the
+    launchpad lock proves no other worker runs it).
+    """
     from litcl_flows.store.launchpad import rerun_lost_runs
 
-    if recover:
-        lost = rerun_lost_runs(_settings(), lost_after)
-        stderr_console().print(f"lost runs put back to READY: {lost or 'none'}")
-    events = run_with_progress(_settings(), max_jobs)
+    settings = _settings()
+    if recover or settings.mode == "embedded":
+        lost = rerun_lost_runs(settings, lost_after)
+        if recover or lost:
+            stderr_console().print(
+                f"lost runs (RUNNING, worker gone) put back to READY: {lost or 'none'}"
+            )
+    events = run_with_progress(settings, max_jobs)
     if as_json:
         print_json([event.__dict__ for event in events])
     failed = [event for event in events if event.state != "COMPLETED"]
@@ -236,8 +252,18 @@ def status(as_json: bool) -> None:
 )
 @click.option("--material", help="Only this material (reduced formula, e.g. Li3TiCl6).")
 @click.option("--u", "u_set", help="Only this U set, e.g. Ti=4 (eV; several: Ti=4,V=3).")
-@click.option("--temperature", type=float, help="Only this temperature, K (within 0.5 K).")
-@click.option("--limit", type=int, default=0, help="At most this many documents (0: all).")
+@click.option(
+    "--temperature",
+    type=click.FloatRange(min=0.0, min_open=True),
+    callback=lambda ctx, param, value: _finite(value, param),
+    help="Only this temperature, K (within 0.5 K).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=0,
+    help="At most this many documents (0: all).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @one_line_errors
 def query(
@@ -271,6 +297,12 @@ def query(
         records = query_properties(_settings(), list(properties), study, job_name, limit, **filters)
     else:
         records = query_outputs(_settings(), study, job_name, list(fields), limit, **filters)
+    absent = [path for path in fields if records and all(path not in r for r in records)]
+    if absent:
+        raise ValueError(
+            f"--field {absent[0]}: in none of the {len(records)} matching documents "
+            "(fields are dotted paths from the document root, e.g. output.structure)"
+        )
     if as_json:
         print_json(records)
     elif not records:
@@ -283,6 +315,13 @@ def query(
             title = f"{record.get('study')} / {record.get('job')} ({record.get('uuid')})"
             rows = [{"field": k, "value": v} for k, v in record.items() if k != "uuid"]
             print_table(title, rows, ["field", "value"])
+
+
+def _finite(value: float | None, param: click.Parameter) -> float | None:
+    """click's FloatRange lets nan and inf through; a temperature must be a number."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number", param=param)
+    return value
 
 
 _PASSTHROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}

@@ -74,10 +74,13 @@ def rerun_lost_runs(settings: LitclSettings, lost_after_s: int) -> list[int]:
     """Put Fireworks whose worker died (no ping for ``lost_after_s``) back to READY.
 
     FireWorks' ``lpad detect_lostruns --rerun``. A queue job killed at walltime leaves its
-    Firework RUNNING forever otherwise; rerunning restarts the job from its inputs.
+    Firework RUNNING forever otherwise; rerunning restarts the job from its inputs. In
+    embedded mode the launchpad lock, held here, proves that no other worker is alive, so
+    every RUNNING Firework is lost whatever ``lost_after_s`` says.
     """
     launchpad = open_launchpad(settings)
-    _, lost_fw_ids, _ = launchpad.detect_lostruns(expiration_secs=lost_after_s, rerun=True)
+    expiration_s = 0 if settings.mode == "embedded" else lost_after_s
+    _, lost_fw_ids, _ = launchpad.detect_lostruns(expiration_secs=expiration_s, rerun=True)
     embedded.save(launchpad)
     return sorted(lost_fw_ids)
 
@@ -91,9 +94,10 @@ def run_workers(
     """Run READY Fireworks one after another in this process until none is left.
 
     Each job runs in its own folder under ``$LITCL_HOME/launches`` and writes its output
-    to the configured JobStore; the embedded launchpad is saved after every Firework, so
-    a killed worker loses at most the job it was running (which is READY again on the
-    next start, and whose rerun overwrites, never duplicates, its store document).
+    to the configured JobStore; the embedded launchpad is saved when a Firework starts
+    (so ``litcl status`` shows it RUNNING) and when it ends, so a killed worker loses at
+    most the job it was running (which :func:`rerun_lost_runs` puts back to READY, and
+    whose rerun overwrites, never duplicates, its store document).
     """
     import jobflow
     from fireworks.core.rocket_launcher import launch_rocket
@@ -106,6 +110,16 @@ def run_workers(
     # into the Fireworks): point it at ours for the run, then put the caller's back.
     previous_store = jobflow.SETTINGS.JOB_STORE
     jobflow.SETTINGS.JOB_STORE = ensure_indexes(job_store(settings))
+    # launch_rocket checks the Firework out and runs it in one call, with no hook between:
+    # an instance wrapper saves the embedded launchpad right after the checkout.
+    checkout = launchpad.checkout_fw
+
+    def checkout_and_save(*args: object, **kwargs: object) -> tuple:
+        checked_out = checkout(*args, **kwargs)
+        embedded.save(launchpad)
+        return checked_out
+
+    launchpad.checkout_fw = checkout_and_save
     try:
         while not max_launches or len(events) < max_launches:
             # FireWorks' own choice of the next Firework (priority, then FIFO/FILO), without
@@ -131,6 +145,7 @@ def run_workers(
             if on_finish:
                 on_finish(event)
     finally:
+        del launchpad.checkout_fw
         jobflow.SETTINGS.JOB_STORE = previous_store
     return events
 

@@ -359,6 +359,36 @@ def test_cli_json_table_and_errors(embedded: LitclSettings, process_env) -> None
     assert len(bad_u.stderr.strip().splitlines()) == 1 and "Ti=4" in bad_u.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--field", "output.nope.zzz"],
+            "Error: --field output.nope.zzz: in none of the 9 matching documents",
+        ),
+        (["--limit", "-1"], "Error: Invalid value for '--limit': -1 is not in the range x>=0."),
+        (
+            ["--temperature", "nan"],
+            "Error: Invalid value for '--temperature': nan is not a finite number",
+        ),
+    ],
+)
+def test_cli_refuses_fields_and_filters_it_cannot_honour(
+    embedded: LitclSettings, process_env, args: list[str], message: str
+) -> None:
+    """Issue 20, item 6: a field no document has, or a negative limit, is not dropped."""
+    result = subprocess.run(
+        [sys.executable, "-m", "litcl_flows", "query", "--study", STUDY, *args],
+        env=process_env(),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines()[-1].startswith(message)
+
+
 def test_ensure_indexes_on_a_mongodb_store(litcl_home: Path, mongo_server: Callable) -> None:
     """montydb (the embedded store) keeps no indexes, so they are checked on MongoDB mode's
     MongoStore + GridFSStore, served by mongomock."""
