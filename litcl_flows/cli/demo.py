@@ -110,7 +110,11 @@ def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]],
     default=None,
     help=f"Study spec (default: {DEMO_SPEC.relative_to(DEMO_SPEC.parents[1])}).",
 )
-@click.option("--rerun", is_flag=True, help="Submit the study again even if it has finished.")
+@click.option(
+    "--rerun",
+    is_flag=True,
+    help="Run the study anew, replacing an earlier run (workflow and outputs).",
+)
 @click.option(
     "--report-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -143,9 +147,13 @@ def demo(spec_file: Path | None, rerun: bool, report_dir: Path | None, as_json: 
     existing = [s for s in workflow_summaries(settings) if s.name == spec.name]
     if rerun or not existing:
         from litcl_flows.flows.study import build_study_workflow
-        from litcl_flows.store.launchpad import add_workflow
+        from litcl_flows.store.launchpad import add_workflow, find_study, remove_study
 
         workflow = build_study_workflow(spec)
+        # A study name keys its stored documents: the new run replaces the old one whole.
+        if earlier := find_study(settings, spec.name):
+            remove_study(settings, earlier)
+            console.print(f"replaced the earlier {earlier}")
         workflow_id = add_workflow(settings, workflow)
         console.print(
             f"submitted study {spec.name!r} as workflow {workflow_id} ({len(workflow.fws)} jobs)"

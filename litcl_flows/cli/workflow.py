@@ -113,18 +113,37 @@ def init(as_json: bool, **options: object) -> None:
 
 @click.command()
 @click.argument("spec_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Delete an earlier study of the same name (its workflows and stored outputs) first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the workflow id as JSON.")
 @one_line_errors
-def submit(spec_file: str, as_json: bool) -> None:
-    """Validate a study spec (YAML) and add its workflow to the launchpad."""
+def submit(spec_file: str, replace: bool, as_json: bool) -> None:
+    """Validate a study spec (YAML) and add its workflow to the launchpad.
+
+    A study name is used once: it keys every stored document, so a second study of the
+    same name is refused (rename it, or --replace the first).
+    """
     from litcl_flows.flows.spec import load_spec
     from litcl_flows.flows.study import build_study_workflow
-    from litcl_flows.store.launchpad import add_workflow
+    from litcl_flows.store.launchpad import add_workflow, find_study, remove_study
 
     spec = load_spec(spec_file)
+    settings = _settings()
+    earlier = find_study(settings, spec.name)
+    if earlier and not replace:
+        raise ValueError(
+            f"{earlier} exists already: give the spec a new `name:`, or submit with "
+            "--replace to delete the earlier one first"
+        )
     # Build the whole workflow before touching the launchpad: an error leaves nothing behind.
     workflow = build_study_workflow(spec)
-    workflow_id = add_workflow(_settings(), workflow)
+    if earlier:
+        remove_study(settings, earlier)
+        stderr_console().print(f"replaced the earlier {earlier}")
+    workflow_id = add_workflow(settings, workflow)
     if as_json:
         print_json({"study": spec.name, "workflow_id": workflow_id, "n_jobs": len(workflow.fws)})
     else:

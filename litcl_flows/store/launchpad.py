@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
@@ -50,6 +51,71 @@ def add_workflow(settings: LitclSettings, workflow: Workflow) -> int:
     id_map = launchpad.add_wf(workflow)
     embedded.save(launchpad)
     return min(id_map.values())
+
+
+@dataclass(frozen=True)
+class EarlierStudy:
+    """What a study name already holds: its workflows and their states, its stored outputs."""
+
+    name: str
+    workflow_states: dict[int, str]
+    n_outputs: int
+
+    def __str__(self) -> str:
+        workflows = ", ".join(f"{fw_id} {state}" for fw_id, state in self.workflow_states.items())
+        return (
+            f"study {self.name!r} (workflow {workflows or 'none'} on the launchpad, "
+            f"{self.n_outputs} stored outputs)"
+        )
+
+
+def find_study(settings: LitclSettings, name: str) -> EarlierStudy | None:
+    """The workflows (by name) and stored outputs (by ``metadata.study``) of study ``name``.
+
+    Study names key every stored document (``litcl query --study``): a second study of the
+    same name would mix its numbers with the first's.
+    """
+    launchpad = open_launchpad(settings, read_only=True)
+    workflow_states = {
+        min(wf["nodes"]): wf["state"]
+        for wf in launchpad.workflows.find({"name": name}, sort=[("created_on", 1)])
+    }
+    store = job_store(settings)
+    store.connect()
+    try:
+        n_outputs = store.count({"metadata.study": name})
+    finally:
+        store.close()
+    if not workflow_states and not n_outputs:
+        return None
+    return EarlierStudy(name, workflow_states, n_outputs)
+
+
+def remove_study(settings: LitclSettings, earlier: EarlierStudy) -> None:
+    """Delete an earlier study's workflows and stored outputs (with their large data).
+
+    Refused while one of its jobs runs: its worker would store an output afterwards.
+    """
+    running = [fw_id for fw_id, state in earlier.workflow_states.items() if state == "RUNNING"]
+    if running:
+        raise ValueError(
+            f"study {earlier.name!r} is running (workflow {running[0]}): stop its workers "
+            "first, or rename the new study"
+        )
+    launchpad = open_launchpad(settings)
+    # FireWorks prints what it removes: keep stdout for the command's own (JSON) output.
+    with redirect_stdout(io.StringIO()):
+        for fw_id in earlier.workflow_states:
+            launchpad.delete_wf(fw_id, delete_launch_dirs=False)
+    embedded.save(launchpad)
+    if not earlier.n_outputs:
+        return
+    store = job_store(settings)
+    store.connect()
+    try:
+        store.remove_docs({"metadata.study": earlier.name})
+    finally:
+        store.close()
 
 
 @dataclass(frozen=True)
