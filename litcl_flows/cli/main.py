@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 
 import click
 
@@ -24,6 +25,22 @@ COMMANDS: dict[str, str] = {
     "report": "litcl_flows.cli.report:report",
     "demo": "litcl_flows.cli.demo:demo",
 }
+
+
+_library_format = warnings.formatwarning
+
+
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    """litcl's own warnings as one ``Warning: ...`` line; other libraries' as they format them."""
+    if category.__module__.startswith("litcl_flows"):
+        return f"Warning: {message}\n"
+    return _library_format(message, category, filename, lineno, line)
 
 
 class LazyGroup(click.Group):
@@ -54,6 +71,7 @@ def cli(home: str | None) -> None:
     Embedded by default (launchpad and store in one folder, no server); MongoDB for
     clusters. Start with `litcl init`, then `litcl submit SPEC.yaml` and `litcl run`.
     """
+    warnings.formatwarning = _one_line_warning
     if home:
         # Settings read LITCL_HOME to find litcl.yaml: set it once for the whole process.
         os.environ["LITCL_HOME"] = os.path.abspath(home)

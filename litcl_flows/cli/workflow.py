@@ -132,6 +132,13 @@ def submit(spec_file: str, replace: bool, as_json: bool) -> None:
 
     spec = load_spec(spec_file)
     settings = _settings()
+    if spec.reference_engine == "vasp" and settings.mode == "embedded":
+        # Embedded workers run here: refuse now rather than fizzle in the first VASP job.
+        from litcl_flows.engines.vasp.validation import check_vasp_runs_here
+        from litcl_flows.structures.library import load_structure
+
+        composition = load_structure(spec.material.structure).composition
+        check_vasp_runs_here(element.symbol for element in composition.elements)
     earlier = find_study(settings, spec.name)
     if earlier and not replace:
         raise ValueError(

@@ -87,3 +87,63 @@ def test_reference_engine_not_installed_is_one_line(
     assert len(lines) == 1, result.stderr
     assert "reference engine 'chgnet' needs the 'chgnet_is_not_here' package" in lines[0]
     assert workflow_names(litcl_home / "launchpad.json") == []
+
+
+def test_vasp_spec_without_vasp_here_is_one_line(
+    litcl_home: Path, litcl, process_env, tmp_path: Path, workflow_names
+) -> None:
+    """Issue 20, item 4: embedded workers run here, so a VASP study needs VASP and POTCARs."""
+    import subprocess
+    import sys
+
+    assert litcl("init").returncode == 0
+    spec = tmp_path / "study.yaml"
+    spec.write_text(GOOD + "reference_engine: vasp\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "litcl_flows", "submit", str(spec)],
+        env=process_env(
+            PATH=str(Path(sys.executable).parent),  # python, but no vasp_std
+            PMG_VASP_PSP_DIR=str(tmp_path / "no_potcars"),
+            ATOMATE2_VASP_CMD="vasp_std",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(
+        "Error: reference_engine vasp cannot run on this machine: VASP command 'vasp_std' "
+        "(vasp_std not on PATH; set ATOMATE2_VASP_CMD); POTCAR Cl (PBE_54): "
+    )
+    assert str(tmp_path / "no_potcars") in line  # pymatgen's own reason: no such folder
+    assert workflow_names(litcl_home / "launchpad.json") == []
+
+
+def test_vasp_check_passes_with_a_vasp_command_and_potcars(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import atomate2
+    from pymatgen.io.vasp.inputs import PotcarSingle
+
+    from litcl_flows.engines.vasp.validation import check_vasp_runs_here
+
+    launcher = tmp_path / "bin" / "srun"
+    launcher.parent.mkdir()
+    launcher.write_text("#!/bin/sh\n")
+    launcher.chmod(0o755)
+    (tmp_path / "bin" / "vasp_std").symlink_to(launcher)
+    monkeypatch.setenv("PATH", str(launcher.parent))
+    monkeypatch.setattr(atomate2.SETTINGS, "VASP_CMD", "srun -n 4 vasp_std")
+    asked = []
+    monkeypatch.setattr(
+        PotcarSingle,
+        "from_symbol_and_functional",
+        lambda symbol, functional: asked.append((symbol, functional)),
+    )
+    check_vasp_runs_here(["Li", "Ti", "Cl"])
+    # atomate2's PAW sets for the study (STACK.md §1.3: Li_sv, Ti_sv, Cl) in its PBE_54.
+    assert sorted(asked) == [("Cl", "PBE_54"), ("Li_sv", "PBE_54"), ("Ti_sv", "PBE_54")]
+    monkeypatch.setattr(atomate2.SETTINGS, "VASP_CMD", "mpirun -np 4 vasp_std")
+    with pytest.raises(ValueError, match=r"'mpirun -np 4 vasp_std' \(mpirun not on PATH"):
+        check_vasp_runs_here(["Li"])

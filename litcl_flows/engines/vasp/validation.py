@@ -100,3 +100,46 @@ def validate_reference_request(
         check_temperatures(temperatures_K)
     if engine == "vasp":
         check_potcar_mapping(elements, potcar_settings)
+
+
+def check_vasp_runs_here(
+    elements: Iterable[str], potcar_settings: Mapping[str, str] | None = None
+) -> None:
+    """Fail when this machine cannot run the VASP jobs: no VASP command or no POTCARs.
+
+    For workers on this machine (embedded mode), so that a VASP study is refused at submit
+    instead of fizzling in its first job. Checks what atomate2 will use: its ``VASP_CMD``
+    (``ATOMATE2_VASP_CMD`` or ``~/.atomate2.yaml``) and pymatgen's ``PMG_VASP_PSP_DIR``
+    holding each element's POTCAR for atomate2's functional.
+    """
+    import shlex
+    import shutil
+
+    from atomate2 import SETTINGS
+    from atomate2.vasp.sets.base import _BASE_VASP_SET
+    from pymatgen.io.vasp.inputs import PotcarSingle
+
+    missing = []
+    # "srun -n 4 vasp_std": both the launcher and the program must be found.
+    words = [word for word in shlex.split(SETTINGS.VASP_CMD) if not word.startswith("-")]
+    absent = [word for word in dict.fromkeys(words[:1] + words[-1:]) if not shutil.which(word)]
+    if absent:
+        missing.append(
+            f"VASP command {SETTINGS.VASP_CMD!r} ({', '.join(absent)} not on PATH; set "
+            "ATOMATE2_VASP_CMD)"
+        )
+    functional = _BASE_VASP_SET["POTCAR_FUNCTIONAL"]
+    mapping = potcar_mapping(potcar_settings)
+    for element in sorted(set(elements)):
+        try:
+            PotcarSingle.from_symbol_and_functional(mapping[element], functional)
+        except (OSError, ValueError, RuntimeError) as error:  # pymatgen's PSP-dir errors
+            missing.append(
+                f"POTCAR {mapping[element]} ({functional}): {str(error).splitlines()[0]}"
+            )
+            break
+    if missing:
+        raise ReferenceInputError(
+            f"reference_engine vasp cannot run on this machine: {'; '.join(missing)} "
+            "(or use reference_engine: chgnet, or MongoDB mode with VASP workers)"
+        )
