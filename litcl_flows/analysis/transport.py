@@ -203,6 +203,41 @@ class TransportResult:
         return out
 
 
+def block_fit_window(
+    n_frames: int,
+    n_blocks: int,
+    frame_interval_ps: float,
+    fit_window_ps: tuple[float, float] | None = None,
+    fit_fraction: tuple[float, float] = DEFAULT_FIT_FRACTION,
+) -> tuple[int, tuple[float, float]]:
+    """Frames per block and the fit window, ps; ValueError when they cannot give a fit.
+
+    Each of the ``n_blocks`` blocks needs :data:`MIN_FRAMES_PER_BLOCK` frames, and the
+    window (default ``fit_fraction`` of a block's duration) ≥ 3 lags inside one block.
+    Study specs are checked with it at submit, from their ML-MD settings.
+    """
+    block_len = n_frames // n_blocks
+    if block_len < MIN_FRAMES_PER_BLOCK:
+        raise ValueError(
+            f"{n_frames} frames make {n_blocks} blocks of {block_len} frame(s); each needs "
+            f"at least {MIN_FRAMES_PER_BLOCK}: the run is too short for so many blocks"
+        )
+    block_ps = (block_len - 1) * frame_interval_ps
+    window = (
+        (fit_fraction[0] * block_ps, fit_fraction[1] * block_ps)
+        if fit_window_ps is None
+        else (float(fit_window_ps[0]), float(fit_window_ps[1]))
+    )
+    lags_ps = np.arange(block_len) * frame_interval_ps
+    lags_in_window = np.count_nonzero((lags_ps >= window[0]) & (lags_ps <= window[1]))
+    if lags_in_window < 3 or window[1] > block_ps:
+        raise ValueError(
+            f"fit window {window[0]:g}–{window[1]:g} ps needs ≥ 3 frames inside one of "
+            f"{n_blocks} blocks of {block_ps:g} ps ({n_frames} frames): the run is too short"
+        )
+    return block_len, window
+
+
 def analyze_transport(
     positions_A: np.ndarray,
     frame_interval_ps: float,
@@ -256,27 +291,9 @@ def analyze_transport(
         raise ValueError(f"frame interval {frame_interval_ps:g} ps: must be a number above 0")
     if not (np.isfinite(temperature_K) and temperature_K > 0):
         raise ValueError(f"temperature {temperature_K:g} K: must be a number above 0")
-    block_len = n_frames // n_blocks
-    if block_len < MIN_FRAMES_PER_BLOCK:
-        raise ValueError(
-            f"{n_frames} frames make {n_blocks} blocks of {block_len} frame(s); each needs "
-            f"at least {MIN_FRAMES_PER_BLOCK}: the run is too short for so many blocks"
-        )
-    block_ps = (block_len - 1) * frame_interval_ps
-    window = (
-        (fit_fraction[0] * block_ps, fit_fraction[1] * block_ps)
-        if fit_window_ps is None
-        else (float(fit_window_ps[0]), float(fit_window_ps[1]))
+    block_len, window = block_fit_window(
+        n_frames, n_blocks, frame_interval_ps, fit_window_ps, fit_fraction
     )
-    lags_in_window = np.count_nonzero(
-        (np.arange(block_len) * frame_interval_ps >= window[0])
-        & (np.arange(block_len) * frame_interval_ps <= window[1])
-    )
-    if lags_in_window < 3 or window[1] > block_ps:
-        raise ValueError(
-            f"fit window {window[0]:g}–{window[1]:g} ps needs ≥ 3 frames inside one of "
-            f"{n_blocks} blocks of {block_ps:g} ps ({n_frames} frames): the run is too short"
-        )
     msd = compute_msd(positions_A, frame_interval_ps, direction)
     d_self = fit_diffusivity_cm2_s(msd.time_ps, msd.self_sum_A2, window)
     d_total = fit_diffusivity_cm2_s(msd.time_ps, msd.total_sum_A2, window)

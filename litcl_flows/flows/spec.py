@@ -396,7 +396,7 @@ class NebSpec(_Strict):
     @classmethod
     def _miller(cls, value: list[str]) -> list[str]:
         for text in value:
-            if not _DIRECTION.fullmatch(text):
+            if not _DIRECTION.fullmatch(text) or not any(c in "123456789" for c in text):
                 raise PydanticCustomError(
                     "direction", "'{text}' is not a direction like [110] or [1-10]", {"text": text}
                 )
@@ -477,6 +477,38 @@ class StudySpec(_Strict):
             )
         return value
 
+    @model_validator(mode="after")
+    def _runs_can_be_analysed(self) -> StudySpec:
+        # The analysis job would fail after the whole ML-MD run: check its frame budget now,
+        # with the analysis's own rule (frames after equilibration, blocks, fit window).
+        if not self.runs("mlmd"):
+            return self
+        from litcl_flows.analysis.transport import block_fit_window
+
+        md = self.mlmd
+        if md.equilibration_steps >= md.n_steps:
+            raise PydanticCustomError(
+                "no_production",
+                "mlmd.equilibration_steps {eq} ≥ n_steps {n}: no steps left to analyse",
+                {"eq": md.equilibration_steps, "n": md.n_steps},
+            )
+        n_frames = (md.n_steps - md.equilibration_steps) // md.dump_mobile_every + 1
+        try:
+            block_fit_window(
+                n_frames,
+                self.analysis.n_blocks,
+                md.dump_mobile_every * md.timestep_fs / 1000.0,
+                self.analysis.fit_window_ps,
+            )
+        except ValueError as error:
+            raise PydanticCustomError(
+                "run_too_short",
+                "mlmd and analysis: {problem} (production frames = (n_steps − "
+                "equilibration_steps) / dump_mobile_every + 1)",
+                {"problem": str(error)},
+            ) from None
+        return self
+
     def runs(self, step: str) -> bool:
         """Whether the flow includes ``step`` (see ``stop_after``)."""
         return STEPS.index(step) <= STEPS.index(self.stop_after)
@@ -484,10 +516,11 @@ class StudySpec(_Strict):
 
 def _first_error_line(error: ValidationError) -> str:
     first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    location = ".".join(str(part) for part in first["loc"])
     more = error.error_count() - 1
     suffix = f" (and {more} more error{'s' * (more > 1)})" if more else ""
-    return f"{location}: {first['msg']}{suffix}"
+    # A whole-spec check names its fields in its message.
+    return f"{location + ': ' if location else ''}{first['msg']}{suffix}"
 
 
 def load_spec(path: str | Path) -> StudySpec:

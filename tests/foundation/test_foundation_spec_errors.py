@@ -40,6 +40,20 @@ relax:
             GOOD.replace("  structure: li3ticl6", "  structure: li3ticl6\n  mobile_species: Na"),
             "material: mobile_species Na is not in the structure (it holds Cl, Li, Ti)",
         ),
+        (GOOD + "neb:\n  directions: ['[000]']\n", "neb.directions: '[000]' is not a direction"),
+        (
+            GOOD + "analysis:\n  fit_window_ps: [0.1, 99999]\n",
+            "mlmd and analysis: fit window 0.1–99999 ps needs ≥ 3 frames inside one of 5 "
+            "blocks of 1089 ps (5451 frames)",
+        ),
+        (
+            GOOD + "mlmd:\n  n_steps: 60000\n  dump_mobile_every: 1000\n",
+            "mlmd and analysis: 11 frames make 5 blocks of 2 frame(s); each needs at least 4",
+        ),
+        (
+            GOOD + "mlmd:\n  n_steps: 10\n",
+            "mlmd.equilibration_steps 50000 ≥ n_steps 10: no steps left to analyse",
+        ),
         ("name: [unclosed\n", "not valid YAML"),
     ],
 )
