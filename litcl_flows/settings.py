@@ -47,7 +47,7 @@ class LitclSettings(BaseSettings):
         description="MongoDB host name or mongodb:// URI; credentials in a URI are moved to "
         "mongo_username and mongo_password, so the password is never written with the host.",
     )
-    mongo_port: int = Field(27017, description="MongoDB port.")
+    mongo_port: int = Field(27017, ge=1, le=65535, description="MongoDB port.")
     mongo_database: str = Field("litcl", description="Database holding launchpad and JobStore.")
     mongo_username: str | None = Field(None, description="MongoDB user (None: no auth).")
     mongo_password: SecretStr | None = Field(

@@ -61,3 +61,14 @@ def test_two_different_credentials_are_refused_in_one_line(
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"Error: settings: {message}; give the user once")
     assert not litcl_home.exists()
+
+
+@pytest.mark.parametrize("port", ["0", "99999"])
+def test_a_port_outside_1_to_65535_is_refused_and_nothing_written(
+    litcl: Callable, litcl_home: Path, port: str
+) -> None:
+    result = litcl("init", "--mode", "mongodb", "--port", port)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: setting mongo_port: Input should be")
+    assert not litcl_home.exists()
