@@ -258,10 +258,16 @@ def analyze(
         if fmt != "lammps-dump":
             yield from iter_frames(path, fmt, names)  # type: ignore[arg-type]
             return
-        # One progress bar per file, closed before the next opens (rich allows one at a time).
-        with progress_open(
-            path, "rb", description=f"reading {path.name}", console=console, transient=True
-        ) as handle:
+        # One progress bar per file, closed before the next opens (rich allows one at a time);
+        # none in a log or pipe, where rich would leave a blank line before any error.
+        opened = (
+            progress_open(
+                path, "rb", description=f"reading {path.name}", console=console, transient=True
+            )
+            if console.is_terminal
+            else open(path, "rb")  # noqa: SIM115 (closed by the with below)
+        )
+        with opened as handle:
             yield from iter_frames(path, "lammps-dump", names, handle=handle)
 
     tap = _FrameTap(rdf_pairs, rdf_r_max, rdf_bins, rdf_stride)

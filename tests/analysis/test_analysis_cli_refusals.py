@@ -64,3 +64,22 @@ def test_arrhenius_needs_three_distinct_temperatures(tmp_path: Path) -> None:
         [str(path)] * 3,
         "1 distinct temperature(s): an Arrhenius fit with an error bar needs at least 3",
     )
+
+
+def test_an_empty_dump_is_one_line_in_a_log(tmp_path: Path) -> None:
+    """Piped stderr (a job log) gets the error alone: no progress bar, no blank line."""
+    import subprocess
+    import sys
+
+    empty = tmp_path / "empty.lammpstrj"
+    empty.touch()
+    result = subprocess.run(
+        [sys.executable, "-m", "litcl_flows", "analyze", str(empty)]
+        + ["--temperature", "600", "--timestep-fs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {empty}: no frames\n"
