@@ -162,15 +162,11 @@ def demo(spec_file: Path | None, rerun: bool, report_dir: Path | None, as_json: 
         console.print(f"study {spec.name!r} is on the launchpad: running what is left")
     run_with_progress(settings)
     from litcl_flows.report import write_report
-    from litcl_flows.store.config import job_store
+    from litcl_flows.store.config import connected_job_store
     from litcl_flows.store.report_data import load_report_data
 
-    store = job_store(settings)
-    store.connect()
-    try:
+    with connected_job_store(settings) as store:
         data = load_report_data(store, spec.name)
-    finally:
-        store.close()
     written = write_report(data, report_dir or Path(f"report-{spec.name}"))
     doc = data.study.model_dump(mode="json")
     if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
 import json
@@ -20,9 +21,18 @@ PIPED_WIDTH = 200
 #: Errors that are the user's input or environment, shown as one line with a non-zero exit.
 USER_ERRORS: tuple[type[Exception], ...] = (ValueError, FileNotFoundError, RuntimeError)
 
+#: ``OSError`` numbers that are the environment's doing (permissions, a read-only or full
+#: file system), also shown as one line; any other ``OSError`` keeps its traceback.
+ENVIRONMENT_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT})
+
 
 def one_line_errors(command: F) -> F:
-    """Turn expected errors into click's one-line ``Error: ...`` and exit code 1."""
+    """Turn expected errors into click's one-line ``Error: ...`` and exit code 1.
+
+    The stores check what they can before they write (a writable home, an undamaged
+    launchpad file) and say so in their own words; an environment ``OSError`` that gets past
+    them (:data:`ENVIRONMENT_ERRNOS`) still ends in one line naming the file.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -30,6 +40,11 @@ def one_line_errors(command: F) -> F:
             return command(*args, **kwargs)
         except USER_ERRORS as error:
             raise click.ClickException(str(error).splitlines()[0]) from error
+        except OSError as error:
+            if error.errno not in ENVIRONMENT_ERRNOS:
+                raise
+            where = f": {error.filename}" if error.filename else ""
+            raise click.ClickException(f"{error.strerror}{where}") from error
 
     return wrapper  # type: ignore[return-value]
 

@@ -29,15 +29,11 @@ def report(study: str, out_dir: Path | None, as_json: bool) -> None:
     """
     from litcl_flows.report import write_report
     from litcl_flows.settings import load_settings
-    from litcl_flows.store.config import job_store
+    from litcl_flows.store.config import connected_job_store
     from litcl_flows.store.report_data import load_report_data
 
-    store = job_store(load_settings())
-    store.connect()
-    try:
+    with connected_job_store(load_settings()) as store:
         data = load_report_data(store, study)
-    finally:
-        store.close()
     written = write_report(data, out_dir or Path(f"report-{study}"))
     if as_json:
         print_json({"html": str(written.html), "figures": [str(p) for p in written.figures]})

@@ -9,6 +9,9 @@ use the same launchpad and JobStore as ``litcl`` once ``FW_CONFIG_FILE`` and
 from __future__ import annotations
 
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,13 @@ from typing import Any
 import yaml
 
 from litcl_flows.settings import LitclSettings
+from litcl_flows.store.embedded import (
+    check_db_file,
+    ensure_writable,
+    initialise_db_file,
+    open_embedded_launchpad,
+    save,
+)
 
 #: Settings never written to ``litcl.yaml`` (the home locates the file; secrets stay out).
 _NOT_PERSISTED = {"home", "mongo_password"}
@@ -159,13 +169,112 @@ def atomate2_spec(settings: LitclSettings) -> dict[str, Any]:
     return {"VASP_CMD": settings.vasp_cmd, "VASP_CUSTODIAN_MAX_ERRORS": 5}
 
 
+#: The first 16 bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+#: The embedded store's database folder (``database_name`` of :func:`job_store_spec`).
+_EMBEDDED_DATABASE = "litcl"
+
+
+def _collection_files(store_dir: Path) -> list[Path]:
+    return sorted((store_dir / _EMBEDDED_DATABASE).glob("*.collection"))
+
+
+def _damaged_store_remedy(path: Path) -> str:
+    return (
+        f"restore it from your backup of the store, or move it aside for an empty collection "
+        f"(the job outputs in it are lost): mv {path} {path}.damaged"
+    )
+
+
+def check_embedded_store(store_dir: Path) -> None:
+    """Refuse an embedded JobStore that montydb cannot use, before it is opened.
+
+    montydb rewrites its config files on every connection and sqlite in WAL mode writes
+    beside the database even to read, so the folder must be writable for ``litcl query``
+    too. Each collection file must start as an SQLite database does (a cheap check: damage
+    further in shows when the file is read, see :func:`connected_job_store`).
+    """
+    database = store_dir / _EMBEDDED_DATABASE
+    inside = [store_dir / ".monty.storage", store_dir / "monty.storage.cfg", database]
+    collections = _collection_files(store_dir)
+    ensure_writable(
+        store_dir,
+        *inside,
+        *collections,
+        label="JobStore folder",
+        note="; the embedded store (montydb, sqlite) writes there even to read",
+    )
+    for path in collections:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+        # montydb writes the header as it creates a file, so an empty file is one that was
+        # emptied (opening it would write a new header and hide the loss).
+        problem = "it is empty" if not header else "not an SQLite database"
+        if header != SQLITE_HEADER:
+            raise RuntimeError(
+                f"JobStore file {path} is damaged ({problem}); {_damaged_store_remedy(path)}"
+            )
+
+
 def job_store(settings: LitclSettings):  # -> jobflow.JobStore (imported lazily)
-    """The connected-on-demand jobflow ``JobStore`` for these settings."""
+    """The connected-on-demand jobflow ``JobStore`` for these settings.
+
+    Embedded: refused in one line when its folder is not writable or a file is damaged
+    (:func:`check_embedded_store`).
+    """
     from jobflow import JobStore
 
     if settings.mode == "embedded":
+        check_embedded_store(settings.store_dir)
         settings.store_dir.mkdir(parents=True, exist_ok=True)
     return JobStore.from_dict_spec(job_store_spec(settings))
+
+
+def _unreadable_collection(store_dir: Path) -> tuple[Path, str] | None:
+    """The first collection file sqlite cannot read through, and why (the slow check)."""
+    for path in _collection_files(store_dir):
+        try:
+            # Read-write, as montydb opens it: a read-only connection to a WAL database
+            # leaves its -wal and -shm files behind.
+            with closing(sqlite3.connect(path)) as db:
+                if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    return path, "sqlite quick_check failed"
+                tables = db.execute(
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'documents'"
+                ).fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            return path, f"sqlite: {error}"
+        if not tables:
+            return path, "no documents table"
+    return None
+
+
+@contextmanager
+def connected_job_store(settings: LitclSettings) -> Iterator[Any]:
+    """:func:`job_store`, connected for the block and closed after it.
+
+    An sqlite error while the block reads or writes the embedded store becomes one
+    ``RuntimeError`` naming the damaged file (or the store folder) and what to do.
+    """
+    store = job_store(settings)
+    try:
+        store.connect()
+        try:
+            yield store
+        finally:
+            store.close()
+    except sqlite3.DatabaseError as error:
+        found = _unreadable_collection(settings.store_dir)
+        if found is None:
+            raise RuntimeError(
+                f"JobStore {settings.store_dir} cannot be read (sqlite: {error}); restore it "
+                "from your backup of the store"
+            ) from error
+        path, why = found
+        raise RuntimeError(
+            f"JobStore file {path} is damaged ({why}); {_damaged_store_remedy(path)}"
+        ) from error
 
 
 @dataclass
@@ -214,11 +323,15 @@ def write_config_files(settings: LitclSettings) -> InitReport:
     """Create ``$LITCL_HOME`` and (re)write its config files; idempotent.
 
     In embedded mode also create and reset the launchpad database if it does not exist
-    yet (an existing one, with its workflows, is left as it is).
+    yet (an existing one, with its workflows, is left as it is). Refused before anything is
+    written when the home is not writable or the existing launchpad file is damaged.
     """
-    from litcl_flows.store.embedded import initialise_db_file, open_embedded_launchpad, save
-
     home = settings.home
+    if home.exists() and not home.is_dir():
+        raise ValueError(f"LITCL_HOME {home} is not a folder: point LITCL_HOME at a folder")
+    ensure_writable(home)
+    if settings.mode == "embedded" and settings.launchpad_db_file.exists():
+        check_db_file(settings.launchpad_db_file)
     home.mkdir(parents=True, exist_ok=True)
     report = InitReport(home=home)
     persisted = settings.model_dump(mode="json", exclude=_NOT_PERSISTED)

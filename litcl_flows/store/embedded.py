@@ -9,18 +9,26 @@ the library lacks:
 - an exclusive ``flock`` held for the whole life of a process that opens the launchpad for
   writing (a second process fails at once with :class:`EmbeddedLaunchpadBusy`);
 - write-back to a temporary file, ``fsync``, then an atomic rename, so the file on disk is
-  always a complete snapshot — a SIGKILL leaves the last saved state, never a torn one;
+  always a complete snapshot — a SIGKILL leaves the last saved state, never a torn one; the
+  file replaced is kept as ``launchpad.json.bak``, the last good copy;
+- a check of the file before mongomock-persistence reads it (:func:`check_db_file`): a
+  damaged one is refused in one line that says how to restore the last good copy;
+- a check that the home is writable before a writer starts (:func:`ensure_writable`);
 - one client per file and process, saved explicitly after each change (:func:`save`);
 - read-only opening (no lock, never written back) for status displays beside a worker.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import gc
+import json
 import os
+import shutil
+import stat
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fireworks import LaunchPad
@@ -35,6 +43,57 @@ class EmbeddedLaunchpadBusy(RuntimeError):
     """Another process holds the embedded launchpad."""
 
 
+class NotWritable(RuntimeError):
+    """A folder litcl must write to cannot be written (permissions, read-only mount)."""
+
+
+class LaunchpadFileDamaged(ValueError):
+    """The embedded launchpad file is not a mongomock-persistence database."""
+
+
+def backup_file(db_file: Path) -> Path:
+    """The last good copy of ``db_file`` that every save keeps: ``launchpad.json.bak``."""
+    return db_file.with_name(f"{db_file.name}.bak")
+
+
+def _is_writable(path: Path) -> bool:
+    return os.access(path, os.W_OK)
+
+
+def _why_not_writable(path: Path) -> str:
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        return error.strerror or str(error)
+    return f"permission denied ({stat.filemode(mode)})"
+
+
+def ensure_writable(folder: Path, *inside: Path, label: str = "LITCL_HOME", note: str = "") -> None:
+    """Refuse, before anything is written, when litcl cannot write to ``folder``.
+
+    A missing ``folder`` is checked by the nearest folder above it, where it would be
+    created; each of ``inside`` (files or folders in it that litcl writes) if it exists.
+    ``note`` ends the message (why this command must write there).
+    """
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    for path in (existing, *(path for path in inside if path.exists())):
+        if not _is_writable(path):
+            where = "" if path == folder else f" ({path})"
+            reason = _why_not_writable(path)
+            raise NotWritable(f"{label} {folder} is not writable{where}: {reason}{note}")
+
+
+def _not_writable_from(error: OSError, folder: Path) -> NotWritable | None:
+    """A :class:`NotWritable` for an ``OSError`` that means "cannot write here", or None."""
+    if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return None
+    return NotWritable(f"LITCL_HOME {folder} is not writable: {error.strerror} ({error.filename})")
+
+
 def acquire_lock(lock_file: Path) -> None:
     """Take the exclusive lock on ``lock_file`` for the rest of this process's life.
 
@@ -44,8 +103,14 @@ def acquire_lock(lock_file: Path) -> None:
     lock_file = lock_file.absolute()
     if lock_file in _held_locks:
         return
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        refusal = _not_writable_from(error, lock_file.parent)
+        if refusal is None:
+            raise
+        raise refusal from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -61,7 +126,12 @@ def acquire_lock(lock_file: Path) -> None:
 
 
 def _atomic_to_file(server_store: object) -> None:
-    """Write a mongomock ServerStore to its file atomically (temp file, fsync, rename)."""
+    """Write a mongomock ServerStore to its file atomically (temp file, fsync, rename).
+
+    The file replaced becomes :func:`backup_file` (a hard link, so no copy is written; a
+    copy where the file system has no hard links). Every step leaves a complete
+    ``launchpad.json``: there is no moment without one.
+    """
     import bson.json_util
 
     target = Path(server_store._filename)  # type: ignore[attr-defined]
@@ -70,6 +140,15 @@ def _atomic_to_file(server_store: object) -> None:
         handle.write(bson.json_util.dumps(server_store.to_dict()))  # type: ignore[attr-defined]
         handle.flush()
         os.fsync(handle.fileno())
+    if target.exists():
+        backup = backup_file(target)
+        backup_tmp = target.with_name(f".{backup.name}.{os.getpid()}.tmp")
+        backup_tmp.unlink(missing_ok=True)
+        try:
+            os.link(target, backup_tmp)
+        except OSError:  # no hard links on this file system
+            shutil.copyfile(target, backup_tmp)
+        os.replace(backup_tmp, backup)
     os.replace(tmp, target)
 
 
@@ -99,6 +178,79 @@ def _use_mongomock(db_file: Path) -> None:
         enable_gridfs_integration()
 
 
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return kinds.get(type(value), "a number")
+
+
+def _shape_problem(database: Any) -> str | None:
+    """What keeps ``database`` (parsed JSON) from being a mongomock-persistence file.
+
+    The shape ``ServerStore`` reads: ``{database: {collection: {"name": str,
+    "documents": [[id, document], ...]}}}``.
+    """
+    if not isinstance(database, dict):
+        return f"the top level is {_json_kind(database)}, not an object of databases"
+    for db_name, collections in database.items():
+        if not isinstance(collections, dict):
+            kind = _json_kind(collections)
+            return f"database {db_name!r} is {kind}, not an object of collections"
+        for name, collection in collections.items():
+            where = f"collection {db_name}.{name}"
+            if not isinstance(collection, dict):
+                return f"{where} is {_json_kind(collection)}, not an object"
+            if not isinstance(collection.get("name"), str):
+                return f"{where} has no 'name'"
+            documents = collection.get("documents")
+            if not isinstance(documents, list):
+                return f"{where} has no 'documents' list"
+            for index, pair in enumerate(documents):
+                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], dict)):
+                    return f"document {index} of {where} is not an [id, document] pair"
+    return None
+
+
+def db_file_problem(db_file: Path) -> str | None:
+    """Why ``db_file`` cannot be read as the embedded launchpad, or None when it can."""
+    raw = db_file.read_bytes()
+    if not raw.strip():
+        return "it is empty"
+    try:
+        text = raw.decode("utf-8")  # as mongomock-persistence reads it
+    except UnicodeDecodeError as error:
+        return f"it is not valid JSON: not UTF-8 text at byte {error.start}"
+    try:
+        database = json.loads(text)
+    except json.JSONDecodeError as error:
+        if error.pos >= len(text.rstrip()):
+            return f"it is not valid JSON: it ends early, truncated at byte {len(raw)}"
+        return f"it is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+    return _shape_problem(database)
+
+
+def check_db_file(db_file: Path) -> None:
+    """Refuse a damaged launchpad file in one line: what is wrong and how to restore it.
+
+    Run before mongomock-persistence reads the file, which would fail with a bare JSON error
+    (no file name) or a traceback.
+    """
+    problem = db_file_problem(db_file)
+    if problem is None:
+        return
+    backup = backup_file(db_file)
+    if backup.exists() and db_file_problem(backup) is None:
+        remedy = f"restore the last good copy: cp {backup} {db_file}"
+    else:
+        state = "is damaged too" if backup.exists() else "does not exist"
+        remedy = (
+            f"its backup {backup} {state}; to start an empty launchpad (its workflows are "
+            f"lost, stored outputs are kept): mv {db_file} {db_file}.damaged && litcl init"
+        )
+    raise LaunchpadFileDamaged(f"embedded launchpad {db_file} is damaged ({problem}); {remedy}")
+
+
 def initialise_db_file(db_file: Path) -> bool:
     """Create an empty mongomock database file; return whether it was new."""
     if db_file.exists():
@@ -122,10 +274,13 @@ def open_embedded_launchpad(
     if not db_file.exists():
         raise FileNotFoundError(f"no embedded launchpad at {db_file}: run `litcl init` first")
     db_file = db_file.absolute()
+    if not read_only and db_file in _writable_launchpads:
+        return _writable_launchpads[db_file]  # this process holds the lock already
+    if not read_only:
+        ensure_writable(db_file.parent, lock_file)
+    check_db_file(db_file)
     if not read_only:
         acquire_lock(lock_file)
-        if db_file in _writable_launchpads:
-            return _writable_launchpads[db_file]
         # Temporary files of a writer killed mid-save; the lock says no one is writing now.
         for stale in db_file.parent.glob(f".{db_file.name}.*.tmp"):
             stale.unlink()
@@ -165,6 +320,8 @@ def run_fireworks_command(
             "`rlaunch multi` loses every change in embedded mode (its server process never "
             f"saves the launchpad); use `litcl run` — {CONCURRENCY_HINT}"
         )
+    ensure_writable(db_file.parent, lock_file)
+    check_db_file(db_file)
     acquire_lock(lock_file)
     _use_mongomock(db_file.absolute())
     if main == "lpad":

@@ -19,6 +19,7 @@ import yaml
 from litcl_flows.settings import LitclSettings
 from litcl_flows.store import embedded
 from litcl_flows.store.config import (
+    connected_job_store,
     is_initialised,
     job_store,
     launchpad_spec,
@@ -80,12 +81,8 @@ def find_study(settings: LitclSettings, name: str) -> EarlierStudy | None:
         min(wf["nodes"]): wf["state"]
         for wf in launchpad.workflows.find({"name": name}, sort=[("created_on", 1)])
     }
-    store = job_store(settings)
-    store.connect()
-    try:
+    with connected_job_store(settings) as store:
         n_outputs = store.count({"metadata.study": name})
-    finally:
-        store.close()
     if not workflow_states and not n_outputs:
         return None
     return EarlierStudy(name, workflow_states, n_outputs)
@@ -110,12 +107,8 @@ def remove_study(settings: LitclSettings, earlier: EarlierStudy) -> None:
     embedded.save(launchpad)
     if not earlier.n_outputs:
         return
-    store = job_store(settings)
-    store.connect()
-    try:
+    with connected_job_store(settings) as store:
         store.remove_docs({"metadata.study": earlier.name})
-    finally:
-        store.close()
 
 
 @dataclass(frozen=True)

@@ -4,18 +4,13 @@ properties (transport, Arrhenius) by study, material, U set and temperature."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 
 from litcl_flows.schemas.study import ArrheniusDocument, TransportRunDocument
 from litcl_flows.settings import LitclSettings
-from litcl_flows.store.config import job_store
-
-if TYPE_CHECKING:
-    from jobflow import JobStore
+from litcl_flows.store.config import connected_job_store
 
 #: What ``litcl query`` shows when no field is asked for: column → dotted path in a stored
 #: job document. Documents lacking a path (other job kinds) simply omit that column.
@@ -150,16 +145,6 @@ def output_criteria(
     return criteria
 
 
-@contextmanager
-def _connected(settings: LitclSettings) -> Iterator[JobStore]:
-    store = job_store(settings)
-    store.connect()
-    try:
-        yield store
-    finally:
-        store.close()
-
-
 def query_outputs(
     settings: LitclSettings,
     study: str | None = None,
@@ -179,7 +164,7 @@ def query_outputs(
     """
     criteria = output_criteria(study, job_name, material, hubbard_u_eV, temperature_K)
     columns = {path: path for path in fields} if fields else DEFAULT_FIELDS
-    with _connected(settings) as store:
+    with connected_job_store(settings) as store:
         documents = store.query(criteria, sort={"completed_at": 1}, limit=limit, load=False)
         records = []
         for document in documents:
@@ -227,7 +212,7 @@ def query_properties(
     criteria = output_criteria(study, job_name, material, hubbard_u_eV, temperature_K)
     criteria["$or"] = [{f"output.{name}": {"$exists": True}} for name in properties]
     wanted = ["name", "metadata", "output.hubbard_u_eV", "output.temperature_K"]
-    with _connected(settings) as store:
+    with connected_job_store(settings) as store:
         documents = store.query(
             criteria,
             properties=wanted + [f"output.{column}" for column in columns],
