@@ -26,7 +26,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from litcl_flows.engines.deepmd.inputs import DeepmdTrainingInput, warn_on_schedule
+from litcl_flows.engines.deepmd.inputs import (
+    DeepmdSettingError,
+    DeepmdTrainingInput,
+    warn_on_schedule,
+)
 from litcl_flows.structures.library import BUILTIN_STRUCTURES, resolve_structure_source
 
 SPEC_VERSION = 1
@@ -36,6 +40,11 @@ REFERENCE_ENGINE_MODULES: dict[str, str] = {"chgnet": "chgnet", "vasp": "atomate
 #: The Arrhenius fit needs this many temperatures for an error bar from the scatter.
 MIN_ARRHENIUS_TEMPERATURES = 3
 _DIRECTION = re.compile(r"\[(-?\d){3}\]")
+#: Seeds of numpy's generators (ordering search, disordered cell): stored as BSON int64, so
+#: bounded like numpy's legacy uint32 seeds.
+MAX_NUMPY_SEED = 2**32 - 1
+#: LAMMPS ``velocity create`` takes a seed in 1 … 2**31 − 1 (0 is illegal; more overflows).
+MAX_LAMMPS_SEED = 2**31 - 1
 
 
 class SpecError(ValueError):
@@ -43,7 +52,8 @@ class SpecError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan (YAML .inf, .nan) are refused in every float field.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SupercellSpec(_Strict):
@@ -57,7 +67,12 @@ class SupercellSpec(_Strict):
         description="Target occupancies, site (Wyckoff '2a' or CIF label) → element → fraction, "
         "e.g. {2a: {Ti: 0.754}, 4g: {Ti: 0.123}}; None: the structure's own.",
     )
-    seed: int = Field(0, description="Seed of the ordering search (deterministic per seed).")
+    seed: int = Field(
+        0,
+        ge=0,
+        le=MAX_NUMPY_SEED,
+        description="Seed of the ordering search (deterministic per seed), 0 … 2**32 − 1.",
+    )
     n_samples: PositiveInt = Field(
         5000, description="Arrangements enumerated, or random starts when there are more."
     )
@@ -213,6 +228,24 @@ class DeepmdSpec(_Strict):
 
     @field_validator("overrides")
     @classmethod
+    def _settings_valid(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        # Ranges and DeePMD-kit's own type check, for each preset the overrides may meet.
+        preset = info.data.get("preset")
+        for name in [preset] if preset else ["paper", "demo"]:
+            try:
+                cls._preset_input(name, value).check()
+            except DeepmdSettingError as error:
+                # Name the preset when the problem involves one of its values.
+                where = ""
+                if not set(error.fields) <= set(value):
+                    where = f" (preset {name})" if preset else f" (profile {name})"
+                raise PydanticCustomError(
+                    "bad_setting", "{error}{where}", {"error": str(error), "where": where}
+                ) from None
+        return value
+
+    @field_validator("overrides")
+    @classmethod
     def _schedule_fits(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         # The paper's schedule stays as the study gives it, with a warning; a null preset
         # follows the study's profile, which this section does not see: both are checked.
@@ -260,7 +293,12 @@ class MlmdSpec(_Strict):
         "relaxed cell's lattice; 'tiled': the relaxed ordered cell repeated (a superlattice "
         "of one ordering, for comparison).",
     )
-    cell_seed: int = Field(0, description="Seed of the random placement ('disordered').")
+    cell_seed: int = Field(
+        0,
+        ge=0,
+        le=MAX_NUMPY_SEED,
+        description="Seed of the random placement ('disordered'), 0 … 2**32 − 1.",
+    )
     temperatures_K: list[PositiveFloat] = Field(
         [298.0, 313.0, 328.0, 333.0, 358.0, 373.0],
         description="Thermostat temperatures, K: at least three for the Arrhenius fit.",
@@ -282,7 +320,12 @@ class MlmdSpec(_Strict):
     restart_every: PositiveInt = Field(
         100_000, description="Restart file interval, steps (walltime chunks resume from it)."
     )
-    seed: int = Field(12345, description="Seed of the initial velocities.")
+    seed: int = Field(
+        12345,
+        ge=1,
+        le=MAX_LAMMPS_SEED,
+        description="Seed of the initial velocities (LAMMPS velocity create), 1 … 2**31 − 1.",
+    )
 
     @field_validator("temperatures_K")
     @classmethod
@@ -322,6 +365,14 @@ class AnalysisSpec(_Strict):
         description="Miller indices of the host-cation (Ti) layer planes in the ML-MD cell "
         "for hop counting; None: detected from the host cations.",
     )
+
+    @field_validator("stacking_hkl")
+    @classmethod
+    def _plane(cls, value: tuple[int, int, int] | None) -> tuple[int, int, int] | None:
+        if value is not None and not any(value):
+            raise PydanticCustomError("no_plane", "(0, 0, 0) is not a lattice plane")
+        return value
+
     rdf_pairs: list[str] = Field(
         ["Cl-Ti", "Cl-Li", "Ti-Li", "Li-Li", "Cl-Cl"],
         description="Pairs of the RDF comparison (reference AIMD vs ML-MD).",
@@ -506,6 +557,24 @@ class StudySpec(_Strict):
                 "mlmd and analysis: {problem} (production frames = (n_steps − "
                 "equilibration_steps) / dump_mobile_every + 1)",
                 {"problem": str(error)},
+            ) from None
+        return self
+
+    @model_validator(mode="after")
+    def _sel_per_species(self) -> StudySpec:
+        # A list sel gives one neighbour count per species of the material, in type order.
+        if not isinstance(self.deepmd.overrides.get("sel"), list):
+            return self
+        from litcl_flows.engines.deepmd.dataset import default_type_map
+        from litcl_flows.structures.library import load_structure
+
+        structure = load_structure(self.material.structure)
+        type_map = default_type_map(structure.symbol_set)
+        try:
+            self.deepmd.training_input(self.profile).check(type_map)
+        except DeepmdSettingError as error:
+            raise PydanticCustomError(
+                "sel_per_species", "deepmd.overrides: {error}", {"error": str(error)}
             ) from None
         return self
 
