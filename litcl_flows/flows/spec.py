@@ -77,6 +77,17 @@ class SupercellSpec(_Strict):
         5000, description="Arrangements enumerated, or random starts when there are more."
     )
 
+    @field_validator("n_atoms")
+    @classmethod
+    def _orderable(cls, value: int) -> int:
+        from litcl_flows.structures.ordering import check_ordered_size
+
+        try:
+            check_ordered_size(value)
+        except ValueError as error:
+            raise PydanticCustomError("too_many_atoms", "{error}", {"error": str(error)}) from None
+        return value
+
 
 class MaterialSpec(_Strict):
     """The material under study."""

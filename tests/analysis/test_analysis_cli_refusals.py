@@ -73,9 +73,9 @@ def test_an_empty_dump_is_one_line_in_a_log(tmp_path: Path) -> None:
 
     empty = tmp_path / "empty.lammpstrj"
     empty.touch()
+    command = ["analyze", str(empty), "--temperature", "600", "--timestep-fs", "1"]
     result = subprocess.run(
-        [sys.executable, "-m", "litcl_flows", "analyze", str(empty)]
-        + ["--temperature", "600", "--timestep-fs", "1"],
+        [sys.executable, "-m", "litcl_flows", *command],
         capture_output=True,
         text=True,
         timeout=120,

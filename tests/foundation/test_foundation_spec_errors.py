@@ -54,6 +54,13 @@ relax:
             GOOD + "mlmd:\n  n_steps: 10\n",
             "mlmd.equilibration_steps 50000 ≥ n_steps 10: no steps left to analyse",
         ),
+        (
+            GOOD.replace(
+                "  structure: li3ticl6",
+                "  structure: li3ticl6\n  supercell:\n    n_atoms: 10000000",
+            ),
+            "material.supercell.n_atoms: n_atoms 10000000: at most 2560 atoms",
+        ),
         ("name: [unclosed\n", "not valid YAML"),
     ],
 )
