@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import yaml
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -58,11 +59,18 @@ class LitclSettings(BaseSettings):
     mongo_tls_ca_file: str | None = Field(
         None, description="CA bundle for TLS (default: the system's)."
     )
+    mongo_timeout_s: float = Field(
+        3.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds to find the MongoDB server before a command fails (pymongo's "
+        "serverSelectionTimeoutMS, written into the config files too; pymongo's own: 30).",
+    )
     store_password: bool = Field(
-        False,
-        description="Write the MongoDB password into my_launchpad.yaml and jobflow.yaml "
-        "(mode 0600) so bare FireWorks commands work; otherwise it is only read from "
-        "LITCL_MONGO_PASSWORD at run time and never written to disk.",
+        True,
+        description="Write the MongoDB password into my_launchpad.yaml and jobflow.yaml, mode "
+        "0600: the one place every entry point reads it (litcl, bare FireWorks commands, queue "
+        "jobs, notebooks). False: only litcl commands given LITCL_MONGO_PASSWORD connect.",
     )
     fworker_name: str = Field("litcl_local", description="Name of the FireWorks worker.")
     fworker_category: str = Field(
@@ -125,6 +133,22 @@ class LitclSettings(BaseSettings):
         if has_password:
             self.mongo_password = SecretStr(password)
         self.mongo_host = urlunsplit(parts._replace(netloc=hosts))
+        return self
+
+    @model_validator(mode="after")
+    def _stored_password(self) -> LitclSettings:
+        # The password's home on disk is my_launchpad.yaml (0600), which FireWorks and
+        # jobflow read too: litcl reads it there when the environment does not give it.
+        if self.mode != "mongodb" or not self.mongo_username or self.mongo_password:
+            return self
+        try:
+            stored = yaml.safe_load(self.launchpad_file.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            return self
+        if not isinstance(stored, dict) or stored.get("username") != self.mongo_username:
+            return self
+        if password := stored.get("password"):
+            self.mongo_password = SecretStr(str(password))
         return self
 
     @model_validator(mode="after")

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "inputs": "litcl_flows.cli.inputs:inputs",
     "report": "litcl_flows.cli.report:report",
     "demo": "litcl_flows.cli.demo:demo",
+    "doctor": "litcl_flows.cli.doctor:doctor",
 }
 
 

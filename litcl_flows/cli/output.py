@@ -45,6 +45,14 @@ def one_line_errors(command: F) -> F:
                 raise
             where = f": {error.filename}" if error.filename else ""
             raise click.ClickException(f"{error.strerror}{where}") from error
+        except Exception as error:
+            # A server that cannot be reached or refuses the user: pymongo's multi-line
+            # topology report becomes one line naming the setting to fix.
+            if not type(error).__module__.startswith("pymongo"):
+                raise
+            from litcl_flows.store.config import mongo_error_line
+
+            raise click.ClickException(mongo_error_line(error)) from error
 
     return wrapper  # type: ignore[return-value]
 

@@ -9,6 +9,7 @@ use the same launchpad and JobStore as ``litcl`` once ``FW_CONFIG_FILE`` and
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -53,8 +54,7 @@ def job_store_spec(settings: LitclSettings, with_password: bool = True) -> dict[
             "port": settings.mongo_port,
             **_credentials(settings, "username", "auth_source", with_password),
         }
-        if _client_options(settings):
-            common["mongoclient_kwargs"] = _client_options(settings)
+        common["mongoclient_kwargs"] = _client_options(settings)
         docs = {"type": "MongoStore", **common, "collection_name": settings.outputs_collection}
         data = {
             "type": "GridFSStore",
@@ -88,8 +88,9 @@ def _credentials(
 
 
 def _client_options(settings: LitclSettings) -> dict[str, Any]:
-    """pymongo client options (TLS) shared by the launchpad and the JobStore."""
-    options: dict[str, Any] = {}
+    """pymongo client options (timeout, TLS) shared by the launchpad and the JobStore."""
+    # pymongo waits 30 s for a server by default: a wrong host or port then hangs commands.
+    options: dict[str, Any] = {"serverSelectionTimeoutMS": int(settings.mongo_timeout_s * 1000)}
     if settings.mongo_tls:
         options["tls"] = True
         if settings.mongo_tls_ca_file:
@@ -107,8 +108,7 @@ def launchpad_spec(settings: LitclSettings, with_password: bool = True) -> dict[
     }
     if settings.mode == "mongodb":
         spec.update(_credentials(settings, "username", "authsource", with_password))
-        if _client_options(settings):
-            spec["mongoclient_kwargs"] = _client_options(settings)
+        spec["mongoclient_kwargs"] = _client_options(settings)
     return spec
 
 
@@ -375,3 +375,60 @@ def is_initialised(settings: LitclSettings) -> bool:
     if settings.mode == "embedded":
         needed.append(settings.launchpad_db_file)
     return all(path.exists() for path in needed)
+
+
+def mongo_error_line(error: Exception, settings: LitclSettings | None = None) -> str:
+    """One line for a pymongo error: which server and database, what failed, the likely fix.
+
+    pymongo's own messages run to dozens of lines (topology descriptions) and name no
+    setting; these name the litcl setting to look at.
+    """
+    from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
+
+    if settings is None:
+        from litcl_flows.settings import load_settings
+
+        settings = load_settings()
+    where = (
+        f"MongoDB {settings.mongo_host}:{settings.mongo_port}, database {settings.mongo_database}"
+    )
+    # pymongo's first clause names the server and the socket error; drop its timeout list.
+    reason = re.sub(r"\s*\(configured timeouts.*", "", str(error).splitlines()[0]).split(", ")[0]
+    if isinstance(error, ServerSelectionTimeoutError):
+        if any(word in str(error) for word in ("SSL", "TLS", "certificate")):
+            return (
+                f"{where}: the TLS handshake failed ({reason}); mongo_tls is "
+                f"{settings.mongo_tls}: check --tls/--no-tls and mongo_tls_ca_file"
+            )
+        return (
+            f"{where}: no server answered within {settings.mongo_timeout_s:g} s ({reason}); "
+            "check mongo_host and mongo_port, that the server runs, and that this machine "
+            "reaches it (firewall, VPN, TLS)"
+        )
+    if isinstance(error, OperationFailure) and error.code == 18:
+        return (
+            f"{where}: authentication failed for user {settings.mongo_username!r} (authSource "
+            f"{settings.mongo_authsource}); check the password (LITCL_MONGO_PASSWORD, or the "
+            "one `litcl init` stored in my_launchpad.yaml) and mongo_authsource, the database "
+            "that holds the user"
+        )
+    if isinstance(error, OperationFailure) and error.code == 13:
+        fix = (
+            "the server requires a user: litcl init --username U"
+            if not settings.mongo_username
+            else f"grant user {settings.mongo_username!r} readWrite on {settings.mongo_database}"
+        )
+        return f"{where}: not authorised ({reason}); {fix}"
+    return f"{where}: {type(error).__name__}: {reason}"
+
+
+def shadowing_fw_configs(settings: LitclSettings) -> list[Path]:
+    """``FW_config.yaml`` files FireWorks reads instead of ``$FW_CONFIG_FILE``.
+
+    FireWorks' ``fw_config`` takes the first of ``./FW_config.yaml``,
+    ``~/.fireworks/FW_config.yaml`` and only then ``FW_CONFIG_FILE``: a leftover file in
+    either place silently points the bare ``lpad``/``rlaunch``/``qlaunch`` elsewhere.
+    """
+    ours = settings.fw_config_file.resolve()
+    candidates = [Path.cwd() / "FW_config.yaml", Path.home() / ".fireworks" / "FW_config.yaml"]
+    return [path for path in candidates if path.is_file() and path.resolve() != ours]

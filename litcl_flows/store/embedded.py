@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import stat
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -249,6 +250,24 @@ def check_db_file(db_file: Path) -> None:
             f"lost, stored outputs are kept): mv {db_file} {db_file}.damaged && litcl init"
         )
     raise LaunchpadFileDamaged(f"embedded launchpad {db_file} is damaged ({problem}); {remedy}")
+
+
+def use_pymongo() -> None:
+    """Undo :func:`_use_mongomock`'s rebinding of FireWorks' ``MongoClient`` in this process.
+
+    For a MongoDB-mode launchpad opened after an embedded one in the same process (tests,
+    notebooks): FireWorks would otherwise talk to the mongomock file.
+    """
+    persistence = sys.modules.get("mongomock_persistence")
+    if persistence is None:
+        return
+    import fireworks.core.launchpad as fw_launchpad
+    import fireworks.fw_config as fw_config
+    import pymongo
+
+    if fw_launchpad.MongoClient is persistence.MongoClient:
+        fw_launchpad.MongoClient = pymongo.MongoClient
+        fw_config.MongoClient = pymongo.MongoClient
 
 
 def initialise_db_file(db_file: Path) -> bool:

@@ -36,6 +36,7 @@ def open_launchpad(settings: LitclSettings, read_only: bool = False) -> LaunchPa
     if settings.mode == "mongodb":
         from fireworks import LaunchPad
 
+        embedded.use_pymongo()
         # From settings, not from my_launchpad.yaml: the password comes from the
         # environment (LITCL_MONGO_PASSWORD) unless the user chose to store it.
         return LaunchPad.from_dict(launchpad_spec(settings))
@@ -316,6 +317,15 @@ def run_fireworks_cli(settings: LitclSettings, main: str, args: list[str]) -> in
             settings.launchpad_db_file,
             settings.lock_file,
         )
+    if main == "qlaunch":
+        if settings.mongo_username and not settings.store_password:
+            raise ValueError(
+                "queue jobs read the MongoDB password from my_launchpad.yaml (mode 0600), "
+                "which --no-store-password left without it: run `litcl init --store-password`"
+            )
+        # Slurm's default --export=ALL copies the submitting environment into the job
+        # record; the password is in the 0600 files, so the job does not need it there.
+        os.environ.pop("LITCL_MONGO_PASSWORD", None)
     with _launchpad_file_with_credentials(settings) as launchpad_file:
         if main == "lpad":
             from fireworks.scripts.lpad_run import lpad

@@ -130,21 +130,28 @@ print(lp.host, [w.category for w in workers], [a.q_type for a in adapters],
     assert "['cpu', 'gpu'] ['SLURM', 'SLURM'] MongoStore GridFSStore" in result.stdout
 
 
-def test_password_is_never_written_unless_asked(cluster_home: Path, smoke_spec: Path) -> None:
+def test_password_only_in_the_two_private_files(cluster_home: Path, smoke_spec: Path) -> None:
     assert _init("--cluster", "pbspro", "--gpus-per-node", "2").exit_code == 0
     for path in cluster_home.rglob("*"):
-        if path.is_file():
+        if path.is_file() and path.name not in ("my_launchpad.yaml", "jobflow.yaml"):
             assert PASSWORD not in path.read_text(errors="replace"), path
+    for name in ("my_launchpad.yaml", "jobflow.yaml"):
+        assert PASSWORD in (cluster_home / name).read_text()
+        assert (cluster_home / name).stat().st_mode & 0o077 == 0
     from litcl_flows.flows.spec import load_spec
     from litcl_flows.flows.study import build_study_workflow
 
     workflow = build_study_workflow(load_spec(smoke_spec))
     assert PASSWORD not in json.dumps(workflow.to_dict(), default=str)
+    # No -V: the submitting environment, secrets included, stays out of PBS job records.
+    assert "#PBS -V" not in (cluster_home / "my_qadapter.yaml").read_text()
+    template = yaml.safe_load((cluster_home / "my_qadapter.yaml").read_text())
+    assert "#PBS -V" not in Path(template["_fw_template_file"]).read_text()
 
-    assert _init("--store-password").exit_code == 0
-    for name in ("my_launchpad.yaml", "jobflow.yaml"):
-        assert PASSWORD in (cluster_home / name).read_text()
-        assert (cluster_home / name).stat().st_mode & 0o077 == 0
+    assert _init("--no-store-password").exit_code == 0
+    for path in cluster_home.rglob("*"):
+        if path.is_file():
+            assert PASSWORD not in path.read_text(errors="replace"), path
 
 
 @pytest.mark.parametrize(

@@ -72,6 +72,7 @@ def _render(cluster: str, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LITCL_VENV", "/path/to/venv")
     monkeypatch.setenv("LITCL_PRE_ROCKET", "module load vasp/6.4.3")
     monkeypatch.setenv("LITCL_VASP_CMD", "srun vasp_std")
+    monkeypatch.setenv("LITCL_MONGO_PASSWORD", "YOUR-PASSWORD")  # stored, mode 0600
     result = CliRunner().invoke(cli, ["init", *COMMON, *CLUSTERS[cluster]])
     assert result.exit_code == 0, result.output
 

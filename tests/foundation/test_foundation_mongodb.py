@@ -45,21 +45,26 @@ def test_mongodb_config_files(mongodb_settings, litcl_home: Path) -> None:
     assert not (litcl_home / "launchpad.json").exists()  # nothing embedded in this mode
     fw_config = yaml.safe_load((litcl_home / "FW_config.yaml").read_text())
     assert "MONGOMOCK_SERVERSTORE_FILE" not in fw_config
-    for written in litcl_home.iterdir():
-        assert PASSWORD not in written.read_text()  # unless --store-password
+    # The password's one place on disk: the two files FireWorks and jobflow load, 0600.
+    holding = {path.name for path in litcl_home.iterdir() if PASSWORD in path.read_text()}
+    assert holding == {"my_launchpad.yaml", "jobflow.yaml"}
+    for name in holding:
+        assert (litcl_home / name).stat().st_mode & 0o777 == 0o600
 
-    # The files load with FireWorks' and jobflow's own loaders, without connecting, and
-    # carry no credentials; litcl's own objects get them from the environment.
+    # The files load with FireWorks' and jobflow's own loaders, without connecting.
     from_file = LaunchPad.from_file(str(litcl_home / "my_launchpad.yaml"))
-    assert (from_file.host, from_file.name, from_file.username) == (
+    assert (from_file.host, from_file.name, from_file.username, from_file.password) == (
         "mongo.cluster.example.org",
         "litcl",
-        None,
+        "litcl_rw",
+        PASSWORD,
     )
-    assert "LITCL_MONGO_PASSWORD" in (litcl_home / "my_launchpad.yaml").read_text()
+    assert from_file.authsource == "admin"  # the docker-compose root user's database
+    assert from_file.mongoclient_kwargs["serverSelectionTimeoutMS"] == 3000
     spec = yaml.safe_load((litcl_home / "jobflow.yaml").read_text())["JOB_STORE"]
     store = JobStore.from_dict_spec(spec)
     assert type(store.docs_store).__name__ == "MongoStore"
+    assert (store.docs_store.password, store.docs_store.auth_source) == (PASSWORD, "admin")
     data = store.additional_stores["data"]
     assert type(data).__name__ == "GridFSStore"
     assert data.compression is True
@@ -73,6 +78,18 @@ def test_mongodb_config_files(mongodb_settings, litcl_home: Path) -> None:
     )
     runtime_data = job_store(mongodb_settings).additional_stores["data"]
     assert (runtime_data.username, runtime_data.password) == ("litcl_rw", PASSWORD)
+
+
+def test_no_store_password_keeps_it_off_disk(
+    mongodb_settings, litcl_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(store_password=False)
+    write_config_files(settings)
+    for written in litcl_home.iterdir():
+        assert PASSWORD not in written.read_text()
+    assert "LITCL_MONGO_PASSWORD" in (litcl_home / "my_launchpad.yaml").read_text()
+    monkeypatch.delenv("LITCL_MONGO_PASSWORD")
+    assert load_settings().mongo_password is None  # nothing on disk to read it from
 
 
 def test_missing_password_is_one_clear_line(litcl_home: Path, monkeypatch) -> None:

@@ -13,7 +13,7 @@ from litcl_flows.settings import load_settings
 SECRET = "PASS-v9q"
 
 
-def test_init_with_a_password_in_the_host_uri_writes_it_nowhere(
+def test_init_with_a_password_in_the_host_uri_treats_it_as_the_password(
     litcl: Callable, litcl_home: Path
 ) -> None:
     uri = f"mongodb://u:{SECRET}@db.example.org:27017/litcl?authSource=admin"
@@ -21,12 +21,27 @@ def test_init_with_a_password_in_the_host_uri_writes_it_nowhere(
     assert result.returncode == 0, result.stderr
     written = [path for path in litcl_home.rglob("*") if path.is_file()]
     assert {path.name for path in written} >= {"litcl.yaml", "jobflow.yaml", "my_launchpad.yaml"}
-    for path in written:
-        assert SECRET not in path.read_text(), path
+    for path in written:  # the password's one place: the two 0600 files, as any password
+        if SECRET in path.read_text():
+            assert path.name in ("jobflow.yaml", "my_launchpad.yaml")
+            assert path.stat().st_mode & 0o077 == 0
     persisted = yaml.safe_load((litcl_home / "litcl.yaml").read_text())
     assert persisted["mongo_host"] == "mongodb://db.example.org:27017/litcl?authSource=admin"
     assert persisted["mongo_username"] == "u"
-    assert "export LITCL_MONGO_PASSWORD" in result.stdout  # the password's one home
+    launchpad = yaml.safe_load((litcl_home / "my_launchpad.yaml").read_text())
+    assert launchpad["host"] == persisted["mongo_host"]  # the URI itself holds no secret
+
+
+def test_with_no_store_password_the_uri_password_is_written_nowhere(
+    litcl: Callable, litcl_home: Path
+) -> None:
+    uri = f"mongodb://u:{SECRET}@db.example.org/"
+    result = litcl("init", "--mode", "mongodb", "--host", uri, "--no-store-password")
+    assert result.returncode == 0, result.stderr
+    for path in litcl_home.rglob("*"):
+        if path.is_file():
+            assert SECRET not in path.read_text(), path
+    assert "export LITCL_MONGO_PASSWORD" in result.stdout
 
 
 def test_uri_credentials_become_user_and_password(litcl_home: Path) -> None:
