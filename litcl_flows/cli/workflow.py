@@ -21,6 +21,19 @@ def _settings(**overrides: object):
     return load_settings(**{key: value for key, value in overrides.items() if value is not None})
 
 
+def _warn_if_fw_config_shadowed(settings) -> None:
+    """One line on stderr per FW_config.yaml that FireWorks reads before litcl's."""
+    from litcl_flows.store.config import shadowing_fw_configs
+
+    for path in shadowing_fw_configs(settings):
+        stderr_console().print(
+            f"Warning: FireWorks reads {path} before FW_CONFIG_FILE ({settings.fw_config_file}):"
+            " bare lpad/rlaunch/qlaunch will use that one; rename it to use litcl's",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 @click.command()
 @click.option("--mode", type=click.Choice(["embedded", "mongodb"]), help="Where state lives.")
 @click.option(
@@ -36,8 +49,10 @@ def _settings(**overrides: object):
 @click.option(
     "--store-password/--no-store-password",
     default=None,
-    help="Write the password into my_launchpad.yaml and jobflow.yaml (mode 0600) so bare "
-    "FireWorks commands work. Default: never on disk.",
+    help="Write the password (from $LITCL_MONGO_PASSWORD, or asked for) into "
+    "my_launchpad.yaml and jobflow.yaml, mode 0600, where litcl, FireWorks, queue jobs and "
+    "notebooks all read it (default). --no-store-password: only litcl commands given "
+    "$LITCL_MONGO_PASSWORD connect.",
 )
 @click.option("--cluster", type=click.Choice(["slurm", "pbspro"]), help="Write queue adapters.")
 @click.option("--queue", help="Queue (PBS Pro) or partition (Slurm).")
@@ -59,7 +74,16 @@ def init(as_json: bool, **options: object) -> None:
     from litcl_flows.store.config import write_config_files
 
     settings = _settings(**options)
+    if (
+        settings.mode == "mongodb"
+        and settings.mongo_username
+        and settings.mongo_password is None
+        and sys.stdin.isatty()
+    ):
+        password = click.prompt(f"MongoDB password of {settings.mongo_username}", hide_input=True)
+        settings = _settings(**options, mongo_password=password)
     report = write_config_files(settings)
+    _warn_if_fw_config_shadowed(settings)
     commands = [
         f"export LITCL_HOME={settings.home}",
         f"export FW_CONFIG_FILE={settings.fw_config_file}",
@@ -70,6 +94,8 @@ def init(as_json: bool, **options: object) -> None:
     else:
         if settings.mongo_username and not settings.store_password:
             commands.insert(0, "export LITCL_MONGO_PASSWORD=...   # never written to disk")
+        elif settings.mongo_username:
+            commands.insert(0, "unset LITCL_MONGO_PASSWORD   # stored in the 0600 files now")
         commands += [
             "litcl lpad reset      # only once, for a new database",
             "litcl submit workflows/smoke.yaml",
@@ -191,6 +217,7 @@ def run(max_jobs: int, recover: bool, lost_after: int, as_json: bool) -> None:
     from litcl_flows.store.launchpad import rerun_lost_runs
 
     settings = _settings()
+    _warn_if_fw_config_shadowed(settings)
     if recover or settings.mode == "embedded":
         lost = rerun_lost_runs(settings, lost_after)
         if recover or lost:
@@ -245,7 +272,9 @@ def status(as_json: bool) -> None:
     """Workflows on the launchpad and the states of their jobs."""
     from litcl_flows.store.launchpad import workflow_summaries
 
-    summaries = workflow_summaries(_settings())
+    settings = _settings()
+    _warn_if_fw_config_shadowed(settings)
+    summaries = workflow_summaries(settings)
     rows = [summary.__dict__ for summary in summaries]
     if as_json:
         print_json(rows)
@@ -285,6 +314,14 @@ def status(as_json: bool) -> None:
     help="Only this temperature, K (within 0.5 K).",
 )
 @click.option(
+    "--where",
+    multiple=True,
+    metavar="'PATH OP VALUE'",
+    help="Only documents whose value at a dotted path compares so (repeatable, all must "
+    "hold); OP one of <, <=, >, >=, ==, !=; VALUE a number or else a string, e.g. "
+    "'output.activation_energy_eV<0.3'.",
+)
+@click.option(
     "--limit",
     type=click.IntRange(min=0),
     default=0,
@@ -300,6 +337,7 @@ def query(
     material: str | None,
     u_set: str | None,
     temperature: float | None,
+    where: tuple[str, ...],
     limit: int,
     as_json: bool,
 ) -> None:
@@ -307,6 +345,7 @@ def query(
     --property, the study's transport and Arrhenius numbers with their errors."""
     from litcl_flows.store.query import (
         parse_hubbard_u,
+        parse_where,
         property_table,
         query_outputs,
         query_properties,
@@ -314,10 +353,16 @@ def query(
 
     if fields and properties:
         raise ValueError("--field and --property do not combine; use one of them")
+    for expression in where:
+        try:
+            parse_where(expression)
+        except ValueError as error:
+            raise ValueError(f"--where {error}") from error
     filters = {
         "material": material,
         "hubbard_u_eV": parse_hubbard_u(u_set) if u_set else None,
         "temperature_K": temperature,
+        "where": list(where),
     }
     if properties:
         records = query_properties(_settings(), list(properties), study, job_name, limit, **filters)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from litcl_flows.engines.deepmd.dataset import trajectories_to_deepmd
 from litcl_flows.engines.deepmd.inputs import DeepmdTrainingInput
 from litcl_flows.engines.deepmd.outputs import error_metrics, read_lcurve, read_test_details
 from litcl_flows.engines.deepmd.run import run_deepmd_training
+from litcl_flows.schemas.base import material_fields, package_versions
 from litcl_flows.schemas.deepmd import (
     DeepmdDatasetDocument,
     DeepmdErrorMetrics,
@@ -109,7 +111,29 @@ class DeepmdDatasetMaker(Maker):
             n_trajectories=len(trajectories),
             dataset_blob=FileBlob.from_path(folder),
             **report.as_dict(),
+            **dataset_material(folder, [*report.train_systems, *report.valid_systems]),
+            versions=package_versions("dpdata"),
         )
+
+
+def dataset_material(folder: Path, systems: list[str]) -> dict[str, str | None]:
+    """``formula_pretty`` (None unless every system has the same reduced formula) and
+    ``chemsys`` (every element present) of deepmd/npy systems, from their ``type.raw`` and
+    ``type_map.raw``."""
+    formulas: set[str | None] = set()
+    elements: set[str] = set()
+    for system in systems:
+        names = (folder / system / "type_map.raw").read_text().split()
+        types = np.loadtxt(folder / system / "type.raw", dtype=int, ndmin=1)
+        counts = Counter(names[t] for t in types)
+        formulas.add(material_fields(dict(counts))["formula_pretty"])
+        elements.update(counts)
+    if not elements:
+        return material_fields(None)
+    return {
+        "formula_pretty": formulas.pop() if len(formulas) == 1 else None,
+        "chemsys": material_fields(dict.fromkeys(elements, 1))["chemsys"],
+    }
 
 
 @dataclass
@@ -201,6 +225,7 @@ class DeepmdTrainMaker(Maker):
             root, run, dataset.type_map, self.training_input, n_restarts
         )
         document.validation_set = dataset.held_out()
+        document.formula_pretty, document.chemsys = dataset.formula_pretty, dataset.chemsys
         return document
 
 
@@ -217,6 +242,7 @@ def build_training_document(
     types = details.force_atom_type
     curve = read_lcurve(root / "lcurve.out")
     return DeepmdTrainingDocument(
+        versions=package_versions("deepmd-kit"),
         dir_name=str(root),
         type_map=type_map,
         training_input=asdict(training_input),

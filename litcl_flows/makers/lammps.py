@@ -13,7 +13,9 @@ import gzip
 import hashlib
 import json
 import math
+import re
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from litcl_flows.engines.lammps import (
     type_order,
     write_inputs,
 )
+from litcl_flows.engines.lammps.custodian import STDOUT_FILE
 from litcl_flows.engines.lammps.inputs import (
     ALL_DUMP,
     DATA_FILE,
@@ -42,6 +45,7 @@ from litcl_flows.engines.lammps.inputs import (
     MOBILE_DUMP,
     RESTART_PATTERN,
 )
+from litcl_flows.schemas.base import material_fields, package_versions
 from litcl_flows.schemas.lammps import DumpFile, LammpsChunk, LammpsMDDocument, Performance
 
 #: Temperatures of the study (SCIENCE.md §5).
@@ -309,7 +313,11 @@ class LammpsDeepmdMDMaker(Maker):
         loop_s = sum(p.loop_time_s for p in perf)
         steps = sum(p.n_steps for p in perf)
         dumps = [f for c in chunks for f in c.dump_files]
+        versions = package_versions("deepmd-kit", "lammps")
+        versions.update(_lammps_version(Path(dirs[0])))
         return LammpsMDDocument(
+            **material_fields(_md_composition(Path(dirs[0]), params.elements) or None),
+            versions=versions,
             model_path=params.model_path,
             elements=params.elements,
             mobile_species=params.mobile_species,
@@ -372,6 +380,34 @@ def _n_atoms(directory: Path) -> int:
             if line.strip().endswith("atoms"):
                 return int(line.split()[0])
     raise ValueError(f"no atom count in {directory / DATA_FILE}")
+
+
+def _md_composition(directory: Path, elements: list[str]) -> dict[str, int]:
+    """Atoms per element of the MD cell, from the ``Atoms`` section of the first chunk's data
+    file (``id type x y z``; type k is ``elements[k - 1]``); empty when it has none."""
+    counts: Counter[str] = Counter()
+    with open(directory / DATA_FILE) as handle:
+        for line in handle:
+            if line.split("#")[0].strip() == "Atoms":
+                break
+        for line in handle:
+            fields = line.split()
+            if counts and not fields:
+                break
+            if fields:
+                counts[elements[int(fields[1]) - 1]] += 1
+    return dict(counts)
+
+
+def _lammps_version(directory: Path) -> dict[str, str]:
+    """``{"lammps": "22 Jul 2025 - Update 2"}``: the version the binary printed first on its
+    screen output (the binary that ran, which need not be the ``lammps`` Python package)."""
+    path = directory / STDOUT_FILE
+    if not path.is_file():
+        return {}
+    with open(path, errors="replace") as handle:
+        match = re.match(r"LAMMPS \((.+?)\)", handle.readline())
+    return {"lammps": match[1]} if match else {}
 
 
 def _corrections(directory: Path) -> list[dict]:

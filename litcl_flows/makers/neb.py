@@ -57,6 +57,7 @@ from litcl_flows.neb.hops import (
 from litcl_flows.neb.plots import plot_energy_profiles
 from litcl_flows.neb.vasp_inputs import StudyNebSetGenerator, neb_set_generator
 from litcl_flows.neb.vasp_outputs import vasp_neb_result
+from litcl_flows.schemas.base import material_fields, package_versions
 from litcl_flows.schemas.neb import BarrierTableRow, HopBarrierDoc, NebBarrierTable
 
 #: Climbing image, improved tangent, k = 5 eV/Å² (atomate2's ASE default is climb=False, aseneb).
@@ -65,6 +66,9 @@ CLIMBING_NEB_KWARGS: dict[str, Any] = {"climb": True, "method": "improvedtangent
 NEB_FMAX_eV_A = 0.05
 #: File name of the energy-profile figure written by the table job.
 PROFILE_PLOT_FILE = "neb_energy_profiles.png"
+#: pip package of an engine label whose package has another name (the rest: the label itself;
+#: VASP is no package and is left out of the versions).
+ENGINE_PACKAGES = {"deepmd": "deepmd-kit"}
 
 
 @job
@@ -126,13 +130,19 @@ def hop_barrier_doc(
     engine: str,
     supercell: Sequence[int],
     climbing_image: bool,
+    formula: str | None = None,
 ) -> HopBarrierDoc | None:
-    """Label an emmet ``NebResult`` with its hop and engine; None when the NEB failed."""
+    """Label an emmet ``NebResult`` with its hop and engine; None when the NEB failed.
+
+    ``formula``: reduced formula of the host cell (``formula_pretty``, ``chemsys``).
+    """
     if neb_result is None:
         return None
     energies = neb_result.energies or []
     relative = [e - energies[0] for e in energies] if energies else None
     return HopBarrierDoc(
+        **material_fields(formula),
+        versions=package_versions("atomate2", "emmet-core", ENGINE_PACKAGES.get(engine, engine)),
         species=hop.species,
         mechanism=hop.mechanism,
         direction_label=hop.direction_label,
@@ -256,7 +266,14 @@ class HopNebMaker(Maker, ABC):
         images.name = f"{label} images"
         neb_jobs, neb_result = self.neb_jobs(images.output, relax_jobs, endpoints.output)
         neb_jobs[0].name = f"{label} neb"
-        doc = hop_barrier_doc(neb_result, hop, self.engine, list(supercell), self.climbing_image)
+        doc = hop_barrier_doc(
+            neb_result,
+            hop,
+            self.engine,
+            list(supercell),
+            self.climbing_image,
+            structure.composition.reduced_formula,
+        )
         doc.name = f"{label} barrier"
         # A failed hop gives None, and the table and the study still finish (FireWorks runs
         # a job after a fizzled parent only when it accepts missing inputs).

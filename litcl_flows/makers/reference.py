@@ -46,6 +46,7 @@ from litcl_flows.engines.vasp.validation import (
     check_temperatures,
     validate_reference_request,
 )
+from litcl_flows.schemas.base import package_versions
 from litcl_flows.schemas.reference import (
     ML_STAND_IN_U_NOTE,
     SCF_CONVERGED_KEY,
@@ -91,7 +92,11 @@ def _vasp_reference_doc(
     note = f"VASP INCAR applied U_eff {applied or 'none (LDAU off)'}" + (
         "" if honoured else f", not the requested {wanted or 'none'}"
     )
+    versions = package_versions("atomate2", "emmet-core")
+    if calc.vasp_version:
+        versions["vasp"] = calc.vasp_version
     meta: dict[str, Any] = {
+        "versions": versions,
         "reference_engine": "vasp",
         "is_stand_in": False,
         "hubbard_u_requested_eV": requested,
@@ -146,6 +151,7 @@ def _ml_reference_doc(
     n_frames = len(trajectory) if trajectory is not None else len(doc.output.ionic_steps or [])
     return ForceFieldReferenceTaskDoc.model_construct(
         **dict(doc),
+        versions=package_versions("atomate2", "emmet-core", engine),
         reference_engine=engine,
         is_stand_in=True,
         hubbard_u_requested_eV={el: float(u) for el, u in hubbard_u_eV.items()},

@@ -77,17 +77,19 @@ def analyze_run(
     from litcl_flows.analysis.md_run import analyze_md_run
     from litcl_flows.io import iter_pymatgen
 
+    md = _as_model(md, LammpsMDDocument)
     base = {
         "study": study,
         "hubbard_u_eV": hubbard_u_eV,
         "temperature_K": temperature_K,
         "md_uuid": md_uuid,
+        "formula_pretty": getattr(md, "formula_pretty", None),
+        "chemsys": getattr(md, "chemsys", None),
     }
     if md is None:
         return TransportRunDocument(
             **base, completed=False, failure_reason="the ML-MD job did not finish"
         )
-    md = _as_model(md, LammpsMDDocument)
     if not md.completed:
         return TransportRunDocument(
             **base,
@@ -185,8 +187,11 @@ def fit_branch_arrhenius(
 
     used: list[TransportRunDocument] = []
     failed: list[dict] = []
+    material = {"formula_pretty": None, "chemsys": None}
     for run, uuid, temperature in zip(runs, run_uuids, temperatures_K, strict=True):
         run = _as_model(run, TransportRunDocument)
+        if run is not None and material["formula_pretty"] is None:
+            material = {"formula_pretty": run.formula_pretty, "chemsys": run.chemsys}
         if run is None:
             reason = "the transport analysis job did not finish"
         elif not run.completed:
@@ -226,6 +231,7 @@ def fit_branch_arrhenius(
         "upper_limits": limits,
         "failed_temperatures": failed,
         "extrapolation_K": extrapolation_K,
+        **material,
     }
     if len(used) < min_temperatures:
         return ArrheniusDocument(

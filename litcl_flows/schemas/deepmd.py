@@ -10,6 +10,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from litcl_flows.schemas.base import DocumentMeta, MaterialMeta
+
 #: The reference study's validation errors (Table I; SCIENCE.md §4).
 STUDY_TABLE_I = {
     "energy_mae_eV_per_atom": 6.723e-4,
@@ -62,8 +64,12 @@ class FileBlob(BaseModel):
         return target
 
 
-class DeepmdDatasetDocument(BaseModel):
-    """A deepmd/npy training set built from labelled trajectories."""
+class DeepmdDatasetDocument(MaterialMeta, DocumentMeta):
+    """A deepmd/npy training set built from labelled trajectories.
+
+    ``formula_pretty``: the frames' reduced formula when every system has the same one;
+    ``chemsys``: the elements of all frames. ``versions`` adds dpdata, which converted them.
+    """
 
     dir_name: str = Field(description="Folder the dataset was written to (job folder).")
     type_map: list[str] = Field(description="Element order of the model (type index → element).")
@@ -132,8 +138,11 @@ class DeepmdErrorMetrics(BaseModel):
     force_rmse_per_element_eV_A: dict[str, float] = Field(description="Force RMSE per element.")
 
 
-class DeepmdTrainingDocument(BaseModel):
-    """One trained, frozen, (compressed) and tested DeePMD-kit model."""
+class DeepmdTrainingDocument(MaterialMeta, DocumentMeta):
+    """One trained, frozen, (compressed) and tested DeePMD-kit model.
+
+    ``formula_pretty`` and ``chemsys`` are its training set's; ``versions`` adds deepmd-kit.
+    """
 
     dir_name: str = Field(description="Folder of the final training run.")
     type_map: list[str] = Field(description="Element order of the model.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from litcl_flows.schemas.base import DocumentMeta, MaterialMeta
+
 
 class DumpFile(BaseModel):
     """A dump file left on the worker's file system."""
@@ -87,8 +89,12 @@ class MDCellRecord(BaseModel):
     lattice_angles_deg: list[float] = Field(description="MD cell angles α, β, γ, degrees.")
 
 
-class LammpsMDDocument(BaseModel):
-    """Summary of one NVT run of LAMMPS with a DeePMD model (all chunks together)."""
+class LammpsMDDocument(MaterialMeta, DocumentMeta):
+    """Summary of one NVT run of LAMMPS with a DeePMD model (all chunks together).
+
+    ``formula_pretty`` and ``chemsys`` are the MD cell's; ``versions`` adds deepmd-kit and
+    LAMMPS (the version the binary that ran printed on its screen output).
+    """
 
     engine: str = Field("lammps+deepmd", description="Engine that produced the run.")
     model_path: str = Field(description="Frozen DeePMD model used.")

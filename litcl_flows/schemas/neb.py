@@ -7,11 +7,17 @@ Barriers are emmet's: the maximum of a clamped cubic spline through the image en
 from __future__ import annotations
 
 from emmet.core.neb import NebResult
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from litcl_flows.schemas.base import DocumentMeta, MaterialMeta, fill_material
 
 
-class HopBarrierDoc(BaseModel):
-    """One hop's NEB: where it goes, which engine ran it, and its barriers."""
+class HopBarrierDoc(MaterialMeta, DocumentMeta):
+    """One hop's NEB: where it goes, which engine ran it, and its barriers.
+
+    ``formula_pretty`` and ``chemsys`` are the host cell's (before the vacancy is made);
+    ``versions`` adds atomate2, emmet-core (the barrier analysis) and the engine's package.
+    """
 
     species: str = Field(description="Migrating species, e.g. 'Li'.")
     mechanism: str = Field(
@@ -98,14 +104,23 @@ class BarrierTableRow(BaseModel):
     converged: bool = Field(description="True when the NEB reached its force tolerance.")
 
 
-class NebBarrierTable(BaseModel):
-    """Barriers of the hops of one cell, one row per hop, in the order requested."""
+class NebBarrierTable(MaterialMeta, DocumentMeta):
+    """Barriers of the hops of one cell, one row per hop, in the order requested.
+
+    ``formula_pretty`` and ``chemsys`` are read from ``formula`` when not given.
+    """
 
     formula: str = Field(description="Reduced formula of the cell.")
     rows: list[BarrierTableRow] = Field(description="One row per hop.")
     plot_file: str | None = Field(
         None, description="Energy-profile figure written in the table job's directory."
     )
+
+    @model_validator(mode="after")
+    def _material_from_formula(self) -> NebBarrierTable:
+        if self.formula_pretty is None and self.chemsys is None:
+            fill_material(self, self.formula)
+        return self
 
     def as_text(self) -> str:
         """Plain-text table (direction, end site, length, layers, study label, barriers)."""

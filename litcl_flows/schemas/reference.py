@@ -12,7 +12,9 @@ from typing import Literal
 
 from atomate2.forcefields.schemas import ForceFieldTaskDocument
 from emmet.core.tasks import TaskDoc
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from litcl_flows.schemas.base import DocumentMeta
 
 #: Where a trajectory frame records whether its electronic SCF converged (read by dataset export).
 SCF_CONVERGED_KEY = "electronic_converged"
@@ -24,8 +26,13 @@ ML_STAND_IN_U_NOTE = (
 )
 
 
-class ReferenceEngineMeta(BaseModel):
-    """Fields every reference-engine document carries."""
+class ReferenceEngineMeta(DocumentMeta):
+    """Fields every reference-engine document carries.
+
+    ``formula_pretty`` and ``chemsys`` come with atomate2's documents, and so does VASP's
+    ``last_updated`` (emmet's); ``versions`` adds atomate2, emmet-core and the engine: VASP's
+    version as its output reports it, or the chgnet package.
+    """
 
     reference_engine: Literal["vasp", "chgnet"] | None = Field(
         None, description="Engine that produced the document: 'vasp' (DFT+U) or 'chgnet' (ML)."

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from litcl_flows.schemas.base import DocumentMeta, MaterialMeta, fill_material, package_versions
 
 #: The reference study's values (SCIENCE.md), for side-by-side reporting.
 STUDY_VALUES: dict[str, float] = {
@@ -60,8 +62,11 @@ class RdfComparison(BaseModel):
     )
 
 
-class TransportRunDocument(BaseModel):
-    """Transport of the mobile ion in one ML-MD run (one U, one temperature)."""
+class TransportRunDocument(MaterialMeta, DocumentMeta):
+    """Transport of the mobile ion in one ML-MD run (one U, one temperature).
+
+    ``formula_pretty`` and ``chemsys`` are the MD cell's (from the LAMMPS document).
+    """
 
     study: str = Field(description="Study name.")
     hubbard_u_eV: dict[str, float] = Field(description="U_eff set of the branch, eV.")
@@ -70,20 +75,41 @@ class TransportRunDocument(BaseModel):
     failure_reason: str | None = Field(None, description="Why there is no result.")
     md_uuid: str = Field(description="uuid of the LAMMPS job analysed.")
     engine: str = Field("lammps+deepmd", description="Engine of the analysed trajectory.")
-    D_self_cm2_s: float | None = None
-    D_self_stderr_cm2_s: float | None = None
-    D_total_cm2_s: float | None = None
-    D_total_stderr_cm2_s: float | None = None
-    haven_ratio: float | None = None
-    haven_ratio_stderr: float | None = None
+    D_self_cm2_s: float | None = Field(
+        None,
+        description="Self (tracer) diffusion coefficient of the mobile ion, cm²/s: slope of "
+        "its mean squared displacement over the fit window / 6.",
+    )
+    D_self_stderr_cm2_s: float | None = Field(
+        None, description="Standard error of D_self over n_blocks blocks in time, cm²/s."
+    )
+    D_total_cm2_s: float | None = Field(
+        None,
+        description="Collective (charge) diffusion coefficient, cm²/s: slope of the MSD of "
+        "the mobile ions' summed displacement, divided by their number, / 6 (ion–ion "
+        "cross-correlations included).",
+    )
+    D_total_stderr_cm2_s: float | None = Field(
+        None, description="Standard error of D_total over n_blocks blocks in time, cm²/s."
+    )
+    haven_ratio: float | None = Field(
+        None, description="Haven ratio H_R = D_self / D_total (None: D_total ≤ 0)."
+    )
+    haven_ratio_stderr: float | None = Field(
+        None, description="Standard error of H_R (delete-one-block jackknife)."
+    )
     conductivity_mS_cm: float | None = Field(
         None, description="Nernst–Einstein σ from D_total (correlated), mS/cm."
     )
-    conductivity_stderr_mS_cm: float | None = None
+    conductivity_stderr_mS_cm: float | None = Field(
+        None, description="Standard error of σ from D_total, mS/cm."
+    )
     conductivity_self_mS_cm: float | None = Field(
         None, description="σ from D_self (uncorrelated, H_R = 1), mS/cm."
     )
-    conductivity_self_stderr_mS_cm: float | None = None
+    conductivity_self_stderr_mS_cm: float | None = Field(
+        None, description="Standard error of σ from D_self, mS/cm."
+    )
     n_mobile: int | None = Field(None, description="Mobile ions in the cell.")
     mobile_density_cm3: float | None = Field(None, description="Mobile-ion number density.")
     fit_window_ps: list[float] | None = Field(None, description="Lag window of the fits, ps.")
@@ -144,8 +170,11 @@ class TransportRunDocument(BaseModel):
     md_temperature_mean_K: float | None = Field(None, description="Mean MD temperature, K.")
 
 
-class ArrheniusDocument(BaseModel):
-    """Arrhenius fit of σ(T) over the finished temperatures of one U branch."""
+class ArrheniusDocument(MaterialMeta, DocumentMeta):
+    """Arrhenius fit of σ(T) over the finished temperatures of one U branch.
+
+    ``formula_pretty`` and ``chemsys`` are those of the runs fitted.
+    """
 
     study: str = Field(description="Study name.")
     hubbard_u_eV: dict[str, float] = Field(description="U_eff set of the branch, eV.")
@@ -174,8 +203,12 @@ class ArrheniusDocument(BaseModel):
         default_factory=list,
         description="{temperature_K, reason, md_uuid} of each run left out.",
     )
-    activation_energy_eV: float | None = None
-    activation_energy_stderr_eV: float | None = None
+    activation_energy_eV: float | None = Field(
+        None, description="Activation energy Ea of the fit, eV (None: no fit)."
+    )
+    activation_energy_stderr_eV: float | None = Field(
+        None, description="Standard error of Ea, eV (from the σ standard errors)."
+    )
     prefactor: float | None = Field(None, description="σ0 (mS/cm) or A (mS K/cm).")
     extrapolation_K: float = Field(298.15, description="Extrapolation temperature, K.")
     conductivity_298K_mS_cm: float | None = Field(
@@ -207,7 +240,9 @@ class BranchSummary(BaseModel):
     hubbard_u_eV: dict[str, float] = Field(description="U_eff set, eV.")
     hubbard_u_applied: bool | None = Field(description="Whether the reference engine applied U.")
     relax_uuid: str = Field(description="Reference relaxation job.")
-    relaxed_energy_eV_per_atom: float | None = None
+    relaxed_energy_eV_per_atom: float | None = Field(
+        None, description="Energy per atom of the relaxed cell (reference engine), eV/atom."
+    )
     conventional_lattice: dict[str, float] | None = Field(
         None,
         description="a_A, b_A, c_A, alpha/beta/gamma_deg of the relaxed cell per "
@@ -225,8 +260,10 @@ class BranchSummary(BaseModel):
         description="Transport-analysis jobs, same order as runs (their outputs hold the MSD, "
         "RDF and hop-trace arrays).",
     )
-    arrhenius: ArrheniusDocument | None = None
-    arrhenius_uuid: str | None = None
+    arrhenius: ArrheniusDocument | None = Field(
+        None, description="The branch's Arrhenius fit (None: the job did not finish)."
+    )
+    arrhenius_uuid: str | None = Field(None, description="Arrhenius-fit job.")
     reference_s_per_atom_step: float | None = Field(
         None, description="Reference MD wall time per atom and step, s."
     )
@@ -238,8 +275,11 @@ class BranchSummary(BaseModel):
     )
 
 
-class TransportStudyDocument(BaseModel):
-    """The study's result: every derived number, its uncertainty and where it came from."""
+class TransportStudyDocument(MaterialMeta, DocumentMeta):
+    """The study's result: every derived number, its uncertainty and where it came from.
+
+    ``formula_pretty`` and ``chemsys`` are read from ``material`` when not given.
+    """
 
     study: str = Field(description="Study name.")
     material: str = Field(description="Reduced formula.")
@@ -258,4 +298,14 @@ class TransportStudyDocument(BaseModel):
         default_factory=list,
         description="{step, hubbard_u_eV, temperature_K, reason, uuid} of what did not finish.",
     )
-    versions: dict[str, str] = Field(description="Versions of the packages that computed it.")
+    versions: dict[str, str] = Field(
+        default_factory=package_versions,
+        description="Versions of the packages that computed it, package name → version "
+        "(litcl_flows, atomate2, jobflow, pymatgen, deepmd-kit, lammps, chgnet, …).",
+    )
+
+    @model_validator(mode="after")
+    def _material_from_formula(self) -> TransportStudyDocument:
+        if self.formula_pretty is None and self.chemsys is None:
+            fill_material(self, self.material)
+        return self

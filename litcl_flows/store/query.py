@@ -1,9 +1,10 @@
 """Queries over the JobStore: job outputs by study, job and field; the study's derived
-properties (transport, Arrhenius) by study, material, U set and temperature."""
+properties (transport, Arrhenius) by study, material, U set, temperature and any value."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -101,6 +102,38 @@ def property_table(records: list[dict[str, Any]], properties: list[str]) -> list
     ]
 
 
+#: ``--where`` operator → MongoDB operator.
+WHERE_OPERATORS: dict[str, str] = {
+    "<": "$lt",
+    "<=": "$lte",
+    ">": "$gt",
+    ">=": "$gte",
+    "==": "$eq",
+    "!=": "$ne",
+}
+_WHERE = re.compile(r"^\s*([^\s<>=!$][^\s<>=!]*)\s*(<=|>=|==|!=|<|>)\s*([^\s<>=!](?:.*\S)?)\s*$")
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def parse_where(expression: str) -> dict[str, Any]:
+    """``"output.activation_energy_eV<0.3"`` → ``{"output.activation_energy_eV": {"$lt": 0.3}}``.
+
+    PATH OP VALUE: a dotted path from the document root, one of :data:`WHERE_OPERATORS`, and
+    a value, read as a number when it is one (``0.3``, ``800``, ``1e-7``), else as a string
+    (``output.engine==lammps+deepmd``).
+    """
+    match = _WHERE.match(expression)
+    if match is None:
+        raise ValueError(
+            f"{expression!r}: expected PATH OP VALUE with OP one of {', '.join(WHERE_OPERATORS)}"
+        )
+    path, operator, text = match.groups()
+    value: Any = text
+    if _NUMBER.match(text):
+        value = float(text) if any(c in text for c in ".eE") else int(text)
+    return {path: {WHERE_OPERATORS[operator]: value}}
+
+
 def get_path(document: dict[str, Any], dotted: str) -> Any:
     """Value at a dotted path (``output.structure.lattice.a``); None when absent."""
     value: Any = document
@@ -120,14 +153,17 @@ def output_criteria(
     material: str | None = None,
     hubbard_u_eV: dict[str, float] | None = None,
     temperature_K: float | None = None,
+    where: Sequence[str] = (),
 ) -> dict[str, Any]:
     """MongoDB filter on stored job documents.
 
     ``material`` is the reduced formula (``metadata.material``); each element of
     ``hubbard_u_eV`` must equal ``output.hubbard_u_eV.<element>`` (other elements of the
     stored set are free); ``temperature_K`` matches ``output.temperature_K`` within
-    :data:`TEMPERATURE_TOLERANCE_K`.
+    :data:`TEMPERATURE_TOLERANCE_K`; each ``where`` expression (:func:`parse_where`, e.g.
+    ``output.activation_energy_eV<0.3``) must hold too.
     """
+    conditions = [parse_where(expression) for expression in where]
     criteria: dict[str, Any] = {}
     if study:
         criteria["metadata.study"] = study
@@ -142,6 +178,8 @@ def output_criteria(
             "$gte": temperature_K - TEMPERATURE_TOLERANCE_K,
             "$lte": temperature_K + TEMPERATURE_TOLERANCE_K,
         }
+    if conditions:
+        criteria["$and"] = conditions
     return criteria
 
 
@@ -155,6 +193,7 @@ def query_outputs(
     material: str | None = None,
     hubbard_u_eV: dict[str, float] | None = None,
     temperature_K: float | None = None,
+    where: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Stored job outputs, oldest first, as flat records.
 
@@ -162,7 +201,7 @@ def query_outputs(
     (dotted paths; :data:`DEFAULT_FIELDS` when none are given). Filters: see
     :func:`output_criteria`. Large data kept in the ``data`` store is not loaded.
     """
-    criteria = output_criteria(study, job_name, material, hubbard_u_eV, temperature_K)
+    criteria = output_criteria(study, job_name, material, hubbard_u_eV, temperature_K, where)
     columns = {path: path for path in fields} if fields else DEFAULT_FIELDS
     with connected_job_store(settings) as store:
         documents = store.query(criteria, sort={"completed_at": 1}, limit=limit, load=False)
@@ -192,6 +231,7 @@ def query_properties(
     material: str | None = None,
     hubbard_u_eV: dict[str, float] | None = None,
     temperature_K: float | None = None,
+    where: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """The study's derived properties: one record per stored document holding one of them.
 
@@ -209,7 +249,7 @@ def query_properties(
             f"unknown property {', '.join(unknown) or '(none)'}; known: {', '.join(PROPERTIES)}"
         )
     columns = list(dict.fromkeys(c for name in properties for c in (name, PROPERTIES[name])))
-    criteria = output_criteria(study, job_name, material, hubbard_u_eV, temperature_K)
+    criteria = output_criteria(study, job_name, material, hubbard_u_eV, temperature_K, where)
     criteria["$or"] = [{f"output.{name}": {"$exists": True}} for name in properties]
     wanted = ["name", "metadata", "output.hubbard_u_eV", "output.temperature_K"]
     with connected_job_store(settings) as store:

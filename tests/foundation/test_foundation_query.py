@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from monty.json import jsanitize
 from pydantic import BaseModel
 
 from litcl_flows.schemas.study import (
@@ -27,7 +28,7 @@ from litcl_flows.schemas.study import (
 from litcl_flows.settings import LitclSettings, load_settings
 from litcl_flows.store.config import job_store, job_store_spec
 from litcl_flows.store.indexes import ensure_indexes
-from litcl_flows.store.query import PROPERTIES, query_outputs, query_properties
+from litcl_flows.store.query import PROPERTIES, parse_where, query_outputs, query_properties
 
 REPO = Path(__file__).resolve().parents[2]
 STUDY = "li3ticl6-paper"  # the name docs/query.md's examples use
@@ -41,6 +42,21 @@ MSD = {
 #: (U of Ti, T) → σ, mS/cm; σ at 1000 K with U = 4 is a failed run.
 SIGMA = {(0.0, 600.0): 0.5, (0.0, 800.0): 1.4, (4.0, 600.0): 0.7, (4.0, 800.0): 1.9}
 FIT = {0.0: (0.31, 0.02, 0.9, [0.5, 1.6]), 4.0: (0.28, 0.03, 1.1, [0.6, 2.0])}
+#: Ea of OTHER's one Arrhenius fit (uuid "other-fit"), eV.
+OTHER_EA = 0.25
+#: What the material-aware documents of each study record (as emmet names them).
+FORMULA = {STUDY: ("Li3TiCl6", "Cl-Li-Ti"), OTHER: ("Li3InCl6", "Cl-In-Li")}
+
+
+def _low_ea(limit_eV: float) -> list[tuple[float, str]]:
+    """(Ea, uuid) of the Arrhenius fits below ``limit_eV``, lowest Ea first, from the values
+    written (not from a query)."""
+    fits = {f"fit-{u:g}": ea for u, (ea, *_) in FIT.items()} | {"other-fit": OTHER_EA}
+    return sorted((ea, uuid) for uuid, ea in fits.items() if ea < limit_eV)
+
+
+def _low_ea_uuids(limit_eV: float) -> list[str]:
+    return sorted(uuid for _, uuid in _low_ea(limit_eV))
 
 
 def _label(u: float) -> str:
@@ -61,7 +77,10 @@ def _run(study: str, u_set: dict[str, float], temperature_K: float, sigma: float
             "conductivity_stderr_mS_cm": sigma / 10,
             "msd": MSD,
         }
+    formula, chemsys = FORMULA[study]
     return TransportRunDocument(
+        formula_pretty=formula,
+        chemsys=chemsys,
         study=study,
         hubbard_u_eV=u_set,
         temperature_K=temperature_K,
@@ -73,14 +92,15 @@ def _run(study: str, u_set: dict[str, float], temperature_K: float, sigma: float
 
 
 def _job(uuid: str, name: str, output: BaseModel | dict, study: str = STUDY) -> dict[str, Any]:
-    material = "Li3TiCl6" if study == STUDY else "Li3InCl6"
+    """A job document as jobflow stores it: the output serialised as ``Job.run`` does (a
+    schema document gains ``@module`` and ``@class``)."""
     return {
         "uuid": uuid,
         "index": 1,
         "name": name,
         "hosts": [],
-        "metadata": {"study": study, "material": material, "reference_engine": "chgnet"},
-        "output": output if isinstance(output, dict) else output.model_dump(mode="json"),
+        "metadata": {"study": study, "material": FORMULA[study][0], "reference_engine": "chgnet"},
+        "output": jsanitize(output, strict=True, enum_values=True, allow_bson=True),
     }
 
 
@@ -93,7 +113,13 @@ def _study_jobs() -> list[dict[str, Any]]:
         _job(
             "relax-4",
             "relax U(Ti)=4",
-            {"formula_pretty": "Li3TiCl6", "output": {"energy": -100.0, "energy_per_atom": -10.0}},
+            {
+                "@module": "litcl_flows.schemas.reference",
+                "@class": "ForceFieldReferenceTaskDoc",
+                "formula_pretty": "Li3TiCl6",
+                "chemsys": "Cl-Li-Ti",
+                "output": {"energy": -100.0, "energy_per_atom": -10.0},
+            },
         )
     ]
     jobs += [
@@ -114,6 +140,8 @@ def _study_jobs() -> list[dict[str, Any]]:
             activation_energy_stderr_eV=ea_err,
             conductivity_298K_mS_cm=sigma_298,
             conductivity_298K_interval_mS_cm=interval,
+            formula_pretty=FORMULA[STUDY][0],
+            chemsys=FORMULA[STUDY][1],
         )
         for u, (ea, ea_err, sigma_298, interval) in FIT.items()
     }
@@ -160,6 +188,20 @@ def _study_jobs() -> list[dict[str, Any]]:
     jobs.append(
         _job("other-800", "transport analysis U=0 800K", _run(OTHER, {}, 800.0, 2.5), OTHER)
     )
+    other_fit = ArrheniusDocument(
+        study=OTHER,
+        hubbard_u_eV={},
+        completed=True,
+        form="sigma",
+        temperatures_K=[800.0],
+        conductivities_mS_cm=[2.5],
+        conductivity_stderrs_mS_cm=[0.25],
+        run_uuids=["md-{}-800"],
+        activation_energy_eV=OTHER_EA,
+        formula_pretty=FORMULA[OTHER][0],
+        chemsys=FORMULA[OTHER][1],
+    )
+    jobs.append(_job("other-fit", "arrhenius U=0", other_fit, OTHER))
     for second, job in enumerate(jobs):
         job["completed_at"] = f"2025-01-01T00:00:{second:02d}"
     return jobs
@@ -310,6 +352,72 @@ def test_filters(store_settings: LitclSettings) -> None:
     assert [(r["uuid"], r["output.temperature_K"]) for r in records] == [("run-4-600", 600.0)]
 
 
+@pytest.mark.parametrize(
+    ("expression", "criterion"),
+    [
+        ("output.activation_energy_eV<0.3", {"output.activation_energy_eV": {"$lt": 0.3}}),
+        ("output.temperature_K >= 800", {"output.temperature_K": {"$gte": 800}}),
+        ("output.D_self_cm2_s>1e-7", {"output.D_self_cm2_s": {"$gt": 1e-7}}),
+        ("output.haven_ratio<=-.5", {"output.haven_ratio": {"$lte": -0.5}}),
+        ("output.@class==ArrheniusDocument", {"output.@class": {"$eq": "ArrheniusDocument"}}),
+        ("name!=transport study", {"name": {"$ne": "transport study"}}),
+        ("output.engine==lammps+deepmd", {"output.engine": {"$eq": "lammps+deepmd"}}),
+    ],
+)
+def test_where_expressions_become_mongodb_criteria(
+    expression: str, criterion: dict[str, Any]
+) -> None:
+    assert parse_where(expression) == criterion
+
+
+@pytest.mark.parametrize(
+    "expression", ["x~3", "x=3", "x<", "<3", "x<==3", "$where==1", "a b<3", "output.x"]
+)
+def test_malformed_where_is_refused(expression: str) -> None:
+    with pytest.raises(ValueError) as error:
+        parse_where(expression)
+    assert str(error.value) == (
+        f"{expression!r}: expected PATH OP VALUE with OP one of <, <=, >, >=, ==, !="
+    )
+
+
+def test_where_filters_by_value(store_settings: LitclSettings) -> None:
+    """Issue 16, item 6: ``where`` is ANDed with the other filters, in either store."""
+    fits = query_properties(
+        store_settings, ["activation_energy_eV"], where=["output.activation_energy_eV<0.3"]
+    )
+    assert sorted(row["uuid"] for row in fits) == _low_ea_uuids(0.3)
+    assert _low_ea_uuids(0.3) == ["fit-4", "other-fit"]  # the synthetic values straddle it
+    in_study = query_properties(
+        store_settings,
+        ["activation_energy_eV"],
+        study=STUDY,
+        where=["output.activation_energy_eV<0.3"],
+    )
+    assert [row["uuid"] for row in in_study] == ["fit-4"]
+    # Two expressions on the same path, with --temperature on another.
+    runs = query_properties(
+        store_settings,
+        ["conductivity_mS_cm"],
+        where=["output.conductivity_mS_cm>0.6", "output.conductivity_mS_cm<=1.9"],
+        temperature_K=800.0,
+    )
+    expected = sorted(
+        f"run-{u:g}-{t:g}" for (u, t), sigma in SIGMA.items() if t == 800.0 and 0.6 < sigma <= 1.9
+    )
+    assert sorted(row["uuid"] for row in runs) == expected == ["run-0-800", "run-4-800"]
+    records = query_outputs(
+        store_settings,
+        fields=["output.activation_energy_eV"],
+        where=["output.@class==ArrheniusDocument", "metadata.material!=Li3TiCl6"],
+    )
+    assert [(r["uuid"], r["output.activation_energy_eV"]) for r in records] == [
+        ("other-fit", OTHER_EA)
+    ]
+    by_chemsys = query_outputs(store_settings, fields=["name"], where=["output.chemsys==Cl-In-Li"])
+    assert sorted(r["uuid"] for r in by_chemsys) == ["other-800", "other-fit"]
+
+
 def test_unknown_property_is_an_error_naming_the_known_ones(embedded: LitclSettings) -> None:
     with pytest.raises(ValueError, match="unknown property conductivity_S_m; known: D_self"):
         query_properties(embedded, ["conductivity_S_m"])
@@ -357,6 +465,12 @@ def test_cli_json_table_and_errors(embedded: LitclSettings, process_env) -> None
     bad_u = litcl("--property", "haven_ratio", "--u", "Ti:4")
     assert bad_u.returncode == 1
     assert len(bad_u.stderr.strip().splitlines()) == 1 and "Ti=4" in bad_u.stderr
+
+    where = litcl("--property", "activation_energy_eV", "--where", "x~3")
+    assert where.returncode == 1 and where.stdout == ""
+    assert where.stderr.strip().splitlines() == [
+        "Error: --where 'x~3': expected PATH OP VALUE with OP one of <, <=, >, >=, ==, !="
+    ]
 
 
 @pytest.mark.parametrize(
@@ -461,8 +575,30 @@ def test_doc_pymongo_and_gridfs_examples(mongo: LitclSettings, mongo_server: Cal
     ]
     assert [row["source_uuid"] for row in namespace["comparison"]] == ["fit-0", "fit-4"]
     assert sorted(namespace["materials"]) == ["Li3InCl6", "Li3TiCl6"]
+    # Issue 16, item 6: by schema and by value, across studies.
+    low_ea = namespace["low_ea"]
+    assert [(f["output"]["activation_energy_eV"], f["uuid"]) for f in low_ea] == _low_ea(0.3)
+    assert {fit["metadata"]["study"] for fit in low_ea} == {STUDY, OTHER}
+    assert namespace["cl_li_ti_runs"] == len(SIGMA) + 1  # STUDY's runs and its failed one
     exec(blocks["gridfs"], namespace)
     assert namespace["msd"] == MSD
+
+
+def test_doc_maggma_example(mongo: LitclSettings) -> None:
+    """The maggma block against the MongoDB-mode store (mongomock behind every MongoClient)."""
+    namespace: dict[str, Any] = {}
+    exec(_doc_blocks()["maggma"], namespace)
+    assert namespace["kinds"] == sorted(
+        {
+            "ArrheniusDocument",
+            "ForceFieldReferenceTaskDoc",
+            "TransportRunDocument",
+            "TransportStudyDocument",
+        }
+    )
+    low_ea = namespace["low_ea"]
+    assert [(f["output"]["activation_energy_eV"], f["uuid"]) for f in low_ea] == _low_ea(0.3)
+    assert len(low_ea) == 2  # one of each study: the synthetic values straddle 0.3 eV
 
 
 def test_doc_jobstore_and_pandas_examples(
@@ -506,3 +642,13 @@ def test_doc_cli_examples(embedded: LitclSettings) -> None:
         assert "no stored outputs match" not in result.output, line
         if "--json" in args:
             assert json.loads(result.output), line
+        if "--where" in args:
+            # Issue 16, item 6: the --where lines give what the synthetic values say.
+            if "activation_energy_eV" in args:
+                uuids = [row["uuid"] for row in json.loads(result.output)]
+                assert sorted(uuids) == _low_ea_uuids(0.3), line
+            else:
+                expected = [f"run-{u:g}-{t:g}" for (u, t), s in SIGMA.items() if s >= 1.5]
+                expected += ["other-800"]  # σ = 2.5 mS/cm
+                shown = re.findall(r"\((run-[\w-]+|other-800)\)", result.output)
+                assert sorted(shown) == sorted(expected) == ["other-800", "run-4-800"], line
