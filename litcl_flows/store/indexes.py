@@ -10,12 +10,15 @@ if TYPE_CHECKING:
 
 #: (uuid, index): jobflow's key for every write and for ``get_output``.
 JOB_KEY_INDEX = [("uuid", 1), ("index", 1)]
-#: Single-key indexes of the docs collection: the filters of ``litcl query``. U sets are
+#: Single-key indexes of the docs collection: the filters of ``litcl query`` and the
+#: document-type and chemical-system queries of docs/query.md. U sets are
 #: queried per element (``output.hubbard_u_eV.Ti``), which only a wildcard index serves.
 DOCS_INDEXES = (
     "metadata.study",
     "metadata.material",
     "name",
+    "output.@class",
+    "output.chemsys",
     "output.hubbard_u_eV.$**",
     "output.temperature_K",
 )
