@@ -519,6 +519,8 @@ def test_ensure_indexes_on_a_mongodb_store(litcl_home: Path, mongo_server: Calla
             [("metadata.study", 1)],
             [("metadata.material", 1)],
             [("name", 1)],
+            [("output.@class", 1)],
+            [("output.chemsys", 1)],
             [("output.hubbard_u_eV.$**", 1)],
             [("output.temperature_K", 1)],
             [("uuid", 1), ("index", 1)],
