@@ -146,7 +146,10 @@ def demo(spec_file: Path | None, rerun: bool, report_dir: Path | None, as_json: 
         console.print(f"created the litcl home {settings.home} ({settings.mode} mode)")
     existing = [s for s in workflow_summaries(settings) if s.name == spec.name]
     if rerun or not existing:
+        from litcl_flows.flows.preflight import check_runs_here
         from litcl_flows.flows.study import build_study_workflow
+
+        check_runs_here(spec, settings)
         from litcl_flows.store.launchpad import add_workflow, find_study, remove_study
 
         workflow = build_study_workflow(spec)

@@ -152,19 +152,16 @@ def submit(spec_file: str, replace: bool, as_json: bool) -> None:
     A study name is used once: it keys every stored document, so a second study of the
     same name is refused (rename it, or --replace the first).
     """
+    from litcl_flows.flows.preflight import check_runs_here
     from litcl_flows.flows.spec import load_spec
     from litcl_flows.flows.study import build_study_workflow
     from litcl_flows.store.launchpad import add_workflow, find_study, remove_study
 
     spec = load_spec(spec_file)
     settings = _settings()
-    if spec.reference_engine == "vasp" and settings.mode == "embedded":
-        # Embedded workers run here: refuse now rather than fizzle in the first VASP job.
-        from litcl_flows.engines.vasp.validation import check_vasp_runs_here
-        from litcl_flows.structures.library import load_structure
-
-        composition = load_structure(spec.material.structure).composition
-        check_vasp_runs_here(element.symbol for element in composition.elements)
+    # Embedded workers run here: refuse now rather than fizzle in the first job that needs
+    # a missing engine.
+    check_runs_here(spec, settings)
     earlier = find_study(settings, spec.name)
     if earlier and not replace:
         raise ValueError(

@@ -64,7 +64,7 @@ def relax_maker(spec: StudySpec, hubbard_u_eV: dict[str, float]) -> Maker:
 
 
 def mlmd_maker(
-    spec: StudySpec, lmp_cmd: str = "lmp", name: str = "lammps deepmd nvt"
+    spec: StudySpec, lmp_cmd: str | None = None, name: str = "lammps deepmd nvt"
 ) -> LammpsDeepmdMDMaker:
     """LAMMPS NVT with the DeePMD model, as the spec's ``mlmd`` section sizes it.
 

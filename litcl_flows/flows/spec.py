@@ -7,7 +7,6 @@ silently falls back to a default on a cluster allocation.
 from __future__ import annotations
 
 import re
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,8 +34,6 @@ from litcl_flows.structures.library import BUILTIN_STRUCTURES, resolve_structure
 
 SPEC_VERSION = 1
 
-#: Reference ("DFT-level") engines and the module each needs.
-REFERENCE_ENGINE_MODULES: dict[str, str] = {"chgnet": "chgnet", "vasp": "atomate2"}
 #: The Arrhenius fit needs this many temperatures for an error bar from the scatter.
 MIN_ARRHENIUS_TEMPERATURES = 3
 _DIRECTION = re.compile(r"\[(-?\d){3}\]")
@@ -507,7 +504,6 @@ class StudySpec(_Strict):
     )
     reference_engine: Literal["chgnet", "vasp"] = Field(
         "chgnet",
-        validate_default=True,  # the default engine must be installed too
         description="'vasp' on clusters; 'chgnet' is the embedded stand-in.",
     )
     stop_after: Literal["relax", "aimd", "train", "mlmd", "study"] = Field(
@@ -526,18 +522,6 @@ class StudySpec(_Strict):
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     neb: NebSpec = Field(default_factory=NebSpec)
     resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
-
-    @field_validator("reference_engine")
-    @classmethod
-    def _engine_available(cls, value: str) -> str:
-        module = REFERENCE_ENGINE_MODULES[value]
-        if find_spec(module) is None:
-            raise PydanticCustomError(
-                "not_installed",
-                "reference engine '{engine}' needs the '{module}' package, which is not installed",
-                {"engine": value, "module": module},
-            )
-        return value
 
     @model_validator(mode="after")
     def _runs_can_be_analysed(self) -> StudySpec:

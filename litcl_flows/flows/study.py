@@ -54,16 +54,17 @@ def _route(node: Job | Flow, resources: StepResources) -> None:
     node.update_config({"manager_config": manager_config})
 
 
-def build_study_flow(spec: StudySpec, settings: Any = None) -> Flow:
+def build_study_flow(spec: StudySpec) -> Flow:
     """The study's jobflow Flow.
+
+    No launch command is frozen into it: ``dp``, ``lmp`` and VASP are taken from the
+    settings of the worker that runs each job (``dp_cmd``, ``lmp_cmd``, atomate2's
+    ``VASP_CMD``), so GPU nodes can use their own builds.
 
     Parameters
     ----------
     spec
         Validated study spec.
-    settings
-        :class:`~litcl_flows.settings.LitclSettings` for the ``dp`` / ``lmp`` launch commands
-        (default: loaded from the environment and ``litcl.yaml``).
     """
     from jobflow import Flow, OnMissing
 
@@ -71,10 +72,6 @@ def build_study_flow(spec: StudySpec, settings: Any = None) -> Flow:
     from litcl_flows.flows.makers import aimd_vasp_settings, relax_maker
     from litcl_flows.makers.reference import AimdTemperaturesMaker
 
-    if settings is None:
-        from litcl_flows.settings import load_settings
-
-        settings = load_settings()
     structure, cell_summary = ordered_cell(spec)
     elements = [el.symbol for el in structure.composition.elements]
     for hubbard_u_eV in spec.hubbard_u_eV:
@@ -111,9 +108,9 @@ def build_study_flow(spec: StudySpec, settings: Any = None) -> Flow:
         nodes.append(aimd)
         branch["aimd"] = aimd
         if spec.runs("train"):
-            _add_potential(spec, settings, branch, nodes, label)
+            _add_potential(spec, branch, nodes, label)
         if spec.runs("mlmd"):
-            _add_mlmd(spec, settings, branch, nodes, label)
+            _add_mlmd(spec, branch, nodes, label)
 
     if spec.runs("study"):
         from litcl_flows.makers.study import study_document
@@ -143,9 +140,7 @@ def build_study_flow(spec: StudySpec, settings: Any = None) -> Flow:
     return flow
 
 
-def _add_potential(
-    spec: StudySpec, settings: Any, branch: dict[str, Any], nodes: list, label: str
-) -> None:
+def _add_potential(spec: StudySpec, branch: dict[str, Any], nodes: list, label: str) -> None:
     """Dataset from every AIMD trajectory of the branch, then one DeePMD model."""
     from litcl_flows.makers.deepmd import DeepmdDatasetMaker, DeepmdTrainMaker
 
@@ -158,7 +153,6 @@ def _add_potential(
     train = DeepmdTrainMaker(
         name=f"deepmd train {label}",
         training_input=spec.deepmd.training_input(spec.profile),
-        dp_cmd=settings.dp_cmd,
         compress=spec.deepmd.compress,
         threads=spec.deepmd.threads,
         wall_time_s=spec.resources.train.walltime_s,
@@ -169,9 +163,7 @@ def _add_potential(
     branch.update(dataset=dataset, train=train)
 
 
-def _add_mlmd(
-    spec: StudySpec, settings: Any, branch: dict[str, Any], nodes: list, label: str
-) -> None:
+def _add_mlmd(spec: StudySpec, branch: dict[str, Any], nodes: list, label: str) -> None:
     """LAMMPS at each temperature with the branch's model, each run analysed on its own."""
     from jobflow import OnMissing
 
@@ -179,7 +171,7 @@ def _add_mlmd(
     from litcl_flows.makers.study import analyze_run, fit_branch_arrhenius
 
     md = spec.mlmd
-    maker = mlmd_maker(spec, settings.lmp_cmd, name=f"lammps deepmd nvt {label}")
+    maker = mlmd_maker(spec, name=f"lammps deepmd nvt {label}")
     train = branch["train"]
     aimd_temperatures = list(spec.aimd.temperatures_K)
     aimd_trajectories = branch["aimd"].output["trajectories"]

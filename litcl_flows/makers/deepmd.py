@@ -22,6 +22,7 @@ from litcl_flows.schemas.deepmd import (
     DeepmdTrainingDocument,
     FileBlob,
 )
+from litcl_flows.settings import load_settings
 
 DATASET_FOLDER = "deepmd_data"
 
@@ -148,7 +149,9 @@ class DeepmdTrainMaker(Maker):
         Model and training settings; the default is the study's model,
         ``DeepmdTrainingInput.demo()`` a small one.
     dp_cmd
-        ``dp`` executable, optionally with a launch prefix (``"srun -n 1 dp"``).
+        ``dp`` executable, optionally with a launch prefix (``"srun -n 1 dp"``). None: the
+        ``dp_cmd`` setting of the worker that runs the job (its ``litcl.yaml`` or
+        ``LITCL_DP_CMD``), so that a GPU node uses its own build.
     compress
         Compress the frozen model (falls back to the frozen model, reason recorded).
     threads
@@ -164,7 +167,7 @@ class DeepmdTrainMaker(Maker):
 
     name: str = "deepmd train"
     training_input: DeepmdTrainingInput = field(default_factory=DeepmdTrainingInput)
-    dp_cmd: str = "dp"
+    dp_cmd: str | None = None
     compress: bool = True
     threads: int | None = None
     wall_time_s: float | None = None
@@ -202,7 +205,7 @@ class DeepmdTrainMaker(Maker):
             dataset.type_map,
             [str(data_dir.relative_to(root) / s) for s in dataset.train_systems],
             [str(data_dir.relative_to(root) / s) for s in dataset.valid_systems],
-            dp_cmd=self.dp_cmd,
+            dp_cmd=self.dp_cmd or load_settings().dp_cmd,
             compress=self.compress,
             threads=self.threads,
             wall_time_s=self.wall_time_s,

@@ -47,6 +47,7 @@ from litcl_flows.engines.lammps.inputs import (
 )
 from litcl_flows.schemas.base import material_fields, package_versions
 from litcl_flows.schemas.lammps import DumpFile, LammpsChunk, LammpsMDDocument, Performance
+from litcl_flows.settings import load_settings
 
 #: Temperatures of the study (SCIENCE.md §5).
 PAPER_TEMPERATURES_K = (298.0, 313.0, 328.0, 333.0, 358.0, 373.0)
@@ -94,7 +95,8 @@ class LammpsDeepmdMDMaker(Maker):
         Species whose unwrapped coordinates are dumped every ``dump_mobile_every`` steps.
     lmp_cmd
         Launch command (configuration, not code): ``"lmp"``, ``"srun -n 64 lmp"``,
-        ``"mpiexec -n 4 lmp"``, ``"lmp -k on g 1 -sf kk"``.
+        ``"mpiexec -n 4 lmp"``, ``"lmp -k on g 1 -sf kk"``. None: the ``lmp_cmd`` setting of
+        the worker that runs the job (its ``litcl.yaml`` or ``LITCL_LMP_CMD``).
     lmp_env
         Environment variables for ``lmp`` (threads).
     walltime_s
@@ -126,7 +128,7 @@ class LammpsDeepmdMDMaker(Maker):
     dump_all_every: int = 10_000
     restart_every: int = 100_000
     mobile_species: tuple[str, ...] = ("Li",)
-    lmp_cmd: str = "lmp"
+    lmp_cmd: str | None = None
     lmp_env: dict[str, str] = field(default_factory=dict)
     walltime_s: float | None = None
     max_chunks: int = 100
@@ -176,7 +178,8 @@ class LammpsDeepmdMDMaker(Maker):
             params.restart_file = restart[0].name
             params.walltime_s = self.walltime_s
         write_inputs(structure, directory, params)
-        run_lammps(directory, self.lmp_cmd, self.lmp_env, self.max_restarts, self.polling_time_s)
+        lmp_cmd = self.lmp_cmd or load_settings().lmp_cmd
+        run_lammps(directory, lmp_cmd, self.lmp_env, self.max_restarts, self.polling_time_s)
         _keep_latest_restart(directory)
         dirs = [*(previous_dirs or []), str(directory)]
         reached = latest_restart(directory)[1]
@@ -462,7 +465,7 @@ class LammpsTemperatureSweepMaker(Maker):
     @classmethod
     def paper(
         cls,
-        lmp_cmd: str = "lmp",
+        lmp_cmd: str | None = None,
         walltime_s: float | None = None,
         parent_structure: Structure | None = None,
     ) -> LammpsTemperatureSweepMaker:
@@ -483,7 +486,7 @@ class LammpsTemperatureSweepMaker(Maker):
 
     @classmethod
     def demo(
-        cls, lmp_cmd: str = "lmp", parent_structure: Structure | None = None
+        cls, lmp_cmd: str | None = None, parent_structure: Structure | None = None
     ) -> LammpsTemperatureSweepMaker:
         """Laptop scale: a few hundred atoms, 20 ps at 600–800 K, Li every 0.1 ps."""
         return cls(

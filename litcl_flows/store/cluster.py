@@ -147,8 +147,9 @@ def qadapter_spec(resources: QueueResources, rocket_launch: str, pre_rocket: str
 def pre_rocket_lines(home: Path, extra: str = "", venv: str | None = None) -> str:
     """Shell lines run before each worker: user lines, the venv, where the configs are.
 
-    The launch commands of VASP, ``lmp`` and ``dp`` reach the worker through the files in
-    ``home`` (``atomate2.yaml``, ``litcl.yaml``), located by these exports.
+    The launch commands of VASP, ``lmp`` and ``dp`` are read on the worker when a job runs,
+    from the files in ``home`` (``atomate2.yaml``, ``litcl.yaml``) these exports locate, or
+    from ``LITCL_DP_CMD`` / ``LITCL_LMP_CMD`` set in ``pre_rocket``.
     """
     venv = venv if venv is not None else (sys.prefix if sys.prefix != sys.base_prefix else "")
     lines = [extra.strip()] if extra.strip() else []

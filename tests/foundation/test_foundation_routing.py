@@ -66,3 +66,30 @@ def test_run_recover_reruns_a_job_whose_worker_died(
     assert [(e["name"], e["state"]) for e in json.loads(recovered.stdout)] == [
         ("victim", "COMPLETED")
     ]
+
+
+def test_no_launch_command_is_frozen_into_the_fireworks(litcl_home: Path, monkeypatch) -> None:
+    """dp and lmp come from the worker's settings when a job runs (a GPU node's own build),
+    as VASP_CMD does, not from the machine that submitted."""
+    monkeypatch.setenv("LITCL_DP_CMD", "SUBMIT-HOST-dp")
+    monkeypatch.setenv("LITCL_LMP_CMD", "SUBMIT-HOST-lmp")
+    demo = Path(__file__).resolve().parents[2] / "workflows" / "li3ticl6_demo.yaml"
+    workflow = build_study_workflow(load_spec(demo))
+    serialised = json.dumps(workflow.to_dict(), default=str)
+    assert "SUBMIT-HOST" not in serialised
+    makers = [
+        task["job"]["function"]["@bound"]
+        for firework in workflow.to_dict()["fws"]
+        for task in firework["spec"]["_tasks"]
+        if task["job"]["function"].get("@bound")
+    ]
+    commands = {
+        (maker["@class"], key): maker[key]
+        for maker in makers
+        for key in ("dp_cmd", "lmp_cmd")
+        if key in maker
+    }
+    assert commands == {
+        ("DeepmdTrainMaker", "dp_cmd"): None,
+        ("LammpsDeepmdMDMaker", "lmp_cmd"): None,
+    }

@@ -92,8 +92,8 @@ def test_reference_engine_not_installed_is_one_line(
     spec = tmp_path / "study.yaml"
     spec.write_text(GOOD)
     patched = (
-        "import sys, litcl_flows.flows.spec as spec_module; "
-        "spec_module.REFERENCE_ENGINE_MODULES['chgnet'] = 'chgnet_is_not_here'; "
+        "import sys, litcl_flows.flows.preflight as preflight; "
+        "preflight.REFERENCE_ENGINE_MODULES['chgnet'] = 'chgnet_is_not_here'; "
         "from litcl_flows.cli.main import cli; cli(['submit', sys.argv[1]])"
     )
     result = subprocess.run(
@@ -106,7 +106,10 @@ def test_reference_engine_not_installed_is_one_line(
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert "reference engine 'chgnet' needs the 'chgnet_is_not_here' package" in lines[0]
+    assert lines[0].startswith(
+        "Error: this study's jobs run here (embedded mode) and need: reference engine 'chgnet' "
+        "needs the 'chgnet_is_not_here' package; install them with pip install "
+    )
     assert workflow_names(litcl_home / "launchpad.json") == []
 
 
@@ -168,3 +171,39 @@ def test_vasp_check_passes_with_a_vasp_command_and_potcars(
     monkeypatch.setattr(atomate2.SETTINGS, "VASP_CMD", "mpirun -np 4 vasp_std")
     with pytest.raises(ValueError, match=r"'mpirun -np 4 vasp_std' \(mpirun not on PATH"):
         check_vasp_runs_here(["Li"])
+
+
+def test_missing_dp_and_lmp_are_named_before_anything_is_queued(
+    litcl_home: Path, litcl, process_env, tmp_path: Path, workflow_names
+) -> None:
+    import subprocess
+    import sys
+
+    assert litcl("init").returncode == 0
+    spec = tmp_path / "study.yaml"
+    spec.write_text(GOOD)
+    result = subprocess.run(
+        [sys.executable, "-m", "litcl_flows", "submit", str(spec)],
+        env=process_env(LITCL_DP_CMD="no-such-dp", LITCL_LMP_CMD="srun no-such-lmp"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(
+        "Error: this study's jobs run here (embedded mode) and need: dp_cmd 'no-such-dp' "
+        "(no-such-dp not on PATH); lmp_cmd 'srun no-such-lmp' (srun, no-such-lmp not on PATH)"
+    )
+    assert workflow_names(litcl_home / "launchpad.json") == []
+
+
+def test_mongodb_mode_leaves_the_engines_to_the_workers(litcl_home: Path) -> None:
+    from litcl_flows.flows.preflight import check_runs_here
+    from litcl_flows.flows.spec import StudySpec
+    from litcl_flows.settings import load_settings
+
+    spec = StudySpec.model_validate(
+        {"name": "x", "material": {"structure": "li3ticl6"}, "reference_engine": "vasp"}
+    )
+    check_runs_here(spec, load_settings(mode="mongodb", dp_cmd="no-such-dp"))  # no error

@@ -35,7 +35,7 @@ THREADS_ENV = {
 }
 
 
-def _small_maker(lmp_cmd: str, **kwargs) -> LammpsDeepmdMDMaker:
+def _small_maker(lmp_cmd: str | None, **kwargs) -> LammpsDeepmdMDMaker:
     settings = dict(
         n_steps=300,
         equilibration_steps=100,
@@ -104,11 +104,14 @@ def test_two_temperatures_real_run(
     tmp_path, monkeypatch, li7p3s11, deepmd_model, lmp_cmd, memory_job_store
 ):
     monkeypatch.chdir(tmp_path)
+    # No command in the Maker: the job takes the worker's setting when it runs.
+    monkeypatch.setenv("LITCL_LMP_CMD", lmp_cmd)
     sweep = LammpsTemperatureSweepMaker(
         # the thermostat needs ~400 fs to lift T back after equipartition halves it
-        md_maker=_small_maker(lmp_cmd, n_steps=800, equilibration_steps=400, dump_mobile_every=20),
+        md_maker=_small_maker(None, n_steps=800, equilibration_steps=400, dump_mobile_every=20),
         temperatures_K=(300.0, 450.0),
     )
+    assert sweep.md_maker.lmp_cmd is None
     flow = sweep.make(li7p3s11, str(deepmd_model), ["Li", "P", "S"])
     responses = run_locally(flow, store=memory_job_store, create_folders=True, ensure_success=True)
     docs = [responses[j.uuid][1].output for j in flow.jobs]
