@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from litcl_flows.analysis import units
 
@@ -104,7 +104,7 @@ def upper_limit_mS_cm(
     conductivity_mS_cm: float, stderr_mS_cm: float, dof: int, level: float = 0.95
 ) -> float:
     """One-sided upper limit σ + t(level, dof) × stderr, for a σ that came out ≤ 0."""
-    return float(conductivity_mS_cm + stats.t.ppf(level, dof) * stderr_mS_cm)
+    return float(conductivity_mS_cm + special.stdtrit(dof, level) * stderr_mS_cm)
 
 
 def _log_fit(
@@ -212,16 +212,16 @@ def fit_arrhenius(
         coefficients, covariance, chi2 = _linear_space_fit(1.0 / t, sigma, err, power_of_t)  # type: ignore[arg-type]
         scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
         if dof > 0 and chi2 / dof > 1:
-            quantile = stats.t.ppf(0.975, dof)
+            quantile = special.stdtrit(dof, 0.975)
         elif error_dof is not None:
-            quantile = stats.t.ppf(0.975, error_dof)
+            quantile = special.stdtrit(error_dof, 0.975)
         else:
-            quantile = stats.norm.ppf(0.975)
+            quantile = special.ndtri(0.975)
     else:
         design = np.column_stack([np.ones_like(t), 1.0 / t])
         coefficients, covariance, chi2 = _log_fit(design, np.log(sigma * t**power_of_t), np.ones(n))
         scale = chi2 / dof if dof > 0 else float("nan")
-        quantile = stats.t.ppf(0.975, dof) if dof > 0 else float("nan")
+        quantile = special.stdtrit(dof, 0.975) if dof > 0 else float("nan")
     covariance = covariance * scale
     ea = -coefficients[1] * units.BOLTZMANN_EV_K
     ea_err = float(np.sqrt(covariance[1, 1]) * units.BOLTZMANN_EV_K)

@@ -26,7 +26,7 @@ import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from litcl_flows.analysis import units
 from litcl_flows.analysis.msd import MSD, compute_msd, msd_self_and_total
@@ -77,7 +77,8 @@ def student_t_interval(
     value: float, stderr: float, dof: int, level: float = CONFIDENCE_LEVEL
 ) -> tuple[float, float]:
     """Two-sided interval value ± t(½ + level/2, dof) × stderr (Student t, ``dof`` ≥ 1)."""
-    half = float(stats.t.ppf(0.5 + level / 2, dof)) * stderr
+    # special.stdtrit is stats.t.ppf without importing scipy.stats (~0.4 s of `litcl analyze`).
+    half = float(special.stdtrit(dof, 0.5 + level / 2)) * stderr
     return value - half, value + half
 
 

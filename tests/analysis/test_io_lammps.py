@@ -207,3 +207,87 @@ def test_frames_split_across_read_chunks(monkeypatch: pytest.MonkeyPatch) -> Non
         for frame, expected, reference in zip(frames, truth, whole, strict=True):
             assert np.allclose(frame.positions_A, expected, atol=2e-5)
             assert np.array_equal(frame.positions_A, reference.positions_A)
+
+
+def _varied_dump() -> tuple[str, np.ndarray]:
+    """Seven triclinic frames with image flags and changing cells: atoms shuffled in frames 2
+    and 5, a trailing space on the lines of frame 3 (older LAMMPS), frame 4 padded with runs
+    of spaces, frame 6 with its columns in another order. Returns the text and the unwrapped
+    positions."""
+    rng = np.random.default_rng(11)
+    base = np.array([[9.0, 0.0, 0.0], [-1.5, 8.0, 0.0], [2.0, 1.0, 7.0]])
+    parts, truth = [], []
+    for step in range(7):
+        cell = base * (1 + 0.01 * step)
+        frac = rng.random((6, 3)) + rng.integers(-2, 3, (6, 3))
+        truth.append(frac @ cell)
+        buffer = io.StringIO()
+        write_lammps_dump(
+            buffer, 10 * step, cell, np.mod(frac, 1.0) @ cell, np.array([1, 2] * 3), np.floor(frac)
+        )
+        head, marker, body = buffer.getvalue().partition("ITEM: ATOMS id type x y z ix iy iz\n")
+        lines = body.splitlines()
+        if step in (2, 5):
+            lines = [lines[i] for i in rng.permutation(len(lines))]
+        if step == 3:
+            lines = [line + " " for line in lines]
+        if step == 4:
+            lines = ["  " + line.replace(" ", "   ") for line in lines]
+        if step == 6:
+            marker = "ITEM: ATOMS ix iy iz x y z type id\n"
+            order = [5, 6, 7, 2, 3, 4, 1, 0]
+            lines = [" ".join(line.split()[i] for i in order) for line in lines]
+        parts.append(head + marker + "\n".join(lines) + "\n")
+    return "".join(parts), np.array(truth)
+
+
+def test_results_do_not_depend_on_block_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    from litcl_flows.io import lammps
+
+    text, truth = _varied_dump()
+    data = text.encode()
+    whole = list(iter_lammps_dump(io.BytesIO(data), ["Li", "Cl"]))
+    assert [f.step for f in whole] == list(range(0, 70, 10))
+    for frame, expected in zip(whole, truth, strict=True):
+        assert np.allclose(frame.positions_A, expected, atol=2e-5)
+    starts = [i for i in range(len(data)) if data.startswith(b"ITEM: TIMESTEP", i)]
+    # Every way of grouping frames into blocks: budgets just below, at and above each frame
+    # start, down to one frame per block.
+    budgets = {1, len(data) * 2} | {s + d for s in starts for d in (-1, 0, 1) if s + d > 0}
+    # Reads shorter than a frame and than the marker; blocks parsed in the calling thread too.
+    for chunk, threads in ((7, 2), (4096, 2), (4096, 0)):
+        monkeypatch.setattr(lammps, "_CHUNK_BYTES", chunk)
+        monkeypatch.setattr(lammps, "_PARSE_THREADS", threads)
+        for budget in sorted(budgets):
+            monkeypatch.setattr(lammps, "_BLOCK_BYTES", budget)
+            frames = list(iter_lammps_dump(io.BytesIO(data), ["Li", "Cl"]))
+            assert [f.step for f in frames] == [f.step for f in whole]
+            for frame, reference in zip(frames, whole, strict=True):
+                assert np.array_equal(frame.positions_A, reference.positions_A)
+                assert np.array_equal(frame.cell_A, reference.cell_A)
+                assert frame.symbols.tolist() == reference.symbols.tolist()
+
+
+@pytest.mark.parametrize(
+    ("tail", "message"),
+    [
+        (_frame(30)[:-16], r"frame 3 \(step 30\): 1 atom lines"),
+        ("ITEM: TIMESTEP\n30\nITEM: NUMB", r"frame 3: no 'ITEM: ATOMS'"),
+        (_frame(30, length=0.0), r"frame 3: cell volume is 0"),
+        (_frame(30).replace("1.0 2.0", "nan 2.0"), r"frame 3 \(step 30\): 2 atoms .*non-finite"),
+    ],
+    ids=["truncated-frame", "truncated-header", "zero-volume", "nan"],
+)
+def test_frames_before_a_bad_one_are_yielded_whatever_the_blocks(
+    monkeypatch: pytest.MonkeyPatch, tail: str, message: str
+) -> None:
+    from litcl_flows.io import lammps
+
+    text = (_frame(0) + _frame(10) + _frame(20) + tail).encode()
+    starts = [i for i in range(len(text)) if text.startswith(b"ITEM: TIMESTEP", i)]
+    for budget in sorted({1, len(text) * 2} | {s + 1 for s in starts}):
+        monkeypatch.setattr(lammps, "_BLOCK_BYTES", budget)
+        frames = []
+        with pytest.raises(TrajectoryFormatError, match=message):
+            frames.extend(iter_lammps_dump(io.BytesIO(text), ["Li", "Cl"], name="dump.txt"))
+        assert [f.step for f in frames] == [0, 10, 20]
