@@ -52,7 +52,7 @@ def ordered_cell(spec: StudySpec) -> tuple[Structure, dict[str, Any] | None]:
     return best.structure, best.summary()
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Branch:
     """The jobs of one U set that the study document reads."""
 
@@ -174,18 +174,9 @@ class TransportStudyMaker(Maker):
         for hubbard_u_eV, (relax, aimd) in zip(
             reference.hubbard_u_sets_eV, reference.branches(structure), strict=True
         ):
-            self._route(relax, "relax")
-            nodes.append(relax)
-            branch = _Branch(hubbard_u_eV, relax, aimd)
+            branch_nodes, branch = self._branch(hubbard_u_eV, relax, aimd)
+            nodes += branch_nodes
             branches.append(branch)
-            if aimd is None:
-                continue
-            self._route(aimd, "aimd")
-            nodes.append(aimd)
-            if self.train_maker is not None:
-                nodes += self._potential(branch)
-            if self.mlmd_maker is not None:
-                nodes += self._mlmd(branch)
 
         material = structure.composition.reduced_formula
         neb = None
@@ -228,37 +219,58 @@ class TransportStudyMaker(Maker):
         if step in self.routing:
             node.update_config({"manager_config": dict(self.routing[step])})
 
-    def _potential(self, branch: _Branch) -> list[Job]:
-        """Dataset from every AIMD trajectory of the branch, then one DeePMD model."""
+    def _branch(
+        self, hubbard_u_eV: dict[str, float], relax: Job | Flow, aimd: Flow | None
+    ) -> tuple[list[Job | Flow], _Branch]:
+        """One U set's jobs in order, and what the study document reads of them."""
         from litcl_flows.makers.reference import hubbard_label
 
+        self._route(relax, "relax")
+        if aimd is None:
+            return [relax], _Branch(hubbard_u_eV, relax)
+        self._route(aimd, "aimd")
+        nodes: list[Job | Flow] = [relax, aimd]
+        label = hubbard_label(hubbard_u_eV)
+        dataset = train = arrhenius = None
+        analyses: list[Job] = []
+        if self.train_maker is not None:
+            dataset, train = self._potential(aimd, label)
+            nodes += [dataset, train]
+        if self.mlmd_maker is not None and train is not None:
+            runs, analyses, arrhenius = self._mlmd(hubbard_u_eV, label, relax, aimd, train)
+            nodes += [*runs, *analyses, arrhenius]
+        return nodes, _Branch(hubbard_u_eV, relax, aimd, dataset, train, analyses, arrhenius)
+
+    def _potential(self, aimd: Flow, label: str) -> tuple[Job, Job]:
+        """Dataset from every AIMD trajectory of a branch, then one DeePMD model."""
         assert self.dataset_maker is not None and self.train_maker is not None
-        assert branch.aimd is not None
-        label = hubbard_label(branch.hubbard_u_eV)
-        trajectories = branch.aimd.output["trajectories"]  # per T: its segments, one run
+        trajectories = aimd.output["trajectories"]  # per T: its segments, one run
         dataset = _labelled(self.dataset_maker, label).make(trajectories)
         train = _labelled(self.train_maker, label).make(dataset.output)
         self._route(dataset, "analysis")
         self._route(train, "train")
-        branch.dataset, branch.train = dataset, train
-        return [dataset, train]
+        return dataset, train
 
-    def _mlmd(self, branch: _Branch) -> list[Job]:
-        """LAMMPS at each temperature with the branch's model, each run analysed on its own."""
+    def _mlmd(
+        self,
+        hubbard_u_eV: dict[str, float],
+        label: str,
+        relax: Job | Flow,
+        aimd: Flow,
+        train: Job,
+    ) -> tuple[list[Job], list[Job], Job]:
+        """LAMMPS at each temperature with the branch's model, each run analysed on its own,
+        then the branch's Arrhenius fit."""
         from jobflow import OnMissing
 
-        from litcl_flows.makers.reference import hubbard_label
         from litcl_flows.makers.study import analyze_run, fit_branch_arrhenius
 
         assert self.mlmd_maker is not None and self.reference_maker is not None
         assert self.reference_maker.aimd_maker is not None
-        assert branch.aimd is not None and branch.train is not None
-        label = hubbard_label(branch.hubbard_u_eV)
         sweep = replace(self.mlmd_maker, md_maker=_labelled(self.mlmd_maker.md_maker, label))
-        model = branch.train.output
-        runs = sweep.runs(branch.relax.output.structure, model.model_path, model.type_map)
+        runs = sweep.runs(relax.output.structure, train.output.model_path, train.output.type_map)
         aimd_temperatures = list(self.reference_maker.aimd_maker.temperatures_K)
-        aimd_trajectories = branch.aimd.output["trajectories"]
+        aimd_trajectories = aimd.output["trajectories"]
         settings = self.analysis
         analyses = []
         for run, temperature_K in zip(runs, sweep.temperatures_K, strict=True):
@@ -272,7 +284,7 @@ class TransportStudyMaker(Maker):
                 run.output,
                 run.uuid,
                 self.name,
-                branch.hubbard_u_eV,
+                hubbard_u_eV,
                 temperature_K,
                 aimd_trajectories[nearest][0],
                 aimd_temperatures[nearest],
@@ -289,7 +301,7 @@ class TransportStudyMaker(Maker):
             [r.uuid for r in runs],
             list(sweep.temperatures_K),
             self.name,
-            branch.hubbard_u_eV,
+            hubbard_u_eV,
             settings["arrhenius_form"],
             settings["extrapolation_K"],
             settings["arrhenius_conductivity"],
@@ -297,8 +309,7 @@ class TransportStudyMaker(Maker):
         arrhenius.name = f"arrhenius {label}"
         arrhenius.update_config({"on_missing_references": OnMissing.NONE})
         self._route(arrhenius, "analysis")
-        branch.analyses, branch.arrhenius = analyses, arrhenius
-        return [*runs, *analyses, arrhenius]
+        return runs, analyses, arrhenius
 
 
 def _labelled(maker: Any, label: str) -> Any:
