@@ -16,7 +16,9 @@ import numpy as np
 from jobflow import job
 
 from litcl_flows.analysis.arrhenius import fit_arrhenius, upper_limit_mS_cm
+from litcl_flows.schemas.deepmd import DeepmdErrorMetrics
 from litcl_flows.schemas.lammps import LammpsMDDocument
+from litcl_flows.schemas.neb import NebBarrierTable
 from litcl_flows.schemas.study import (
     EXPERIMENT_VALUES,
     STUDY_LATTICE_U0,
@@ -24,8 +26,11 @@ from litcl_flows.schemas.study import (
     ArrheniusDocument,
     BranchSummary,
     ComparisonRow,
+    FailedTemperature,
+    StudyFailure,
     TransportRunDocument,
     TransportStudyDocument,
+    UpperLimit,
 )
 
 #: Packages whose versions the study document records.
@@ -186,7 +191,7 @@ def fit_branch_arrhenius(
         return getattr(run, f"conductivity{suffix}_mS_cm")
 
     used: list[TransportRunDocument] = []
-    failed: list[dict] = []
+    failed: list[FailedTemperature] = []
     material = {"formula_pretty": None, "chemsys": None}
     for run, uuid, temperature in zip(runs, run_uuids, temperatures_K, strict=True):
         run = _as_model(run, TransportRunDocument)
@@ -201,18 +206,18 @@ def fit_branch_arrhenius(
         else:
             used.append(run)
             continue
-        failed.append({"temperature_K": temperature, "reason": reason, "md_uuid": uuid})
+        failed.append(FailedTemperature(temperature_K=temperature, reason=reason, md_uuid=uuid))
     # A noisy cold run may give σ ≤ 0: it stays in the (linear-space) fit and is reported as
     # an upper limit, since dropping it would keep only upward fluctuations and bias Ea low.
     error_dof = min((r.n_blocks - 1 for r in used if r.n_blocks), default=None)
     limits = [
-        {
-            "temperature_K": r.temperature_K,
-            "conductivity_upper_mS_cm": upper_limit_mS_cm(
+        UpperLimit(
+            temperature_K=r.temperature_K,
+            conductivity_upper_mS_cm=upper_limit_mS_cm(
                 sigma(r), getattr(r, f"conductivity{suffix}_stderr_mS_cm"), error_dof
             ),
-            "md_uuid": r.md_uuid,
-        }
+            md_uuid=r.md_uuid,
+        )
         for r in used
         if sigma(r) <= 0
     ]
@@ -379,19 +384,18 @@ def study_document(
                 )
             )
         train = branch.get("train") or {}
-        validation = train.get("validation")
+        validation = _as_model(train.get("validation"), DeepmdErrorMetrics)
         if validation is not None:
-            validation = _as_dict(validation)
             compare(
                 "force_mae_eV_A",
-                validation["force_mae_eV_A"],
+                validation.force_mae_eV_A,
                 branch["train_uuid"],
                 u,
                 engine="deepmd",
             )
             compare(
                 "energy_mae_eV_per_atom",
-                validation["energy_mae_eV_per_atom"],
+                validation.energy_mae_eV_per_atom,
                 branch["train_uuid"],
                 u,
                 engine="deepmd",
@@ -430,39 +434,34 @@ def study_document(
     rows = None
     neb_engine = None
     if neb_table is not None:
-        table = _as_dict(neb_table)
-        rows = table["rows"]
+        rows = _as_model(neb_table, NebBarrierTable).rows
         for row in rows:
-            neb_engine = row["engine"]
+            neb_engine = row.engine
             # The study's barrier only for the hop of its geometry (study_label), never by a
             # coincidence of labels: other hops carry their mechanism in the name.
-            label = row.get("study_label") or f"{row['direction_label']}_{row.get('mechanism')}"
+            label = row.study_label or f"{row.direction_label}_{row.mechanism}"
             compare(
-                f"barrier_{label}_eV",
-                row["forward_barrier_eV"],
-                neb_uuid,
-                None,
-                engine=row["engine"],
+                f"barrier_{label}_eV", row.forward_barrier_eV, neb_uuid, None, engine=row.engine
             )
-            if not row["converged"]:
+            if not row.converged:
                 failures.append(
-                    {
-                        "step": "neb",
-                        "hubbard_u_eV": None,
-                        "temperature_K": None,
-                        "reason": f"NEB {row['direction_label']} did not converge",
-                        "uuid": neb_uuid,
-                    }
+                    StudyFailure(
+                        step="neb",
+                        hubbard_u_eV=None,
+                        temperature_K=None,
+                        reason=f"NEB {row.direction_label} did not converge",
+                        uuid=neb_uuid,
+                    )
                 )
     elif neb_uuid is not None:
         failures.append(
-            {
-                "step": "neb",
-                "hubbard_u_eV": None,
-                "temperature_K": None,
-                "reason": "the NEB step did not finish",
-                "uuid": neb_uuid,
-            }
+            StudyFailure(
+                step="neb",
+                hubbard_u_eV=None,
+                temperature_K=None,
+                reason="the NEB step did not finish",
+                uuid=neb_uuid,
+            )
         )
     return TransportStudyDocument(
         study=spec["name"],
@@ -483,10 +482,6 @@ def study_document(
     )
 
 
-def _as_dict(value: Any) -> dict:
-    return value.model_dump() if hasattr(value, "model_dump") else dict(value)
-
-
 def _failure(
     step: str,
     u: dict,
@@ -494,14 +489,14 @@ def _failure(
     reason: str | None,
     branch: dict,
     uuid: str | None = None,
-) -> dict:
-    return {
-        "step": step,
-        "hubbard_u_eV": u,
-        "temperature_K": temperature_K,
-        "reason": reason,
-        "uuid": uuid or branch["relax_uuid"],
-    }
+) -> StudyFailure:
+    return StudyFailure(
+        step=step,  # type: ignore[arg-type]
+        hubbard_u_eV=u,
+        temperature_K=temperature_K,
+        reason=reason,
+        uuid=uuid or branch["relax_uuid"],
+    )
 
 
 def _reference_s_per_atom_step(aimd: list[dict], spec: dict) -> float | None:
