@@ -65,7 +65,8 @@ class _Branch:
     arrhenius: Job | None = None
 
     def inputs(self) -> dict[str, Any]:
-        """What the study document reads of the branch: references and uuids."""
+        """What the study document reads of the branch: references and uuids (read there as
+        :class:`~litcl_flows.makers.study.StudyBranchInputs`)."""
         from jobflow import Flow
 
         relax = self.relax

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 from jobflow import job
+from pydantic import BaseModel, Field
+from pymatgen.core import Structure
 
 from litcl_flows.analysis.arrhenius import fit_arrhenius, upper_limit_mS_cm
 from litcl_flows.schemas.deepmd import DeepmdErrorMetrics
@@ -289,16 +291,60 @@ def conventional_lattice(structure: Any, supercell_matrix: list[list[int]] | Non
     return {"a_A": a, "b_A": b, "c_A": c, "alpha_deg": alpha, "beta_deg": beta, "gamma_deg": gamma}
 
 
+class RelaxInputs(BaseModel):
+    """What the study document reads of a branch's relaxation (None: it did not finish)."""
+
+    structure: Structure | None = None
+    energy_per_atom: float | None = None
+    hubbard_u_applied: bool | None = None
+
+
+class AimdRunInputs(BaseModel):
+    """One reference MD job (a temperature, or a segment of one)."""
+
+    uuid: str
+    wall_time_s: float | None = None
+    n_atoms: int | None = None
+    n_frames: int | None = None
+
+
+class TrainInputs(BaseModel):
+    """What the study document reads of a branch's DeePMD training and its dataset."""
+
+    validation: DeepmdErrorMetrics | None = None
+    numb_steps: int | None = None
+    n_frames: dict[str, int] | None = None
+
+
+class StudyBranchInputs(BaseModel):
+    """The outputs and job uuids of one U branch that :func:`study_document` gathers."""
+
+    hubbard_u_eV: dict[str, float]
+    relax_uuid: str
+    relax: RelaxInputs
+    aimd: list[AimdRunInputs] = Field(default_factory=list)
+    train_uuid: str | None = None
+    train: TrainInputs | None = None
+    analyses: list[TransportRunDocument | None] = Field(default_factory=list)
+    analysis_uuids: list[str] = Field(default_factory=list)
+    arrhenius: ArrheniusDocument | None = None
+    arrhenius_uuid: str | None = None
+
+
 @job(output_schema=TransportStudyDocument)
 def study_document(
     spec: dict[str, Any],
     cell_summary: dict[str, Any] | None,
     formula: str,
-    branches: list[dict[str, Any]],
-    neb_table: Any,
+    branches: list[StudyBranchInputs | dict[str, Any]],
+    neb_table: NebBarrierTable | dict | None,
     neb_uuid: str | None,
 ) -> TransportStudyDocument:
-    """Gather every derived number, its uncertainty and its source job into one document."""
+    """Gather every derived number, its uncertainty and its source job into one document.
+
+    ``branches`` arrive as dicts of the outputs they reference (resolved by jobflow when the
+    job starts; None for a job that did not finish) and are read as :class:`StudyBranchInputs`.
+    """
     engine = spec["reference_engine"]
     stand_in = engine != "vasp"
     known = formula == REFERENCE_MATERIAL
@@ -323,20 +369,19 @@ def study_document(
             )
         )
 
-    for branch in branches:
-        u = branch["hubbard_u_eV"]
-        relax = branch["relax"]
+    for branch in (_as_model(b, StudyBranchInputs) for b in branches):
+        u = branch.hubbard_u_eV
+        relax = branch.relax
         lattice = None
-        if relax["structure"] is None:
+        if relax.structure is None:
             failures.append(_failure("relax", u, None, "the relaxation did not finish", branch))
         else:
-            lattice = conventional_lattice(relax["structure"], matrix)
+            lattice = conventional_lattice(relax.structure, matrix)
             for key in ("a_A", "b_A", "c_A", "beta_deg"):
-                compare(f"lattice_{key}", lattice[key], branch["relax_uuid"], u)
-        runs = [_as_model(r, TransportRunDocument) for r in branch.get("analyses", [])]
+                compare(f"lattice_{key}", lattice[key], branch.relax_uuid, u)
         light_runs = [
             r.model_copy(update={"msd": None, "rdf": None, "hop_traces": None})
-            for r in runs
+            for r in branch.analyses
             if r is not None
         ]
         for r in light_runs:
@@ -344,20 +389,20 @@ def study_document(
                 failures.append(
                     _failure("mlmd", u, r.temperature_K, r.failure_reason, branch, r.md_uuid)
                 )
-        arrhenius = _as_model(branch.get("arrhenius"), ArrheniusDocument)
+        arrhenius = branch.arrhenius
         if arrhenius is not None:
             if arrhenius.completed:
                 compare(
                     "activation_energy_eV",
                     arrhenius.activation_energy_eV,
-                    branch["arrhenius_uuid"],
+                    branch.arrhenius_uuid,
                     u,
                     ours_stderr=arrhenius.activation_energy_stderr_eV,
                 )
                 compare(
                     "conductivity_298K_mS_cm",
                     arrhenius.conductivity_298K_mS_cm,
-                    branch["arrhenius_uuid"],
+                    branch.arrhenius_uuid,
                     u,
                     ours_interval=arrhenius.conductivity_298K_interval_mS_cm,
                 )
@@ -369,10 +414,10 @@ def study_document(
                         None,
                         arrhenius.failure_reason,
                         branch,
-                        branch["arrhenius_uuid"],
+                        branch.arrhenius_uuid,
                     )
                 )
-        elif "arrhenius_uuid" in branch:
+        elif branch.arrhenius_uuid is not None:
             failures.append(
                 _failure(
                     "arrhenius",
@@ -380,52 +425,52 @@ def study_document(
                     None,
                     "the Arrhenius job did not finish",
                     branch,
-                    branch["arrhenius_uuid"],
+                    branch.arrhenius_uuid,
                 )
             )
-        train = branch.get("train") or {}
-        validation = _as_model(train.get("validation"), DeepmdErrorMetrics)
+        train = branch.train or TrainInputs()
+        validation = train.validation
         if validation is not None:
             compare(
                 "force_mae_eV_A",
                 validation.force_mae_eV_A,
-                branch["train_uuid"],
+                branch.train_uuid,
                 u,
                 engine="deepmd",
             )
             compare(
                 "energy_mae_eV_per_atom",
                 validation.energy_mae_eV_per_atom,
-                branch["train_uuid"],
+                branch.train_uuid,
                 u,
                 engine="deepmd",
             )
-        elif "train_uuid" in branch:
+        elif branch.train_uuid is not None:
             failures.append(
                 _failure(
-                    "train", u, None, "DeePMD training did not finish", branch, branch["train_uuid"]
+                    "train", u, None, "DeePMD training did not finish", branch, branch.train_uuid
                 )
             )
-        reference_cost = _reference_s_per_atom_step(branch.get("aimd", []), spec)
+        reference_cost = _reference_s_per_atom_step(branch.aimd, spec["aimd"]["n_steps"])
         mlmd_cost = _mlmd_s_per_atom_step(light_runs)
         speedup = reference_cost / mlmd_cost if reference_cost and mlmd_cost else None
         if speedup is not None:
-            compare("mlmd_speedup", speedup, branch.get("train_uuid"), u, engine="lammps+deepmd")
+            compare("mlmd_speedup", speedup, branch.train_uuid, u, engine="lammps+deepmd")
         summaries.append(
             BranchSummary(
                 hubbard_u_eV=u,
-                hubbard_u_applied=relax["hubbard_u_applied"],
-                relax_uuid=branch["relax_uuid"],
-                relaxed_energy_eV_per_atom=relax["energy_per_atom"],
+                hubbard_u_applied=relax.hubbard_u_applied,
+                relax_uuid=branch.relax_uuid,
+                relaxed_energy_eV_per_atom=relax.energy_per_atom,
                 conventional_lattice=lattice,
-                aimd_uuids=[a["uuid"] for a in branch.get("aimd", [])],
-                train_uuid=branch.get("train_uuid"),
+                aimd_uuids=[a.uuid for a in branch.aimd],
+                train_uuid=branch.train_uuid,
                 deepmd_validation=validation,
-                deepmd_n_frames=train.get("n_frames"),
+                deepmd_n_frames=train.n_frames,
                 runs=light_runs,
-                analysis_uuids=branch.get("analysis_uuids", []),
+                analysis_uuids=branch.analysis_uuids,
                 arrhenius=arrhenius,
-                arrhenius_uuid=branch.get("arrhenius_uuid"),
+                arrhenius_uuid=branch.arrhenius_uuid,
                 reference_s_per_atom_step=reference_cost,
                 mlmd_s_per_atom_step=mlmd_cost,
                 mlmd_speedup=speedup,
@@ -487,7 +532,7 @@ def _failure(
     u: dict,
     temperature_K: float | None,
     reason: str | None,
-    branch: dict,
+    branch: StudyBranchInputs,
     uuid: str | None = None,
 ) -> StudyFailure:
     return StudyFailure(
@@ -495,17 +540,16 @@ def _failure(
         hubbard_u_eV=u,
         temperature_K=temperature_K,
         reason=reason,
-        uuid=uuid or branch["relax_uuid"],
+        uuid=uuid or branch.relax_uuid,
     )
 
 
-def _reference_s_per_atom_step(aimd: list[dict], spec: dict) -> float | None:
+def _reference_s_per_atom_step(aimd: list[AimdRunInputs], n_steps: int) -> float | None:
     """Wall time per atom and MD step of the reference runs that report one."""
-    timed = [a for a in aimd if a.get("wall_time_s") and a.get("n_atoms")]
+    timed = [a for a in aimd if a.wall_time_s and a.n_atoms]
     if not timed:
         return None
-    steps = spec["aimd"]["n_steps"]
-    return sum(a["wall_time_s"] for a in timed) / sum(a["n_atoms"] * steps for a in timed)
+    return sum(a.wall_time_s for a in timed) / sum(a.n_atoms * n_steps for a in timed)
 
 
 def _mlmd_s_per_atom_step(runs: list[TransportRunDocument]) -> float | None:
