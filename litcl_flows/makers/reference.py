@@ -126,8 +126,7 @@ def _vasp_reference_doc(
         meta["n_frames"] = len(calc.output.ionic_steps or [])
     run_stats = calc.output.run_stats
     meta["wall_time_s"] = run_stats.elapsed_time if run_stats is not None else None
-    # model_construct: the TaskDoc is already validated; re-validating would rebuild it.
-    return VaspReferenceTaskDoc.model_construct(**dict(task_doc), **meta)
+    return VaspReferenceTaskDoc(**dict(task_doc), **meta)
 
 
 def _ml_reference_doc(
@@ -149,7 +148,7 @@ def _ml_reference_doc(
         if frame.get("stress") is not None and np.size(frame["stress"]) == 6:
             frame["stress"] = convert_stress_from_voigt_to_symm(frame["stress"])
     n_frames = len(trajectory) if trajectory is not None else len(doc.output.ionic_steps or [])
-    return ForceFieldReferenceTaskDoc.model_construct(
+    return ForceFieldReferenceTaskDoc(
         **dict(doc),
         versions=package_versions("atomate2", "emmet-core", engine),
         reference_engine=engine,
