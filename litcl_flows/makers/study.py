@@ -142,31 +142,12 @@ def analyze_run(
             f"{limit:g}): it melted or the potential left its training domain",
             host_msd_A2=result.host_msd_A2,
         )
-    transport = result.transport.to_json_dict()
-    # H_R is NaN when D_total ≤ 0, an exponent when the MSD is 0: stored as None (no NaN in JSON).
-    for key in ("haven_ratio", "haven_ratio_stderr", "msd_exponent_self", "msd_exponent_total"):
-        transport[key] = _finite(transport[key])
-    return TransportRunDocument(
+    return TransportRunDocument.from_analysis(
+        result,
+        md,
+        reference_temperature_K if reference_frames else None,
         **base,
-        completed=True,
-        **{key: transport[key] for key in transport if key != "temperature_K"},
-        conductivity_self_mS_cm=result.transport.conductivity_self_mS_cm,
-        conductivity_self_stderr_mS_cm=result.transport.conductivity_self_stderr_mS_cm,
-        host_msd_A2=result.host_msd_A2,
-        warnings=list(result.warnings),
-        msd=result.msd,
-        rdf=result.rdf,
-        rdf_reference_temperature_K=reference_temperature_K if reference_frames else None,
-        hops=result.hops,
-        hop_traces=result.hop_traces,
-        md_throughput_katom_step_s=md.throughput_katom_step_s,
-        md_n_atoms=md.n_atoms,
-        md_temperature_mean_K=md.temperature_mean_K,
     )
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
 
 
 @job(output_schema=ArrheniusDocument)

@@ -8,13 +8,18 @@ Transport keys are the project's (DESIGN.md): ``D_self_cm2_s``, ``D_total_cm2_s`
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from litcl_flows.schemas.barriers import BarrierTableRow
 from litcl_flows.schemas.base import DocumentMeta, MaterialMeta, fill_material, package_versions
 from litcl_flows.schemas.deepmd import DeepmdErrorMetrics
+
+if TYPE_CHECKING:
+    from litcl_flows.analysis.md_run import MDRunAnalysis
+    from litcl_flows.schemas.lammps import LammpsMDDocument
 
 #: The reference study's values (SCIENCE.md), for side-by-side reporting.
 STUDY_VALUES: dict[str, float] = {
@@ -170,6 +175,51 @@ class TransportRunDocument(MaterialMeta, DocumentMeta):
     )
     md_n_atoms: int | None = Field(None, description="Atoms in the ML-MD cell.")
     md_temperature_mean_K: float | None = Field(None, description="Mean MD temperature, K.")
+
+    @classmethod
+    def from_analysis(
+        cls,
+        analysis: MDRunAnalysis,
+        md: LammpsMDDocument,
+        rdf_reference_temperature_K: float | None,
+        **fields: Any,
+    ) -> TransportRunDocument:
+        """The document of a finished run from its analysis and its LAMMPS document.
+
+        Parameters
+        ----------
+        analysis
+            :func:`~litcl_flows.analysis.md_run.analyze_md_run` of the run.
+        md
+            The run's LAMMPS document (speed, cell size, mean temperature).
+        rdf_reference_temperature_K
+            Temperature of the AIMD run the RDF was compared with (None: none).
+        **fields
+            ``study``, ``hubbard_u_eV``, ``temperature_K``, ``md_uuid`` and the material.
+        """
+        transport = analysis.transport.to_json_dict()
+        # H_R is NaN when D_total ≤ 0, an exponent when the MSD is 0: stored as None (no NaN
+        # in JSON). The thermostat temperature comes with ``fields``.
+        for key in ("haven_ratio", "haven_ratio_stderr", "msd_exponent_self", "msd_exponent_total"):
+            transport[key] = _finite(transport[key])
+        del transport["temperature_K"]
+        return cls(
+            **fields,
+            completed=True,
+            **transport,
+            conductivity_self_mS_cm=analysis.transport.conductivity_self_mS_cm,
+            conductivity_self_stderr_mS_cm=analysis.transport.conductivity_self_stderr_mS_cm,
+            host_msd_A2=analysis.host_msd_A2,
+            warnings=list(analysis.warnings),
+            msd=analysis.msd,
+            rdf=analysis.rdf,
+            rdf_reference_temperature_K=rdf_reference_temperature_K,
+            hops=analysis.hops,
+            hop_traces=analysis.hop_traces,
+            md_throughput_katom_step_s=md.throughput_katom_step_s,
+            md_n_atoms=md.n_atoms,
+            md_temperature_mean_K=md.temperature_mean_K,
+        )
 
 
 class UpperLimit(BaseModel):
@@ -340,3 +390,7 @@ class TransportStudyDocument(MaterialMeta, DocumentMeta):
         if self.formula_pretty is None and self.chemsys is None:
             fill_material(self, self.material)
         return self
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
