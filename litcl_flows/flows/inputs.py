@@ -1,7 +1,8 @@
 """Dry run of a study (`litcl inputs`): the input files each external code would get.
 
-The same Makers and input-set generators as :func:`~litcl_flows.flows.study.build_study_flow`
-write them, into one folder per step and per U set / temperature / hop; nothing runs and no
+The Makers of the study's Maker (``StudySpec.to_maker()``, the one
+:func:`~litcl_flows.flows.study.build_study_flow` makes) and their input-set generators write
+them, into one folder per step and per U set / temperature / hop; nothing runs and no
 database is touched. Steps after ``spec.stop_after`` are left out, as in the flow. Where the
 flow feeds a step the output of an earlier one (the relaxed cell, the AIMD frames, the trained
 model, relaxed NEB endpoints), the dry run uses the ordered, unrelaxed cell and placeholder
@@ -21,8 +22,12 @@ from litcl_flows.flows.study import ordered_cell
 if TYPE_CHECKING:
     from pymatgen.core import Structure
 
+    from litcl_flows.engines.deepmd.inputs import DeepmdTrainingInput
     from litcl_flows.flows.spec import StudySpec
+    from litcl_flows.makers.deepmd import DeepmdTrainMaker
+    from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
     from litcl_flows.makers.neb import HopNebMaker
+    from litcl_flows.makers.reference import AimdTemperaturesMaker, ReferenceDataMaker
     from litcl_flows.neb.hops import Hop
 
 README_FILE = "README.txt"
@@ -52,39 +57,43 @@ def write_study_inputs(
         NEB images by linear interpolation instead of IDPP (IDPP takes seconds per hop of a
         few hundred atoms; the run interpolates between relaxed endpoints anyway).
     """
-    from litcl_flows.engines.vasp.validation import validate_reference_request
-    from litcl_flows.flows.makers import hop_neb_maker
-
     structure, cell_summary = ordered_cell(spec)
-    elements = [el.symbol for el in structure.composition.elements]
-    for hubbard_u_eV in spec.hubbard_u_eV:
-        validate_reference_request(
-            elements, hubbard_u_eV, spec.aimd.temperatures_K, spec.reference_engine, None
-        )
-    model_file = _model_file(spec)
+    maker = spec.to_maker()
+    reference = maker.reference_maker
+    assert reference is not None  # study_maker always sets it
+    reference.check(structure)
+    model_file = _model_file(maker.train_maker)
     first_label = u_label(spec.hubbard_u_eV[0])
     hop_maker: HopNebMaker | None = None
-    if spec.runs("study") and spec.neb.enabled:
-        # The NEB runs in the first U set's cell; a DeePMD NEB with that set's model.
-        hop_maker = hop_neb_maker(spec, f"../03_deepmd_{first_label}/{model_file}")
-        hops, supercell = _neb_plan(spec, hop_maker, structure)
+    if maker.neb_maker is not None:
+        # The NEB runs in the first U set's cell.
+        hop_maker = maker.neb_maker.hop_maker
+        hops, supercell = maker.neb_maker.plan(structure)
 
     out = Path(out_dir)
     written: list[Path] = []
-    for hubbard_u_eV in spec.hubbard_u_eV:
+    for hubbard_u_eV in reference.hubbard_u_sets_eV:
         label = u_label(hubbard_u_eV)
-        written += _write_relax(spec, structure, hubbard_u_eV, out / f"01_relax_{label}")
-        if spec.runs("aimd"):
-            for temperature_K in spec.aimd.temperatures_K:
+        relax = reference.relax_maker(hubbard_u_eV)
+        written += _write_relax(
+            reference, relax, structure, hubbard_u_eV, out / f"01_relax_{label}"
+        )
+        if reference.aimd_maker is not None:
+            aimd = reference.branch_aimd_maker(hubbard_u_eV)
+            for temperature_K in aimd.temperatures_K:
                 folder = out / f"02_aimd_{label}_{temperature_K:g}K"
-                written += _write_aimd(spec, structure, hubbard_u_eV, temperature_K, folder)
-        if spec.runs("train"):
-            written += _write_deepmd(spec, structure, out / f"03_deepmd_{label}")
-        if spec.runs("mlmd"):
+                written += _write_aimd(aimd, temperature_K, structure, folder)
+        if maker.train_maker is not None:
+            # One trajectory per AIMD temperature reaches the dataset job (segments joined).
+            n_runs = len(reference.aimd_maker.temperatures_K) if reference.aimd_maker else 0
+            folder = out / f"03_deepmd_{label}"
+            written += _write_deepmd(maker.train_maker.training_input, n_runs, structure, folder)
+        if maker.mlmd_maker is not None:
             model = f"../03_deepmd_{label}/{model_file}"
-            for temperature_K in spec.mlmd.temperatures_K:
+            for temperature_K in maker.mlmd_maker.temperatures_K:
                 folder = out / f"04_mlmd_{label}_{temperature_K:g}K"
-                written += _write_mlmd(spec, structure, model, temperature_K, folder)
+                md_maker = maker.mlmd_maker.md_maker
+                written += _write_mlmd(md_maker, structure, model, temperature_K, folder)
     if hop_maker is not None:
         for hop in hops:
             folder = out / f"05_neb_{hop.direction_label.strip('[]')}"
@@ -122,24 +131,24 @@ def _write_vasp(structure: Structure, generator: Any, folder: Path) -> None:
 
 
 def _write_relax(
-    spec: StudySpec, structure: Structure, hubbard_u_eV: dict[str, float], folder: Path
+    reference: ReferenceDataMaker,
+    maker: Any,
+    structure: Structure,
+    hubbard_u_eV: dict[str, float],
+    folder: Path,
 ) -> list[Path]:
     """VASP: the (first) relaxation's inputs; CHGNet: its settings and the cell."""
-    from litcl_flows.flows.makers import relax_maker
-
-    vasp = spec.reference_engine == "vasp"
-    maker: Any = relax_maker(spec, hubbard_u_eV)
     _fresh_folder(folder)
-    if vasp:
+    if reference.reference_engine == "vasp":
         # A double relaxation runs the same input set twice, the second from the first's cell.
-        single = maker.relax_maker1 if spec.relax.double_relax else maker
+        single = maker.relax_maker1 if reference.double_relax else maker
         _write_vasp(structure, single.input_set_generator, folder)
     else:
         structure.to(filename=str(folder / "POSCAR"), fmt="poscar")
         _write_json(
             folder / "relax.json",
             {
-                "engine": spec.reference_engine,
+                "engine": reference.reference_engine,
                 "force_field_name": maker.force_field_name,
                 "fmax_eV_A": maker.relax_kwargs["fmax"],
                 "max_steps": maker.steps,
@@ -152,32 +161,14 @@ def _write_relax(
 
 
 def _write_aimd(
-    spec: StudySpec,
-    structure: Structure,
-    hubbard_u_eV: dict[str, float],
-    temperature_K: float,
-    folder: Path,
+    aimd: AimdTemperaturesMaker, temperature_K: float, structure: Structure, folder: Path
 ) -> list[Path]:
     """VASP: the (first segment's) MD inputs; CHGNet: the MD settings."""
     from atomate2.vasp.flows.md import MultiMDMaker
 
-    from litcl_flows.flows.makers import aimd_vasp_settings
-    from litcl_flows.makers.reference import reference_aimd_maker
-
-    vasp = spec.reference_engine == "vasp"
-    maker: Any = reference_aimd_maker(
-        spec.reference_engine,
-        temperature_K=temperature_K,
-        n_steps=spec.aimd.n_steps,
-        time_step_fs=spec.aimd.time_step_fs,
-        hubbard_u_eV=hubbard_u_eV,
-        n_segments=spec.aimd.n_segments,
-        walltime_s=spec.resources.aimd.walltime_s,
-        traj_interval=spec.aimd.traj_interval,
-        **aimd_vasp_settings(spec),
-    )
+    maker: Any = aimd.md_maker(temperature_K)
     _fresh_folder(folder)
-    if vasp:
+    if aimd.reference_engine == "vasp":
         # Segments share one input set; each later one restarts from its predecessor.
         first = maker.md_makers[0] if isinstance(maker, MultiMDMaker) else maker
         _write_vasp(structure, first.input_set_generator, folder)
@@ -187,7 +178,7 @@ def _write_aimd(
         _write_json(
             folder / "aimd.json",
             {
-                "engine": spec.reference_engine,
+                "engine": aimd.reference_engine,
                 "force_field_name": maker.force_field_name,
                 "ensemble": str(maker.ensemble.value),
                 "dynamics": maker.dynamics,
@@ -196,7 +187,7 @@ def _write_aimd(
                 "n_steps": maker.n_steps,
                 "thermostat_time_fs": round(maker.ase_md_kwargs["ttime"] / units.fs, 6),
                 "traj_interval": maker.traj_interval,
-                "hubbard_u_requested_eV": hubbard_u_eV,
+                "hubbard_u_requested_eV": aimd.hubbard_u_eV,
                 "hubbard_u_applied": False,
             },
         )
@@ -214,12 +205,9 @@ def _aimd_mesh(out: Path, spec: StudySpec, label: str) -> tuple[int, int, int] |
     return (int(kpts[0]), int(kpts[1]), int(kpts[2]))
 
 
-def _n_trajectories(spec: StudySpec) -> int:
-    """Runs one U branch hands the dataset job: one per temperature (segments are joined)."""
-    return len(spec.aimd.temperatures_K)
-
-
-def _write_deepmd(spec: StudySpec, structure: Structure, folder: Path) -> list[Path]:
+def _write_deepmd(
+    training_input: DeepmdTrainingInput, n_runs: int, structure: Structure, folder: Path
+) -> list[Path]:
     """``input.json`` with the dataset's type map and placeholder system paths."""
     from litcl_flows.engines.deepmd.dataset import default_type_map
     from litcl_flows.engines.deepmd.inputs import write_input_json
@@ -227,10 +215,10 @@ def _write_deepmd(spec: StudySpec, structure: Structure, folder: Path) -> list[P
 
     _fresh_folder(folder)
     # The dataset job splits frames per trajectory: one train and one valid system each.
-    systems = [f"sys_{i:03d}" for i in range(_n_trajectories(spec))]
+    systems = [f"sys_{i:03d}" for i in range(n_runs)]
     write_input_json(
         folder,
-        spec.deepmd.training_input(spec.profile),
+        training_input,
         default_type_map(structure.symbol_set),
         [f"{DATASET_FOLDER}/train/{name}" for name in systems],
         [f"{DATASET_FOLDER}/valid/{name}" for name in systems],
@@ -238,36 +226,32 @@ def _write_deepmd(spec: StudySpec, structure: Structure, folder: Path) -> list[P
     return _files(folder)
 
 
-def _model_file(spec: StudySpec) -> str:
+def _model_file(train_maker: DeepmdTrainMaker | None) -> str:
     """File name of the model the ML-MD runs with (compressed unless turned off)."""
     from litcl_flows.engines.deepmd.jobs import COMPRESSED_MODEL, FROZEN_MODEL
 
-    return COMPRESSED_MODEL if spec.deepmd.compress else FROZEN_MODEL
+    return (
+        FROZEN_MODEL if train_maker is not None and not train_maker.compress else COMPRESSED_MODEL
+    )
 
 
 def _write_mlmd(
-    spec: StudySpec, structure: Structure, model: str, temperature_K: float, folder: Path
+    maker: LammpsDeepmdMDMaker,
+    structure: Structure,
+    model: str,
+    temperature_K: float,
+    folder: Path,
 ) -> list[Path]:
     """``in.lammps``, the data file of the MD cell and the run parameters (with its record)."""
     from litcl_flows.engines.deepmd.dataset import default_type_map
     from litcl_flows.engines.lammps import write_inputs
-    from litcl_flows.flows.makers import mlmd_maker
 
-    maker = mlmd_maker(spec)
     # The type map the dataset job gives the model, so no model file is read.
     cell, params = maker.fresh_input(
         structure, model, temperature_K, default_type_map(structure.symbol_set)
     )
     write_inputs(cell, _fresh_folder(folder), params)
     return _files(folder)
-
-
-def _neb_plan(
-    spec: StudySpec, hop_maker: HopNebMaker, structure: Structure
-) -> tuple[list[Hop], tuple[int, int, int]]:
-    from litcl_flows.flows.makers import neb_barriers_maker
-
-    return neb_barriers_maker(spec, hop_maker).plan(structure)
 
 
 def _write_neb(
@@ -438,7 +422,7 @@ def _readme(
         lines.append(
             f"  - The dataset job writes {DATASET_FOLDER}/train|valid/sys_NNN from the AIMD frames."
         )
-    if spec.runs("mlmd") or (hop_maker is not None and spec.neb.engine == "deepmd"):
+    if spec.runs("mlmd"):
         lines.append(
             f"  - ../03_deepmd_<U>/{model_file} stands for the trained model's absolute path."
         )

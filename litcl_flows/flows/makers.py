@@ -1,7 +1,8 @@
-"""The Makers of a study's steps, configured from its spec.
+"""The study's Maker and the Makers of its steps, configured from its spec.
 
-One place for both the submitted flow (:mod:`litcl_flows.flows.study`) and the dry run
-(:mod:`litcl_flows.flows.inputs`), so the inputs a user reads are the inputs that run.
+:func:`study_maker` (``StudySpec.to_maker()``) is the one Maker both the submitted flow
+(:mod:`litcl_flows.flows.study`) and the dry run (:mod:`litcl_flows.flows.inputs`) use, so the
+inputs a user reads are the inputs that run.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 from litcl_flows.flows.spec import StudySpec
 
 if TYPE_CHECKING:
-    from jobflow import Maker
-
+    from litcl_flows.flows.study import TransportStudyMaker
     from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
     from litcl_flows.makers.neb import HopNebMaker, NebBarriersMaker
+    from litcl_flows.makers.reference import ReferenceDataMaker
 
 
 def vasp_settings(spec: StudySpec) -> dict[str, Any]:
@@ -30,8 +31,9 @@ def vasp_settings(spec: StudySpec) -> dict[str, Any]:
 def aimd_vasp_settings(spec: StudySpec) -> dict[str, Any]:
     """VASP keyword arguments of the AIMD input sets: the relaxation's cut-off and k-points.
 
-    ``aimd.kpoint_mesh``: ``relax`` takes the relaxation's explicit mesh, or leaves the
-    AIMD set its default, the relaxation's length rule; ``gamma`` is Γ only.
+    ``aimd.kpoint_mesh``: ``relax`` names no k-points, so the AIMD takes the relaxation's
+    (:class:`~litcl_flows.makers.reference.ReferenceDataMaker`): its explicit mesh, or the
+    length rule; ``gamma`` is Γ only.
     """
     if spec.reference_engine != "vasp":
         return {}
@@ -39,27 +41,37 @@ def aimd_vasp_settings(spec: StudySpec) -> dict[str, Any]:
     mesh = spec.aimd.kpoint_mesh
     if mesh == "gamma":
         settings["kpoint_length_A"] = None
-    elif mesh == "relax":
-        if spec.relax.kpoint_mesh is not None:
-            settings["kpoint_mesh_override"] = tuple(spec.relax.kpoint_mesh)
-    else:
+    elif mesh != "relax":
         settings["kpoint_mesh_override"] = tuple(mesh)
     return settings
 
 
-def relax_maker(spec: StudySpec, hubbard_u_eV: dict[str, float]) -> Maker:
-    """The reference engine's relaxation of the ordered cell with one U set."""
-    from litcl_flows.makers.reference import reference_relax_maker
+def reference_maker(spec: StudySpec) -> ReferenceDataMaker:
+    """Relaxation per U set and, unless the study stops after it, AIMD per temperature."""
+    from litcl_flows.makers.reference import AimdTemperaturesMaker, ReferenceDataMaker
 
-    return reference_relax_maker(
-        spec.reference_engine,
-        hubbard_u_eV=hubbard_u_eV,
+    res = spec.resources
+    aimd = spec.aimd
+    return ReferenceDataMaker(
+        reference_engine=spec.reference_engine,
+        hubbard_u_sets_eV=spec.hubbard_u_eV,
         double_relax=spec.relax.double_relax,
-        walltime_s=spec.resources.relax.walltime_s,
+        relax_walltime_s=res.relax.walltime_s,
         fmax_eV_A=spec.relax.fmax_eV_A,
-        max_steps=spec.relax.max_steps,
+        max_relax_steps=spec.relax.max_steps,
         relax_cell=spec.relax.relax_cell,
-        **vasp_settings(spec),
+        relax_settings=vasp_settings(spec),
+        aimd_maker=AimdTemperaturesMaker(
+            temperatures_K=aimd.temperatures_K,
+            n_steps=aimd.n_steps,
+            time_step_fs=aimd.time_step_fs,
+            n_segments=aimd.n_segments,
+            walltime_s=res.aimd.walltime_s,
+            traj_interval=aimd.traj_interval,
+            vasp_settings=aimd_vasp_settings(spec),
+        )
+        if spec.runs("aimd")
+        else None,
     )
 
 
@@ -101,22 +113,17 @@ def mlmd_maker(
     )
 
 
-def hop_neb_maker(spec: StudySpec, model_path: Any = None) -> HopNebMaker:
-    """The per-hop NEB Maker: the trained DeePMD model, VASP CI-NEB or CHGNet.
+def hop_neb_maker(spec: StudySpec) -> HopNebMaker:
+    """The per-hop NEB Maker of the reference engine: VASP CI-NEB or CHGNet.
 
     VASP runs with the first U set and the relaxation's cut-off; the NEB supercell takes its
     k-points from the density rule (the relaxation's mesh is for the ordered cell).
-    ``model_path`` (a path or a reference to one) is needed for ``engine: deepmd``.
     """
     from litcl_flows.makers.neb import MLHopNebMaker, VaspHopNebMaker
 
     neb = spec.neb
     hop_maker: HopNebMaker
-    if neb.engine == "deepmd":
-        hop_maker = MLHopNebMaker(
-            force_field_name="DeepMD", calculator_kwargs={"model": model_path}
-        )
-    elif spec.reference_engine == "vasp":
+    if spec.reference_engine == "vasp":
         from atomate2.vasp.jobs.neb import NebFromImagesMaker
 
         from litcl_flows.neb.vasp_inputs import neb_set_generator
@@ -158,3 +165,45 @@ def neb_barriers_maker(spec: StudySpec, hop_maker: HopNebMaker) -> NebBarriersMa
         max_atoms=neb.max_atoms,
         min_image_distance_A=neb.min_image_distance_A,
     )
+
+
+def study_maker(spec: StudySpec) -> TransportStudyMaker:
+    """The study's Maker: the steps up to ``spec.stop_after``, routed as ``spec.resources``."""
+    from litcl_flows.flows.study import TransportStudyMaker
+    from litcl_flows.makers.deepmd import DeepmdDatasetMaker, DeepmdTrainMaker
+    from litcl_flows.makers.lammps import LammpsTemperatureSweepMaker
+
+    routing = {}
+    for step in type(spec.resources).model_fields:
+        resources = getattr(spec.resources, step)
+        manager_config = {"_category": resources.category}
+        if resources.fworker:
+            manager_config["_fworker"] = resources.fworker
+        routing[step] = manager_config
+    maker = TransportStudyMaker(
+        name=spec.name,
+        reference_maker=reference_maker(spec),
+        mobile_species=spec.material.mobile_species,
+        analysis=spec.analysis.model_dump(mode="json"),
+        routing=routing,
+    )
+    if spec.runs("train"):
+        maker.dataset_maker = DeepmdDatasetMaker(
+            **spec.deepmd.dataset_settings(spec.aimd, spec.reference_engine),
+            stress_unit="kBar",
+        )
+        maker.train_maker = DeepmdTrainMaker(
+            training_input=spec.deepmd.training_input(spec.profile),
+            compress=spec.deepmd.compress,
+            threads=spec.deepmd.threads,
+            wall_time_s=spec.resources.train.walltime_s,
+        )
+    if spec.runs("mlmd"):
+        maker.mlmd_maker = LammpsTemperatureSweepMaker(
+            md_maker=mlmd_maker(spec), temperatures_K=tuple(spec.mlmd.temperatures_K)
+        )
+    if spec.runs("study"):
+        maker.spec = spec.model_dump(mode="json")
+        if spec.neb.enabled:
+            maker.neb_maker = neb_barriers_maker(spec, hop_neb_maker(spec))
+    return maker

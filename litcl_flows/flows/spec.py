@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import (
@@ -31,6 +31,9 @@ from litcl_flows.engines.deepmd.inputs import (
     warn_on_schedule,
 )
 from litcl_flows.structures.library import BUILTIN_STRUCTURES, resolve_structure_source
+
+if TYPE_CHECKING:
+    from litcl_flows.flows.study import TransportStudyMaker
 
 SPEC_VERSION = 1
 
@@ -576,6 +579,13 @@ class StudySpec(_Strict):
     def runs(self, step: str) -> bool:
         """Whether the flow includes ``step`` (see ``stop_after``)."""
         return STEPS.index(step) <= STEPS.index(self.stop_after)
+
+    def to_maker(self) -> TransportStudyMaker:
+        """The study's Maker (:func:`litcl_flows.flows.makers.study_maker`); its ``make``
+        takes the ordered cell (:func:`litcl_flows.flows.study.ordered_cell`)."""
+        from litcl_flows.flows.makers import study_maker
+
+        return study_maker(self)
 
 
 def _first_error_line(error: ValidationError) -> str:

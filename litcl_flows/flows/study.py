@@ -1,21 +1,31 @@
-"""Build the Flow of a study from its validated spec.
+"""The study as one Maker of nested Makers, built from its validated spec.
 
 supercell (at build time) → per U: relax → AIMD per T → dataset → DeePMD training → ML-MD per T
 → analysis per run → Arrhenius; NEB per direction; then one ``TransportStudy`` document. Each
 step is routed to its workers (``resources``) and every job carries ``metadata.study``.
+:meth:`StudySpec.to_maker() <litcl_flows.flows.spec.StudySpec.to_maker>` builds the
+:class:`TransportStudyMaker`; its nested Makers can be adjusted before ``make`` with jobflow's
+``update_kwargs`` (atomate2's ``DoubleRelaxMaker`` holds its Makers the same way).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from litcl_flows.flows.spec import StepResources, StudySpec
-from litcl_flows.makers.reference import _u_label as hubbard_label
+from jobflow import Maker
+
+from litcl_flows.flows.spec import AnalysisSpec, StudySpec
 from litcl_flows.structures.library import load_structure, order_by_majority_occupancy
 
 if TYPE_CHECKING:
     from jobflow import Flow, Job
     from pymatgen.core import Structure
+
+    from litcl_flows.makers.deepmd import DeepmdDatasetMaker, DeepmdTrainMaker
+    from litcl_flows.makers.lammps import LammpsTemperatureSweepMaker
+    from litcl_flows.makers.neb import NebBarriersMaker
+    from litcl_flows.makers.reference import ReferenceDataMaker
 
 
 def ordered_cell(spec: StudySpec) -> tuple[Structure, dict[str, Any] | None]:
@@ -42,243 +52,282 @@ def ordered_cell(spec: StudySpec) -> tuple[Structure, dict[str, Any] | None]:
     return best.structure, best.summary()
 
 
-def _route(node: Job | Flow, resources: StepResources) -> None:
-    """Send a job (or every job of a flow) to a worker class through its manager config.
+@dataclass(frozen=True)
+class _Branch:
+    """The jobs of one U set that the study document reads."""
 
-    FireWorks reads ``_category`` / ``_fworker`` from the Firework spec; jobflow passes the
-    manager config on to the jobs a job replaces itself with (walltime chunks, NEB hops).
+    hubbard_u_eV: dict[str, float]
+    relax: Job | Flow
+    aimd: Flow | None = None
+    dataset: Job | None = None
+    train: Job | None = None
+    analyses: list[Job] = field(default_factory=list)
+    arrhenius: Job | None = None
+
+    def inputs(self) -> dict[str, Any]:
+        """What the study document reads of the branch: references and uuids (read there as
+        :class:`~litcl_flows.makers.study.StudyBranchInputs`)."""
+        from jobflow import Flow
+
+        relax = self.relax
+        inputs: dict[str, Any] = {
+            "hubbard_u_eV": self.hubbard_u_eV,
+            "relax_uuid": relax.jobs[-1].uuid if isinstance(relax, Flow) else relax.uuid,
+            "relax": {
+                "structure": relax.output.structure,
+                "energy_per_atom": relax.output.output.energy_per_atom,
+                "hubbard_u_applied": relax.output.hubbard_u_applied,
+            },
+        }
+        if self.aimd is not None:
+            inputs["aimd"] = [
+                {
+                    "uuid": job.uuid,
+                    "wall_time_s": job.output.wall_time_s,
+                    "n_atoms": job.output.nsites,
+                    "n_frames": job.output.n_frames,
+                }
+                for job in _aimd_jobs(self.aimd.jobs)
+            ]
+        if self.train is not None and self.dataset is not None:
+            inputs["train_uuid"] = self.train.uuid
+            inputs["train"] = {
+                "validation": self.train.output.validation,
+                "numb_steps": self.train.output.numb_steps,
+                "n_frames": {
+                    "train": self.dataset.output.n_frames_train,
+                    "valid": self.dataset.output.n_frames_valid,
+                },
+            }
+        if self.arrhenius is not None:
+            inputs["analyses"] = [a.output for a in self.analyses]
+            inputs["analysis_uuids"] = [a.uuid for a in self.analyses]
+            inputs["arrhenius"] = self.arrhenius.output
+            inputs["arrhenius_uuid"] = self.arrhenius.uuid
+        return inputs
+
+
+@dataclass
+class TransportStudyMaker(Maker):
+    """The whole study: per U set relax → AIMD → DeePMD → ML-MD → analysis, NEB, document.
+
+    A step whose Maker is None is left out, with every step after it (``stop_after``).
+    Nested Makers are adjusted with ``update_kwargs``, e.g.
+    ``maker.update_kwargs({"n_steps": 10_000}, class_filter=LammpsDeepmdMDMaker)``.
+
+    Parameters
+    ----------
+    name
+        Study name: the Flow's name, ``metadata.study`` of every job and ``study`` of every
+        analysis document.
+    reference_maker
+        Relaxation and AIMD per U set (its ``hubbard_u_sets_eV`` are the study's branches).
+    dataset_maker, train_maker
+        DeePMD training set from a branch's AIMD trajectories, and its model.
+    mlmd_maker
+        LAMMPS with a branch's model at each temperature; each run is analysed and the
+        branch's runs fitted (Arrhenius).
+    neb_maker
+        Barriers in the first branch's relaxed cell.
+    mobile_species
+        Element whose transport is analysed.
+    analysis
+        Settings of the analysis jobs (``AnalysisSpec`` fields).
+    spec
+        The spec the study document records (``StudySpec.model_dump(mode="json")``); None:
+        no study document.
+    routing
+        Step (``relax``, ``aimd``, ``train``, ``mlmd``, ``analysis``, ``neb``) → FireWorks
+        ``manager_config`` of its jobs (``_category``, ``_fworker``).
     """
-    manager_config = {"_category": resources.category}
-    if resources.fworker:
-        manager_config["_fworker"] = resources.fworker
-    node.update_config({"manager_config": manager_config})
+
+    name: str = "transport study"
+    reference_maker: ReferenceDataMaker | None = None
+    dataset_maker: DeepmdDatasetMaker | None = None
+    train_maker: DeepmdTrainMaker | None = None
+    mlmd_maker: LammpsTemperatureSweepMaker | None = None
+    neb_maker: NebBarriersMaker | None = None
+    mobile_species: str = "Li"
+    analysis: dict[str, Any] = field(default_factory=lambda: AnalysisSpec().model_dump(mode="json"))
+    spec: dict[str, Any] | None = None
+    routing: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def make(self, structure: Structure, cell_summary: dict[str, Any] | None = None) -> Flow:
+        """The study's Flow from its ordered cell (``cell_summary``: how it was ordered).
+
+        No launch command is frozen into it: ``dp``, ``lmp`` and VASP are taken from the
+        settings of the worker that runs each job (``dp_cmd``, ``lmp_cmd``, atomate2's
+        ``VASP_CMD``), so GPU nodes can use their own builds.
+        """
+        from jobflow import Flow, OnMissing
+
+        if self.reference_maker is None:
+            raise ValueError(f"{self.name}: no reference_maker")
+        if self.mlmd_maker is not None and self.train_maker is None:
+            raise ValueError(f"{self.name}: mlmd_maker needs train_maker")
+        if self.train_maker is not None and (
+            self.dataset_maker is None or self.reference_maker.aimd_maker is None
+        ):
+            raise ValueError(f"{self.name}: train_maker needs dataset_maker and AIMD")
+        reference = self.reference_maker
+        nodes: list[Job | Flow] = []
+        branches: list[_Branch] = []
+        for hubbard_u_eV, (relax, aimd) in zip(
+            reference.hubbard_u_sets_eV, reference.branches(structure), strict=True
+        ):
+            branch_nodes, branch = self._branch(hubbard_u_eV, relax, aimd)
+            nodes += branch_nodes
+            branches.append(branch)
+
+        material = structure.composition.reduced_formula
+        neb = None
+        if self.neb_maker is not None:
+            neb = self.neb_maker.make(branches[0].relax.output.structure)
+            self._route(neb, "neb")
+            nodes.append(neb)
+        if self.spec is not None:
+            from litcl_flows.makers.study import study_document
+
+            document = study_document(
+                self.spec,
+                cell_summary,
+                material,
+                [branch.inputs() for branch in branches],
+                neb.output if neb is not None else None,
+                neb.uuid if neb is not None else None,
+            )
+            document.name = "transport study"
+            document.update_config({"on_missing_references": OnMissing.NONE})
+            self._route(document, "analysis")
+            nodes.append(document)
+        flow = Flow(nodes, output=nodes[-1].output, name=self.name)
+        flow.update_metadata(
+            {
+                "study": self.name,
+                "material": material,
+                "reference_engine": reference.reference_engine,
+            }
+        )
+        return flow
+
+    def _route(self, node: Job | Flow, step: str) -> None:
+        """Send a job (or every job of a flow) to the workers of its step.
+
+        FireWorks reads ``_category`` / ``_fworker`` from the Firework spec; jobflow passes
+        the manager config on to the jobs a job replaces itself with (walltime chunks, NEB
+        hops).
+        """
+        if step in self.routing:
+            node.update_config({"manager_config": dict(self.routing[step])})
+
+    def _branch(
+        self, hubbard_u_eV: dict[str, float], relax: Job | Flow, aimd: Flow | None
+    ) -> tuple[list[Job | Flow], _Branch]:
+        """One U set's jobs in order, and what the study document reads of them."""
+        from litcl_flows.makers.reference import hubbard_label
+
+        self._route(relax, "relax")
+        if aimd is None:
+            return [relax], _Branch(hubbard_u_eV, relax)
+        self._route(aimd, "aimd")
+        nodes: list[Job | Flow] = [relax, aimd]
+        label = hubbard_label(hubbard_u_eV)
+        dataset = train = arrhenius = None
+        analyses: list[Job] = []
+        if self.train_maker is not None:
+            dataset, train = self._potential(aimd, label)
+            nodes += [dataset, train]
+        if self.mlmd_maker is not None and train is not None:
+            runs, analyses, arrhenius = self._mlmd(hubbard_u_eV, label, relax, aimd, train)
+            nodes += [*runs, *analyses, arrhenius]
+        return nodes, _Branch(hubbard_u_eV, relax, aimd, dataset, train, analyses, arrhenius)
+
+    def _potential(self, aimd: Flow, label: str) -> tuple[Job, Job]:
+        """Dataset from every AIMD trajectory of a branch, then one DeePMD model."""
+        assert self.dataset_maker is not None and self.train_maker is not None
+        trajectories = aimd.output["trajectories"]  # per T: its segments, one run
+        dataset = _labelled(self.dataset_maker, label).make(trajectories)
+        train = _labelled(self.train_maker, label).make(dataset.output)
+        self._route(dataset, "analysis")
+        self._route(train, "train")
+        return dataset, train
+
+    def _mlmd(
+        self,
+        hubbard_u_eV: dict[str, float],
+        label: str,
+        relax: Job | Flow,
+        aimd: Flow,
+        train: Job,
+    ) -> tuple[list[Job], list[Job], Job]:
+        """LAMMPS at each temperature with the branch's model, each run analysed on its own,
+        then the branch's Arrhenius fit."""
+        from jobflow import OnMissing
+
+        from litcl_flows.makers.study import analyze_run, fit_branch_arrhenius
+
+        assert self.mlmd_maker is not None and self.reference_maker is not None
+        assert self.reference_maker.aimd_maker is not None
+        sweep = replace(self.mlmd_maker, md_maker=_labelled(self.mlmd_maker.md_maker, label))
+        runs = sweep.runs(relax.output.structure, train.output.model_path, train.output.type_map)
+        aimd_temperatures = list(self.reference_maker.aimd_maker.temperatures_K)
+        aimd_trajectories = aimd.output["trajectories"]
+        settings = self.analysis
+        analyses = []
+        for run, temperature_K in zip(runs, sweep.temperatures_K, strict=True):
+            self._route(run, "mlmd")
+            # The RDF is compared with the AIMD run nearest in temperature.
+            nearest = min(
+                range(len(aimd_temperatures)),
+                key=lambda i: abs(aimd_temperatures[i] - temperature_K),
+            )
+            analysis = analyze_run(
+                run.output,
+                run.uuid,
+                self.name,
+                hubbard_u_eV,
+                temperature_K,
+                aimd_trajectories[nearest][0],
+                aimd_temperatures[nearest],
+                self.mobile_species,
+                settings,
+            )
+            analysis.name = f"transport analysis {label} {temperature_K:g}K"
+            # A failed or unfinished MD run still gets a document saying so.
+            analysis.update_config({"on_missing_references": OnMissing.NONE})
+            self._route(analysis, "analysis")
+            analyses.append(analysis)
+        arrhenius = fit_branch_arrhenius(
+            [a.output for a in analyses],
+            [r.uuid for r in runs],
+            list(sweep.temperatures_K),
+            self.name,
+            hubbard_u_eV,
+            settings["arrhenius_form"],
+            settings["extrapolation_K"],
+            settings["arrhenius_conductivity"],
+        )
+        arrhenius.name = f"arrhenius {label}"
+        arrhenius.update_config({"on_missing_references": OnMissing.NONE})
+        self._route(arrhenius, "analysis")
+        return runs, analyses, arrhenius
+
+
+def _labelled(maker: Any, label: str) -> Any:
+    """A copy of ``maker`` whose name ends with a branch's U label."""
+    return replace(maker, name=f"{maker.name} {label}")
 
 
 def build_study_flow(spec: StudySpec) -> Flow:
-    """The study's jobflow Flow.
-
-    No launch command is frozen into it: ``dp``, ``lmp`` and VASP are taken from the
-    settings of the worker that runs each job (``dp_cmd``, ``lmp_cmd``, atomate2's
-    ``VASP_CMD``), so GPU nodes can use their own builds.
+    """The study's jobflow Flow: ``spec.to_maker()`` made from the spec's ordered cell.
 
     Parameters
     ----------
     spec
         Validated study spec.
     """
-    from jobflow import Flow, OnMissing
-
-    from litcl_flows.engines.vasp.validation import validate_reference_request
-    from litcl_flows.flows.makers import aimd_vasp_settings, relax_maker
-    from litcl_flows.makers.reference import AimdTemperaturesMaker
-
     structure, cell_summary = ordered_cell(spec)
-    elements = [el.symbol for el in structure.composition.elements]
-    for hubbard_u_eV in spec.hubbard_u_eV:
-        validate_reference_request(
-            elements, hubbard_u_eV, spec.aimd.temperatures_K, spec.reference_engine, None
-        )
-    res = spec.resources
-
-    nodes: list[Job | Flow] = []
-    branches: list[dict[str, Any]] = []
-    for hubbard_u_eV in spec.hubbard_u_eV:
-        label = hubbard_label(hubbard_u_eV)
-        relax = relax_maker(spec, hubbard_u_eV).make(structure)
-        relax.append_name(f" {label}")
-        _route(relax, res.relax)
-        nodes.append(relax)
-        branch: dict[str, Any] = {"hubbard_u_eV": hubbard_u_eV, "relax": relax}
-        branches.append(branch)
-        if not spec.runs("aimd"):
-            continue
-        aimd = AimdTemperaturesMaker(
-            name=f"aimd temperatures {label}",
-            reference_engine=spec.reference_engine,
-            temperatures_K=spec.aimd.temperatures_K,
-            n_steps=spec.aimd.n_steps,
-            time_step_fs=spec.aimd.time_step_fs,
-            n_segments=spec.aimd.n_segments,
-            walltime_s=res.aimd.walltime_s,
-            traj_interval=spec.aimd.traj_interval,
-            hubbard_u_eV=dict(hubbard_u_eV),
-            vasp_settings=aimd_vasp_settings(spec),
-        ).make(relax.output.structure)
-        _route(aimd, res.aimd)
-        nodes.append(aimd)
-        branch["aimd"] = aimd
-        if spec.runs("train"):
-            _add_potential(spec, branch, nodes, label)
-        if spec.runs("mlmd"):
-            _add_mlmd(spec, branch, nodes, label)
-
-    if spec.runs("study"):
-        from litcl_flows.makers.study import study_document
-
-        neb = _add_neb(spec, branches[0], nodes) if spec.neb.enabled else None
-        document = study_document(
-            spec.model_dump(mode="json"),
-            cell_summary,
-            structure.composition.reduced_formula,
-            [_branch_inputs(branch) for branch in branches],
-            neb.output if neb is not None else None,
-            neb.uuid if neb is not None else None,
-        )
-        document.name = "transport study"
-        document.update_config({"on_missing_references": OnMissing.NONE})
-        _route(document, res.analysis)
-        nodes.append(document)
-    output = nodes[-1].output
-    flow = Flow(nodes, output=output, name=spec.name)
-    flow.update_metadata(
-        {
-            "study": spec.name,
-            "material": structure.composition.reduced_formula,
-            "reference_engine": spec.reference_engine,
-        }
-    )
-    return flow
-
-
-def _add_potential(spec: StudySpec, branch: dict[str, Any], nodes: list, label: str) -> None:
-    """Dataset from every AIMD trajectory of the branch, then one DeePMD model."""
-    from litcl_flows.makers.deepmd import DeepmdDatasetMaker, DeepmdTrainMaker
-
-    trajectories = branch["aimd"].output["trajectories"]  # per T: its segments, one run
-    dataset = DeepmdDatasetMaker(
-        name=f"deepmd dataset {label}",
-        **spec.deepmd.dataset_settings(spec.aimd, spec.reference_engine),
-        stress_unit="kBar",
-    ).make(trajectories)
-    train = DeepmdTrainMaker(
-        name=f"deepmd train {label}",
-        training_input=spec.deepmd.training_input(spec.profile),
-        compress=spec.deepmd.compress,
-        threads=spec.deepmd.threads,
-        wall_time_s=spec.resources.train.walltime_s,
-    ).make(dataset.output)
-    _route(dataset, spec.resources.analysis)
-    _route(train, spec.resources.train)
-    nodes += [dataset, train]
-    branch.update(dataset=dataset, train=train)
-
-
-def _add_mlmd(spec: StudySpec, branch: dict[str, Any], nodes: list, label: str) -> None:
-    """LAMMPS at each temperature with the branch's model, each run analysed on its own."""
-    from jobflow import OnMissing
-
-    from litcl_flows.flows.makers import mlmd_maker
-    from litcl_flows.makers.study import analyze_run, fit_branch_arrhenius
-
-    md = spec.mlmd
-    maker = mlmd_maker(spec, name=f"lammps deepmd nvt {label}")
-    train = branch["train"]
-    aimd_temperatures = list(spec.aimd.temperatures_K)
-    aimd_trajectories = branch["aimd"].output["trajectories"]
-    runs, analyses = [], []
-    for temperature_K in md.temperatures_K:
-        run = maker.make(
-            branch["relax"].output.structure,
-            train.output.model_path,
-            temperature_K,
-            train.output.type_map,
-        )
-        run.name = f"{maker.name} {temperature_K:g}K"
-        _route(run, spec.resources.mlmd)
-        # The RDF is compared with the AIMD run nearest in temperature (SCIENCE.md §6).
-        nearest = min(
-            range(len(aimd_temperatures)), key=lambda i: abs(aimd_temperatures[i] - temperature_K)
-        )
-        analysis = analyze_run(
-            run.output,
-            run.uuid,
-            spec.name,
-            branch["hubbard_u_eV"],
-            temperature_K,
-            aimd_trajectories[nearest][0],
-            aimd_temperatures[nearest],
-            spec.material.mobile_species,
-            spec.analysis.model_dump(mode="json"),
-        )
-        analysis.name = f"transport analysis {label} {temperature_K:g}K"
-        # A failed or unfinished MD run still gets a document saying so.
-        analysis.update_config({"on_missing_references": OnMissing.NONE})
-        _route(analysis, spec.resources.analysis)
-        runs.append(run)
-        analyses.append(analysis)
-    arrhenius = fit_branch_arrhenius(
-        [a.output for a in analyses],
-        [r.uuid for r in runs],
-        list(md.temperatures_K),
-        spec.name,
-        branch["hubbard_u_eV"],
-        spec.analysis.arrhenius_form,
-        spec.analysis.extrapolation_K,
-        spec.analysis.arrhenius_conductivity,
-    )
-    arrhenius.name = f"arrhenius {label}"
-    arrhenius.update_config({"on_missing_references": OnMissing.NONE})
-    _route(arrhenius, spec.resources.analysis)
-    nodes += [*runs, *analyses, arrhenius]
-    branch.update(runs=runs, analyses=analyses, arrhenius=arrhenius)
-
-
-def _add_neb(spec: StudySpec, branch: dict[str, Any], nodes: list) -> Job:
-    """Barriers along the spec's directions in the first branch's relaxed cell."""
-    from litcl_flows.flows.makers import hop_neb_maker, neb_barriers_maker
-
-    neb = spec.neb
-    if neb.engine == "deepmd" and "train" not in branch:
-        raise ValueError("neb.engine 'deepmd' needs the training step (stop_after)")
-    model_path = branch["train"].output.model_path if neb.engine == "deepmd" else None
-    hop_maker = hop_neb_maker(spec, model_path)
-    planner = neb_barriers_maker(spec, hop_maker).make(branch["relax"].output.structure)
-    _route(planner, spec.resources.neb)
-    nodes.append(planner)
-    return planner
-
-
-def _branch_inputs(branch: dict[str, Any]) -> dict[str, Any]:
-    """What the study document reads of a branch: references and uuids."""
-    from jobflow import Flow
-
-    relax = branch["relax"]
-    inputs: dict[str, Any] = {
-        "hubbard_u_eV": branch["hubbard_u_eV"],
-        "relax_uuid": relax.jobs[-1].uuid if isinstance(relax, Flow) else relax.uuid,
-        "relax": {
-            "structure": relax.output.structure,
-            "energy_per_atom": relax.output.output.energy_per_atom,
-            "hubbard_u_applied": relax.output.hubbard_u_applied,
-        },
-    }
-    if "aimd" in branch:
-        inputs["aimd"] = [
-            {
-                "uuid": job.uuid,
-                "wall_time_s": job.output.wall_time_s,
-                "n_atoms": job.output.nsites,
-                "n_frames": job.output.n_frames,
-            }
-            for job in _aimd_jobs(branch["aimd"].jobs)
-        ]
-    if "train" in branch:
-        train = branch["train"]
-        inputs["train_uuid"] = train.uuid
-        inputs["train"] = {
-            "validation": train.output.validation,
-            "numb_steps": train.output.numb_steps,
-            "n_frames": {
-                "train": branch["dataset"].output.n_frames_train,
-                "valid": branch["dataset"].output.n_frames_valid,
-            },
-        }
-    if "runs" in branch:
-        inputs["analyses"] = [a.output for a in branch["analyses"]]
-        inputs["analysis_uuids"] = [a.uuid for a in branch["analyses"]]
-        inputs["arrhenius"] = branch["arrhenius"].output
-        inputs["arrhenius_uuid"] = branch["arrhenius"].uuid
-    return inputs
+    return spec.to_maker().make(structure, cell_summary)
 
 
 def _aimd_jobs(nodes: list) -> list:
@@ -301,7 +350,7 @@ def build_study_workflow(spec: StudySpec):  # -> fireworks.Workflow (imported la
     """The study as a FireWorks Workflow, with no JobStore serialised into it.
 
     ``store=None`` keeps credentials out of the launchpad: workers find the JobStore
-    through their own ``JOBFLOW_CONFIG_FILE`` (STACK.md §8.2).
+    through their own ``JOBFLOW_CONFIG_FILE`` (docs/configuration.md).
     """
     from jobflow.managers.fireworks import flow_to_workflow
 

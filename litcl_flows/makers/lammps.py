@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jobflow import Flow, Maker, Response, job
+from jobflow import Flow, Job, Maker, Response, job
 from pymatgen.core import Structure
 
 from litcl_flows.engines.lammps import (
@@ -49,10 +49,8 @@ from litcl_flows.schemas.base import material_fields, package_versions
 from litcl_flows.schemas.lammps import DumpFile, LammpsChunk, LammpsMDDocument, Performance
 from litcl_flows.settings import load_settings
 
-#: Temperatures of the study (SCIENCE.md §5).
+#: Temperatures of the study (workflows/li3ticl6_paper.yaml).
 PAPER_TEMPERATURES_K = (298.0, 313.0, 328.0, 333.0, 358.0, 373.0)
-#: Hotter temperatures for the demo profile: diffusion is visible within picoseconds.
-DEMO_TEMPERATURES_K = (600.0, 700.0, 800.0)
 
 
 @dataclass
@@ -451,55 +449,20 @@ class LammpsTemperatureSweepMaker(Maker):
     md_maker: LammpsDeepmdMDMaker = field(default_factory=LammpsDeepmdMDMaker)
     temperatures_K: tuple[float, ...] = PAPER_TEMPERATURES_K
 
-    def make(
+    def runs(
         self, structure: Structure, model_path: str, type_map: list[str] | None = None
-    ) -> Flow:
-        """A flow whose output is the list of documents, in the order of ``temperatures_K``."""
+    ) -> list[Job]:
+        """One MD job per temperature, in the order of ``temperatures_K``."""
         jobs = []
         for temperature in self.temperatures_K:
             md = self.md_maker.make(structure, model_path, temperature, type_map)
             md.name = f"{self.md_maker.name} {temperature:g}K"
             jobs.append(md)
+        return jobs
+
+    def make(
+        self, structure: Structure, model_path: str, type_map: list[str] | None = None
+    ) -> Flow:
+        """A flow whose output is the list of documents, in the order of ``temperatures_K``."""
+        jobs = self.runs(structure, model_path, type_map)
         return Flow(jobs, output=[j.output for j in jobs], name=self.name)
-
-    @classmethod
-    def paper(
-        cls,
-        lmp_cmd: str | None = None,
-        walltime_s: float | None = None,
-        parent_structure: Structure | None = None,
-    ) -> LammpsTemperatureSweepMaker:
-        """The study: 20,000 atoms, 5.5 ns at 298–373 K, Li dumped every ps.
-
-        The MD cell is the disordered ``parent_structure`` filled at random (see
-        :class:`LammpsDeepmdMDMaker`); without it set ``md_maker.cell = "tiled"``.
-        """
-        return cls(
-            md_maker=LammpsDeepmdMDMaker(
-                n_atoms=20_000,
-                parent_structure=parent_structure,
-                lmp_cmd=lmp_cmd,
-                walltime_s=walltime_s,
-            ),
-            temperatures_K=PAPER_TEMPERATURES_K,
-        )
-
-    @classmethod
-    def demo(
-        cls, lmp_cmd: str | None = None, parent_structure: Structure | None = None
-    ) -> LammpsTemperatureSweepMaker:
-        """Laptop scale: a few hundred atoms, 20 ps at 600–800 K, Li every 0.1 ps."""
-        return cls(
-            md_maker=LammpsDeepmdMDMaker(
-                n_atoms=300,
-                parent_structure=parent_structure,
-                n_steps=20_000,
-                equilibration_steps=2_000,
-                thermo_every=100,
-                dump_mobile_every=100,
-                dump_all_every=1_000,
-                restart_every=5_000,
-                lmp_cmd=lmp_cmd,
-            ),
-            temperatures_K=DEMO_TEMPERATURES_K,
-        )

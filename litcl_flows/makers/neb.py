@@ -299,8 +299,7 @@ class MLHopNebMaker(HopNebMaker):
         atomate2 force-field name (``"CHGNet"``, ``"DeepMD"``, …) or an ASE calculator as a
         monty dict (``{"@module": "ase.calculators.emt", "@callable": "EMT"}``).
     calculator_kwargs
-        Calculator arguments; DeePMD needs ``{"model": <absolute path>}``
-        (see :func:`deepmd_hop_neb_maker`).
+        Calculator arguments; DeePMD needs ``{"model": <absolute path>}``.
     fmax_eV_A
         NEB force convergence, eV/Å (≤ 0.05 for production barriers).
     max_steps
@@ -354,16 +353,6 @@ class MLHopNebMaker(HopNebMaker):
             steps=self.max_steps,
         ).make(images)
         return [neb], neb.output
-
-
-def deepmd_hop_neb_maker(model_path: str | Path, **kwargs: Any) -> MLHopNebMaker:
-    """:class:`MLHopNebMaker` with a DeePMD model (absolute path: jobs run elsewhere)."""
-    path = Path(model_path).expanduser().resolve()
-    if not path.is_file():
-        raise FileNotFoundError(f"DeePMD model not found: {path}")
-    return MLHopNebMaker(
-        force_field_name="DeepMD", calculator_kwargs={"model": str(path)}, **kwargs
-    )
 
 
 @dataclass

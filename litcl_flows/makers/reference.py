@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,7 +31,7 @@ from atomate2.vasp.jobs.core import RelaxMaker
 from atomate2.vasp.jobs.md import MDMaker
 from atomate2.vasp.sets.base import VaspInputGenerator
 from emmet.core.types.enums import VaspObject
-from jobflow import Flow, Maker, Response, job
+from jobflow import Flow, Job, Maker, Response, job
 
 from litcl_flows.engines.vasp.outputs import electronic_steps_per_ionic_step, scf_converged
 from litcl_flows.engines.vasp.sets import (
@@ -73,7 +73,7 @@ ENGINE_DISPLAY_NAMES = {"vasp": "VASP", "chgnet": "CHGNet"}
 CHGNET_THERMOSTAT_TIME_fs = 100.0
 
 
-def _u_label(hubbard_u_eV: Mapping[str, float]) -> str:
+def hubbard_label(hubbard_u_eV: Mapping[str, float]) -> str:
     """Short job-name suffix, e.g. ``U(Ti)=4``; ``U=0`` when no element has U > 0."""
     parts = [f"U({el})={u:g}" for el, u in sorted(hubbard_u_eV.items()) if u > 0]
     return " ".join(parts) or "U=0"
@@ -126,8 +126,7 @@ def _vasp_reference_doc(
         meta["n_frames"] = len(calc.output.ionic_steps or [])
     run_stats = calc.output.run_stats
     meta["wall_time_s"] = run_stats.elapsed_time if run_stats is not None else None
-    # model_construct: the TaskDoc is already validated; re-validating would rebuild it.
-    return VaspReferenceTaskDoc.model_construct(**dict(task_doc), **meta)
+    return VaspReferenceTaskDoc(**dict(task_doc), **meta)
 
 
 def _ml_reference_doc(
@@ -149,7 +148,7 @@ def _ml_reference_doc(
         if frame.get("stress") is not None and np.size(frame["stress"]) == 6:
             frame["stress"] = convert_stress_from_voigt_to_symm(frame["stress"])
     n_frames = len(trajectory) if trajectory is not None else len(doc.output.ionic_steps or [])
-    return ForceFieldReferenceTaskDoc.model_construct(
+    return ForceFieldReferenceTaskDoc(
         **dict(doc),
         versions=package_versions("atomate2", "emmet-core", engine),
         reference_engine=engine,
@@ -517,23 +516,27 @@ class AimdTemperaturesMaker(Maker):
     hubbard_u_eV: dict[str, float] = field(default_factory=lambda: dict(STUDY_HUBBARD_U_eV))
     vasp_settings: dict[str, Any] = field(default_factory=dict)
 
+    def md_maker(self, temperature_K: float) -> Maker:
+        """The Maker of the run at one temperature (the dry run writes its inputs)."""
+        return reference_aimd_maker(
+            self.reference_engine,
+            temperature_K=temperature_K,
+            n_steps=self.n_steps,
+            time_step_fs=self.time_step_fs,
+            hubbard_u_eV=self.hubbard_u_eV,
+            n_segments=self.n_segments,
+            walltime_s=self.walltime_s,
+            traj_interval=self.traj_interval,
+            **self.vasp_settings,
+        )
+
     def make(self, structure: Structure) -> Flow:
         """One AIMD job (or segment chain) per temperature, all starting from ``structure``."""
         check_temperatures(self.temperatures_K)
         nodes, trajectories = [], []
         for temperature_K in self.temperatures_K:
-            node = reference_aimd_maker(
-                self.reference_engine,
-                temperature_K=temperature_K,
-                n_steps=self.n_steps,
-                time_step_fs=self.time_step_fs,
-                hubbard_u_eV=self.hubbard_u_eV,
-                n_segments=self.n_segments,
-                walltime_s=self.walltime_s,
-                traj_interval=self.traj_interval,
-                **self.vasp_settings,
-            ).make(structure)
-            node.append_name(f" {temperature_K:g} K {_u_label(self.hubbard_u_eV)}")
+            node = self.md_maker(temperature_K).make(structure)
+            node.append_name(f" {temperature_K:g} K {hubbard_label(self.hubbard_u_eV)}")
             nodes.append(node)
             trajectories.append(_trajectory_refs(node, self.reference_engine))
         output = {"temperatures_K": list(self.temperatures_K), "trajectories": trajectories}
@@ -553,80 +556,94 @@ class ReferenceDataMaker(Maker):
     name
         Flow name.
     reference_engine
-        ``"vasp"`` or ``"chgnet"``.
+        ``"vasp"`` or ``"chgnet"``, of the relaxation and the AIMD.
     hubbard_u_sets_eV
         One U_eff mapping per branch, eV; the study runs Ti U_eff 0 and 4.
-    temperatures_K
-        AIMD temperatures, K.
-    n_steps, time_step_fs, n_segments, walltime_s, traj_interval
-        As in :func:`reference_aimd_maker`.
-    double_relax, relax_walltime_s, fmax_eV_A, max_relax_steps
+    double_relax, relax_walltime_s, fmax_eV_A, max_relax_steps, relax_cell
         As in :func:`reference_relax_maker`.
-    relax_settings, aimd_settings
-        Extra VASP keyword arguments of the relaxation / AIMD input sets (``encut_eV``,
-        ``potcar_settings``, … must agree between them). The AIMD takes the relaxation's
-        k-point settings (``kpoint_length_A``, ``kpoint_mesh_override``) unless
-        ``aimd_settings`` names one of them (``{"kpoint_length_A": None}``: Γ only).
+    relax_settings
+        Extra VASP keyword arguments of the relaxation input set (``encut_eV``,
+        ``potcar_settings``, … must agree with the AIMD's).
+    aimd_maker
+        The AIMD of each branch, with the branch's U and this Maker's engine (its own are
+        replaced); None: relaxations only. It takes the relaxation's k-point settings
+        (``kpoint_length_A``, ``kpoint_mesh_override``) unless its ``vasp_settings`` name
+        one of them (``{"kpoint_length_A": None}``: Γ only).
     """
 
     name: str = "reference data"
     reference_engine: ReferenceEngine = "vasp"
     hubbard_u_sets_eV: Sequence[dict[str, float]] = ({"Ti": 0.0}, {"Ti": 4.0})
-    temperatures_K: Sequence[float] = (600.0, 800.0, 1000.0)
-    n_steps: int = 1000
-    time_step_fs: float = STUDY_TIME_STEP_fs
-    n_segments: int = 1
-    walltime_s: int | None = None
-    traj_interval: int = 1
     double_relax: bool = True
     relax_walltime_s: int | None = None
     fmax_eV_A: float = STUDY_FORCE_TOLERANCE_eV_A
     max_relax_steps: int = 500
+    relax_cell: bool = True
     relax_settings: dict[str, Any] = field(default_factory=dict)
-    aimd_settings: dict[str, Any] = field(default_factory=dict)
+    aimd_maker: AimdTemperaturesMaker | None = field(default_factory=AimdTemperaturesMaker)
+
+    def relax_maker(self, hubbard_u_eV: Mapping[str, float]) -> Maker:
+        """The relaxation Maker of one U set."""
+        return reference_relax_maker(
+            self.reference_engine,
+            hubbard_u_eV=hubbard_u_eV,
+            double_relax=self.double_relax,
+            walltime_s=self.relax_walltime_s,
+            fmax_eV_A=self.fmax_eV_A,
+            max_steps=self.max_relax_steps,
+            relax_cell=self.relax_cell,
+            **self.relax_settings,
+        )
+
+    def branch_aimd_maker(self, hubbard_u_eV: Mapping[str, float]) -> AimdTemperaturesMaker:
+        """``aimd_maker`` for one U set: its U, this Maker's engine and k-point settings."""
+        if self.aimd_maker is None:
+            raise ValueError(f"{self.name}: no aimd_maker")
+        settings = dict(self.aimd_maker.vasp_settings)
+        if not KPOINT_SETTINGS & set(settings):
+            settings |= {k: v for k, v in self.relax_settings.items() if k in KPOINT_SETTINGS}
+        return replace(
+            self.aimd_maker,
+            name=f"{self.aimd_maker.name} {hubbard_label(hubbard_u_eV)}",
+            reference_engine=self.reference_engine,
+            hubbard_u_eV=dict(hubbard_u_eV),
+            vasp_settings=settings,
+        )
+
+    def check(self, structure: Structure) -> None:
+        """Refuse a U set, temperature or POTCAR mapping that cannot run on ``structure``."""
+        elements = [el.symbol for el in structure.composition.elements]
+        potcars = self.relax_settings.get("potcar_settings")
+        temperatures = self.aimd_maker.temperatures_K if self.aimd_maker is not None else ()
+        for hubbard_u_eV in self.hubbard_u_sets_eV:
+            validate_reference_request(
+                elements, hubbard_u_eV, temperatures, self.reference_engine, potcars
+            )
+
+    def branches(self, structure: Structure) -> list[tuple[Job | Flow, Flow | None]]:
+        """Per U set: the relaxation and its AIMD flow (None without ``aimd_maker``)."""
+        self.check(structure)
+        branches: list[tuple[Job | Flow, Flow | None]] = []
+        for hubbard_u_eV in self.hubbard_u_sets_eV:
+            relax = self.relax_maker(hubbard_u_eV).make(structure)
+            relax.append_name(f" {hubbard_label(hubbard_u_eV)}")
+            aimd = None
+            if self.aimd_maker is not None:
+                aimd = self.branch_aimd_maker(hubbard_u_eV).make(relax.output.structure)
+            branches.append((relax, aimd))
+        return branches
 
     def make(self, structure: Structure) -> Flow:
         """Validate the request against ``structure``, then build the per-U branches."""
-        elements = [el.symbol for el in structure.composition.elements]
-        potcars = self.relax_settings.get("potcar_settings")
-        for hubbard_u_eV in self.hubbard_u_sets_eV:
-            validate_reference_request(
-                elements, hubbard_u_eV, self.temperatures_K, self.reference_engine, potcars
-            )
-        aimd_settings = dict(self.aimd_settings)
-        if not KPOINT_SETTINGS & set(aimd_settings):
-            aimd_settings |= {k: v for k, v in self.relax_settings.items() if k in KPOINT_SETTINGS}
-        nodes, outputs = [], []
-        for hubbard_u_eV in self.hubbard_u_sets_eV:
-            label = _u_label(hubbard_u_eV)
-            relax = reference_relax_maker(
-                self.reference_engine,
-                hubbard_u_eV=hubbard_u_eV,
-                double_relax=self.double_relax,
-                walltime_s=self.relax_walltime_s,
-                fmax_eV_A=self.fmax_eV_A,
-                max_steps=self.max_relax_steps,
-                **self.relax_settings,
-            ).make(structure)
-            relax.append_name(f" {label}")
-            aimd = AimdTemperaturesMaker(
-                name=f"aimd temperatures {label}",
-                reference_engine=self.reference_engine,
-                temperatures_K=self.temperatures_K,
-                n_steps=self.n_steps,
-                time_step_fs=self.time_step_fs,
-                n_segments=self.n_segments,
-                walltime_s=self.walltime_s,
-                traj_interval=self.traj_interval,
-                hubbard_u_eV=dict(hubbard_u_eV),
-                vasp_settings=aimd_settings,
-            ).make(relax.output.structure)
-            nodes += [relax, aimd]
-            outputs.append(
-                {
-                    "hubbard_u_eV": dict(hubbard_u_eV),
-                    "relax_uuid": relax.output.uuid,
-                    "aimd": aimd.output,
-                }
-            )
+        nodes: list[Job | Flow] = []
+        outputs = []
+        for hubbard_u_eV, (relax, aimd) in zip(
+            self.hubbard_u_sets_eV, self.branches(structure), strict=True
+        ):
+            nodes.append(relax)
+            output = {"hubbard_u_eV": dict(hubbard_u_eV), "relax_uuid": relax.output.uuid}
+            if aimd is not None:
+                nodes.append(aimd)
+                output["aimd"] = aimd.output
+            outputs.append(output)
         return Flow(nodes, output=outputs, name=self.name)

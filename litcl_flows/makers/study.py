@@ -14,9 +14,13 @@ from typing import Any
 
 import numpy as np
 from jobflow import job
+from pydantic import BaseModel, Field
+from pymatgen.core import Structure
 
 from litcl_flows.analysis.arrhenius import fit_arrhenius, upper_limit_mS_cm
+from litcl_flows.schemas.deepmd import DeepmdErrorMetrics
 from litcl_flows.schemas.lammps import LammpsMDDocument
+from litcl_flows.schemas.neb import NebBarrierTable
 from litcl_flows.schemas.study import (
     EXPERIMENT_VALUES,
     STUDY_LATTICE_U0,
@@ -24,8 +28,11 @@ from litcl_flows.schemas.study import (
     ArrheniusDocument,
     BranchSummary,
     ComparisonRow,
+    FailedTemperature,
+    StudyFailure,
     TransportRunDocument,
     TransportStudyDocument,
+    UpperLimit,
 )
 
 #: Packages whose versions the study document records.
@@ -135,31 +142,12 @@ def analyze_run(
             f"{limit:g}): it melted or the potential left its training domain",
             host_msd_A2=result.host_msd_A2,
         )
-    transport = result.transport.to_json_dict()
-    # H_R is NaN when D_total ≤ 0, an exponent when the MSD is 0: stored as None (no NaN in JSON).
-    for key in ("haven_ratio", "haven_ratio_stderr", "msd_exponent_self", "msd_exponent_total"):
-        transport[key] = _finite(transport[key])
-    return TransportRunDocument(
+    return TransportRunDocument.from_analysis(
+        result,
+        md,
+        reference_temperature_K if reference_frames else None,
         **base,
-        completed=True,
-        **{key: transport[key] for key in transport if key != "temperature_K"},
-        conductivity_self_mS_cm=result.transport.conductivity_self_mS_cm,
-        conductivity_self_stderr_mS_cm=result.transport.conductivity_self_stderr_mS_cm,
-        host_msd_A2=result.host_msd_A2,
-        warnings=list(result.warnings),
-        msd=result.msd,
-        rdf=result.rdf,
-        rdf_reference_temperature_K=reference_temperature_K if reference_frames else None,
-        hops=result.hops,
-        hop_traces=result.hop_traces,
-        md_throughput_katom_step_s=md.throughput_katom_step_s,
-        md_n_atoms=md.n_atoms,
-        md_temperature_mean_K=md.temperature_mean_K,
     )
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
 
 
 @job(output_schema=ArrheniusDocument)
@@ -186,7 +174,7 @@ def fit_branch_arrhenius(
         return getattr(run, f"conductivity{suffix}_mS_cm")
 
     used: list[TransportRunDocument] = []
-    failed: list[dict] = []
+    failed: list[FailedTemperature] = []
     material = {"formula_pretty": None, "chemsys": None}
     for run, uuid, temperature in zip(runs, run_uuids, temperatures_K, strict=True):
         run = _as_model(run, TransportRunDocument)
@@ -201,18 +189,18 @@ def fit_branch_arrhenius(
         else:
             used.append(run)
             continue
-        failed.append({"temperature_K": temperature, "reason": reason, "md_uuid": uuid})
+        failed.append(FailedTemperature(temperature_K=temperature, reason=reason, md_uuid=uuid))
     # A noisy cold run may give σ ≤ 0: it stays in the (linear-space) fit and is reported as
     # an upper limit, since dropping it would keep only upward fluctuations and bias Ea low.
     error_dof = min((r.n_blocks - 1 for r in used if r.n_blocks), default=None)
     limits = [
-        {
-            "temperature_K": r.temperature_K,
-            "conductivity_upper_mS_cm": upper_limit_mS_cm(
+        UpperLimit(
+            temperature_K=r.temperature_K,
+            conductivity_upper_mS_cm=upper_limit_mS_cm(
                 sigma(r), getattr(r, f"conductivity{suffix}_stderr_mS_cm"), error_dof
             ),
-            "md_uuid": r.md_uuid,
-        }
+            md_uuid=r.md_uuid,
+        )
         for r in used
         if sigma(r) <= 0
     ]
@@ -284,16 +272,60 @@ def conventional_lattice(structure: Any, supercell_matrix: list[list[int]] | Non
     return {"a_A": a, "b_A": b, "c_A": c, "alpha_deg": alpha, "beta_deg": beta, "gamma_deg": gamma}
 
 
+class RelaxInputs(BaseModel):
+    """What the study document reads of a branch's relaxation (None: it did not finish)."""
+
+    structure: Structure | None = None
+    energy_per_atom: float | None = None
+    hubbard_u_applied: bool | None = None
+
+
+class AimdRunInputs(BaseModel):
+    """One reference MD job (a temperature, or a segment of one)."""
+
+    uuid: str
+    wall_time_s: float | None = None
+    n_atoms: int | None = None
+    n_frames: int | None = None
+
+
+class TrainInputs(BaseModel):
+    """What the study document reads of a branch's DeePMD training and its dataset."""
+
+    validation: DeepmdErrorMetrics | None = None
+    numb_steps: int | None = None
+    n_frames: dict[str, int] | None = None
+
+
+class StudyBranchInputs(BaseModel):
+    """The outputs and job uuids of one U branch that :func:`study_document` gathers."""
+
+    hubbard_u_eV: dict[str, float]
+    relax_uuid: str
+    relax: RelaxInputs
+    aimd: list[AimdRunInputs] = Field(default_factory=list)
+    train_uuid: str | None = None
+    train: TrainInputs | None = None
+    analyses: list[TransportRunDocument | None] = Field(default_factory=list)
+    analysis_uuids: list[str] = Field(default_factory=list)
+    arrhenius: ArrheniusDocument | None = None
+    arrhenius_uuid: str | None = None
+
+
 @job(output_schema=TransportStudyDocument)
 def study_document(
     spec: dict[str, Any],
     cell_summary: dict[str, Any] | None,
     formula: str,
-    branches: list[dict[str, Any]],
-    neb_table: Any,
+    branches: list[StudyBranchInputs | dict[str, Any]],
+    neb_table: NebBarrierTable | dict | None,
     neb_uuid: str | None,
 ) -> TransportStudyDocument:
-    """Gather every derived number, its uncertainty and its source job into one document."""
+    """Gather every derived number, its uncertainty and its source job into one document.
+
+    ``branches`` arrive as dicts of the outputs they reference (resolved by jobflow when the
+    job starts; None for a job that did not finish) and are read as :class:`StudyBranchInputs`.
+    """
     engine = spec["reference_engine"]
     stand_in = engine != "vasp"
     known = formula == REFERENCE_MATERIAL
@@ -318,20 +350,19 @@ def study_document(
             )
         )
 
-    for branch in branches:
-        u = branch["hubbard_u_eV"]
-        relax = branch["relax"]
+    for branch in (_as_model(b, StudyBranchInputs) for b in branches):
+        u = branch.hubbard_u_eV
+        relax = branch.relax
         lattice = None
-        if relax["structure"] is None:
+        if relax.structure is None:
             failures.append(_failure("relax", u, None, "the relaxation did not finish", branch))
         else:
-            lattice = conventional_lattice(relax["structure"], matrix)
+            lattice = conventional_lattice(relax.structure, matrix)
             for key in ("a_A", "b_A", "c_A", "beta_deg"):
-                compare(f"lattice_{key}", lattice[key], branch["relax_uuid"], u)
-        runs = [_as_model(r, TransportRunDocument) for r in branch.get("analyses", [])]
+                compare(f"lattice_{key}", lattice[key], branch.relax_uuid, u)
         light_runs = [
             r.model_copy(update={"msd": None, "rdf": None, "hop_traces": None})
-            for r in runs
+            for r in branch.analyses
             if r is not None
         ]
         for r in light_runs:
@@ -339,20 +370,20 @@ def study_document(
                 failures.append(
                     _failure("mlmd", u, r.temperature_K, r.failure_reason, branch, r.md_uuid)
                 )
-        arrhenius = _as_model(branch.get("arrhenius"), ArrheniusDocument)
+        arrhenius = branch.arrhenius
         if arrhenius is not None:
             if arrhenius.completed:
                 compare(
                     "activation_energy_eV",
                     arrhenius.activation_energy_eV,
-                    branch["arrhenius_uuid"],
+                    branch.arrhenius_uuid,
                     u,
                     ours_stderr=arrhenius.activation_energy_stderr_eV,
                 )
                 compare(
                     "conductivity_298K_mS_cm",
                     arrhenius.conductivity_298K_mS_cm,
-                    branch["arrhenius_uuid"],
+                    branch.arrhenius_uuid,
                     u,
                     ours_interval=arrhenius.conductivity_298K_interval_mS_cm,
                 )
@@ -364,10 +395,10 @@ def study_document(
                         None,
                         arrhenius.failure_reason,
                         branch,
-                        branch["arrhenius_uuid"],
+                        branch.arrhenius_uuid,
                     )
                 )
-        elif "arrhenius_uuid" in branch:
+        elif branch.arrhenius_uuid is not None:
             failures.append(
                 _failure(
                     "arrhenius",
@@ -375,53 +406,52 @@ def study_document(
                     None,
                     "the Arrhenius job did not finish",
                     branch,
-                    branch["arrhenius_uuid"],
+                    branch.arrhenius_uuid,
                 )
             )
-        train = branch.get("train") or {}
-        validation = train.get("validation")
+        train = branch.train or TrainInputs()
+        validation = train.validation
         if validation is not None:
-            validation = _as_dict(validation)
             compare(
                 "force_mae_eV_A",
-                validation["force_mae_eV_A"],
-                branch["train_uuid"],
+                validation.force_mae_eV_A,
+                branch.train_uuid,
                 u,
                 engine="deepmd",
             )
             compare(
                 "energy_mae_eV_per_atom",
-                validation["energy_mae_eV_per_atom"],
-                branch["train_uuid"],
+                validation.energy_mae_eV_per_atom,
+                branch.train_uuid,
                 u,
                 engine="deepmd",
             )
-        elif "train_uuid" in branch:
+        elif branch.train_uuid is not None:
             failures.append(
                 _failure(
-                    "train", u, None, "DeePMD training did not finish", branch, branch["train_uuid"]
+                    "train", u, None, "DeePMD training did not finish", branch, branch.train_uuid
                 )
             )
-        reference_cost = _reference_s_per_atom_step(branch.get("aimd", []), spec)
+        reference_cost = _reference_s_per_atom_step(branch.aimd, spec["aimd"]["n_steps"])
         mlmd_cost = _mlmd_s_per_atom_step(light_runs)
         speedup = reference_cost / mlmd_cost if reference_cost and mlmd_cost else None
         if speedup is not None:
-            compare("mlmd_speedup", speedup, branch.get("train_uuid"), u, engine="lammps+deepmd")
+            compare("mlmd_speedup", speedup, branch.train_uuid, u, engine="lammps+deepmd")
         summaries.append(
             BranchSummary(
                 hubbard_u_eV=u,
-                hubbard_u_applied=relax["hubbard_u_applied"],
-                relax_uuid=branch["relax_uuid"],
-                relaxed_energy_eV_per_atom=relax["energy_per_atom"],
+                hubbard_u_applied=relax.hubbard_u_applied,
+                relax_uuid=branch.relax_uuid,
+                relaxed_energy_eV_per_atom=relax.energy_per_atom,
                 conventional_lattice=lattice,
-                aimd_uuids=[a["uuid"] for a in branch.get("aimd", [])],
-                train_uuid=branch.get("train_uuid"),
+                aimd_uuids=[a.uuid for a in branch.aimd],
+                train_uuid=branch.train_uuid,
                 deepmd_validation=validation,
-                deepmd_n_frames=train.get("n_frames"),
+                deepmd_n_frames=train.n_frames,
                 runs=light_runs,
-                analysis_uuids=branch.get("analysis_uuids", []),
+                analysis_uuids=branch.analysis_uuids,
                 arrhenius=arrhenius,
-                arrhenius_uuid=branch.get("arrhenius_uuid"),
+                arrhenius_uuid=branch.arrhenius_uuid,
                 reference_s_per_atom_step=reference_cost,
                 mlmd_s_per_atom_step=mlmd_cost,
                 mlmd_speedup=speedup,
@@ -430,39 +460,34 @@ def study_document(
     rows = None
     neb_engine = None
     if neb_table is not None:
-        table = _as_dict(neb_table)
-        rows = table["rows"]
+        rows = _as_model(neb_table, NebBarrierTable).rows
         for row in rows:
-            neb_engine = row["engine"]
+            neb_engine = row.engine
             # The study's barrier only for the hop of its geometry (study_label), never by a
             # coincidence of labels: other hops carry their mechanism in the name.
-            label = row.get("study_label") or f"{row['direction_label']}_{row.get('mechanism')}"
+            label = row.study_label or f"{row.direction_label}_{row.mechanism}"
             compare(
-                f"barrier_{label}_eV",
-                row["forward_barrier_eV"],
-                neb_uuid,
-                None,
-                engine=row["engine"],
+                f"barrier_{label}_eV", row.forward_barrier_eV, neb_uuid, None, engine=row.engine
             )
-            if not row["converged"]:
+            if not row.converged:
                 failures.append(
-                    {
-                        "step": "neb",
-                        "hubbard_u_eV": None,
-                        "temperature_K": None,
-                        "reason": f"NEB {row['direction_label']} did not converge",
-                        "uuid": neb_uuid,
-                    }
+                    StudyFailure(
+                        step="neb",
+                        hubbard_u_eV=None,
+                        temperature_K=None,
+                        reason=f"NEB {row.direction_label} did not converge",
+                        uuid=neb_uuid,
+                    )
                 )
     elif neb_uuid is not None:
         failures.append(
-            {
-                "step": "neb",
-                "hubbard_u_eV": None,
-                "temperature_K": None,
-                "reason": "the NEB step did not finish",
-                "uuid": neb_uuid,
-            }
+            StudyFailure(
+                step="neb",
+                hubbard_u_eV=None,
+                temperature_K=None,
+                reason="the NEB step did not finish",
+                uuid=neb_uuid,
+            )
         )
     return TransportStudyDocument(
         study=spec["name"],
@@ -483,34 +508,29 @@ def study_document(
     )
 
 
-def _as_dict(value: Any) -> dict:
-    return value.model_dump() if hasattr(value, "model_dump") else dict(value)
-
-
 def _failure(
     step: str,
     u: dict,
     temperature_K: float | None,
     reason: str | None,
-    branch: dict,
+    branch: StudyBranchInputs,
     uuid: str | None = None,
-) -> dict:
-    return {
-        "step": step,
-        "hubbard_u_eV": u,
-        "temperature_K": temperature_K,
-        "reason": reason,
-        "uuid": uuid or branch["relax_uuid"],
-    }
+) -> StudyFailure:
+    return StudyFailure(
+        step=step,  # type: ignore[arg-type]
+        hubbard_u_eV=u,
+        temperature_K=temperature_K,
+        reason=reason,
+        uuid=uuid or branch.relax_uuid,
+    )
 
 
-def _reference_s_per_atom_step(aimd: list[dict], spec: dict) -> float | None:
+def _reference_s_per_atom_step(aimd: list[AimdRunInputs], n_steps: int) -> float | None:
     """Wall time per atom and MD step of the reference runs that report one."""
-    timed = [a for a in aimd if a.get("wall_time_s") and a.get("n_atoms")]
+    timed = [a for a in aimd if a.wall_time_s and a.n_atoms]
     if not timed:
         return None
-    steps = spec["aimd"]["n_steps"]
-    return sum(a["wall_time_s"] for a in timed) / sum(a["n_atoms"] * steps for a in timed)
+    return sum(a.wall_time_s for a in timed) / sum(a.n_atoms * n_steps for a in timed)
 
 
 def _mlmd_s_per_atom_step(runs: list[TransportRunDocument]) -> float | None:

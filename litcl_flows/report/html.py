@@ -215,7 +215,7 @@ def _deepmd(page: _Page, branch: BranchSummary, data: ReportData, slug: str) -> 
     if branch.deepmd_validation:
         rows = [
             [f"<code>{_e(key)}</code>", _e(_fmt(value))]
-            for key, value in branch.deepmd_validation.items()
+            for key, value in branch.deepmd_validation.model_dump().items()
             if isinstance(value, int | float)
         ]
         page.add(_table(["validation error", "value"], rows, numeric={1}))
@@ -315,8 +315,7 @@ def _arrhenius(
         )
     if fit.failed_temperatures:
         left = "; ".join(
-            f"{_fmt(item.get('temperature_K'))} K: {item.get('reason')}"
-            for item in fit.failed_temperatures
+            f"{_fmt(item.temperature_K)} K: {item.reason}" for item in fit.failed_temperatures
         )
         page.add(f'<p class="failed">Left out of the fit: {_e(left)}</p>\n')
 
@@ -386,15 +385,13 @@ def _neb(page: _Page, data: ReportData) -> None:
     page.add(f"<h2>NEB barriers ({_e(engine)})</h2>\n")
     rows = [
         [
-            _e(row.get("direction_label")),
-            _e(_fmt(row.get("hop_length_A"))),
-            "between layers" if row.get("crosses_layers") else "in-layer",
-            _e(_fmt(row.get("forward_barrier_eV"))),
-            _e(_fmt(row.get("reverse_barrier_eV"))),
-            _e(row.get("engine"))
-            + (
-                "" if row.get("converged", True) else ' <span class="failed">(not converged)</span>'
-            ),
+            _e(row.direction_label),
+            _e(_fmt(row.hop_length_A)),
+            "between layers" if row.crosses_layers else "in-layer",
+            _e(_fmt(row.forward_barrier_eV)),
+            _e(_fmt(row.reverse_barrier_eV)),
+            _e(row.engine)
+            + ("" if row.converged else ' <span class="failed">(not converged)</span>'),
         ]
         for row in study.neb_barriers or []
     ]
@@ -414,11 +411,11 @@ def _failures(page: _Page, study: TransportStudyDocument) -> None:
         return
     rows = [
         [
-            _e(item.get("step")),
-            _e(u_label(item.get("hubbard_u_eV")) if item.get("hubbard_u_eV") is not None else ""),
-            _e(_fmt(item.get("temperature_K"))),
-            f'<span class="failed">{_e(item.get("reason"))}</span>',
-            f"<code>{_e(item.get('uuid'))}</code>",
+            _e(item.step),
+            _e(u_label(item.hubbard_u_eV) if item.hubbard_u_eV is not None else ""),
+            _e(_fmt(item.temperature_K)),
+            f'<span class="failed">{_e(item.reason)}</span>',
+            f"<code>{_e(item.uuid)}</code>",
         ]
         for item in study.failures
     ]

@@ -7,8 +7,9 @@ Barriers are emmet's: the maximum of a clamped cubic spline through the image en
 from __future__ import annotations
 
 from emmet.core.neb import NebResult
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
+from litcl_flows.schemas.barriers import BarrierTableRow
 from litcl_flows.schemas.base import DocumentMeta, MaterialMeta, fill_material
 
 
@@ -85,23 +86,6 @@ class HopBarrierDoc(MaterialMeta, DocumentMeta):
         None, description="Image energies minus the start energy, eV, endpoints included."
     )
     neb_result: NebResult = Field(description="emmet's NEB document (images, energies, spline).")
-
-
-class BarrierTableRow(BaseModel):
-    """One line of the table over directions."""
-
-    direction_label: str = Field(description="Hop direction [uvw].")
-    mechanism: str = Field("vacancy", description="'vacancy' or 'interstitial'.")
-    end_site: str = Field("", description="The site the ion hops to (see HopBarrierDoc).")
-    study_label: str | None = Field(
-        None, description="The study's label of the same geometry; None: none."
-    )
-    hop_length_A: float = Field(description="Hop length, Å.")
-    crosses_layers: bool = Field(description="True: between layers; False: in-layer.")
-    forward_barrier_eV: float | None = Field(None, description="Forward barrier, eV.")
-    reverse_barrier_eV: float | None = Field(None, description="Reverse barrier, eV.")
-    engine: str = Field(description="Engine of the NEB.")
-    converged: bool = Field(description="True when the NEB reached its force tolerance.")
 
 
 class NebBarrierTable(MaterialMeta, DocumentMeta):

@@ -8,11 +8,18 @@ Transport keys are the project's (DESIGN.md): ``D_self_cm2_s``, ``D_total_cm2_s`
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from litcl_flows.schemas.barriers import BarrierTableRow
 from litcl_flows.schemas.base import DocumentMeta, MaterialMeta, fill_material, package_versions
+from litcl_flows.schemas.deepmd import DeepmdErrorMetrics
+
+if TYPE_CHECKING:
+    from litcl_flows.analysis.md_run import MDRunAnalysis
+    from litcl_flows.schemas.lammps import LammpsMDDocument
 
 #: The reference study's values (SCIENCE.md), for side-by-side reporting.
 STUDY_VALUES: dict[str, float] = {
@@ -169,6 +176,69 @@ class TransportRunDocument(MaterialMeta, DocumentMeta):
     md_n_atoms: int | None = Field(None, description="Atoms in the ML-MD cell.")
     md_temperature_mean_K: float | None = Field(None, description="Mean MD temperature, K.")
 
+    @classmethod
+    def from_analysis(
+        cls,
+        analysis: MDRunAnalysis,
+        md: LammpsMDDocument,
+        rdf_reference_temperature_K: float | None,
+        **fields: Any,
+    ) -> TransportRunDocument:
+        """The document of a finished run from its analysis and its LAMMPS document.
+
+        Parameters
+        ----------
+        analysis
+            :func:`~litcl_flows.analysis.md_run.analyze_md_run` of the run.
+        md
+            The run's LAMMPS document (speed, cell size, mean temperature).
+        rdf_reference_temperature_K
+            Temperature of the AIMD run the RDF was compared with (None: none).
+        **fields
+            ``study``, ``hubbard_u_eV``, ``temperature_K``, ``md_uuid`` and the material.
+        """
+        transport = analysis.transport.to_json_dict()
+        # H_R is NaN when D_total ≤ 0, an exponent when the MSD is 0: stored as None (no NaN
+        # in JSON). The thermostat temperature comes with ``fields``.
+        for key in ("haven_ratio", "haven_ratio_stderr", "msd_exponent_self", "msd_exponent_total"):
+            transport[key] = _finite(transport[key])
+        del transport["temperature_K"]
+        return cls(
+            **fields,
+            completed=True,
+            **transport,
+            conductivity_self_mS_cm=analysis.transport.conductivity_self_mS_cm,
+            conductivity_self_stderr_mS_cm=analysis.transport.conductivity_self_stderr_mS_cm,
+            host_msd_A2=analysis.host_msd_A2,
+            warnings=list(analysis.warnings),
+            msd=analysis.msd,
+            rdf=analysis.rdf,
+            rdf_reference_temperature_K=rdf_reference_temperature_K,
+            hops=analysis.hops,
+            hop_traces=analysis.hop_traces,
+            md_throughput_katom_step_s=md.throughput_katom_step_s,
+            md_n_atoms=md.n_atoms,
+            md_temperature_mean_K=md.temperature_mean_K,
+        )
+
+
+class UpperLimit(BaseModel):
+    """A run whose σ came out ≤ 0: kept in the fit, reported as an upper limit."""
+
+    temperature_K: float = Field(description="Thermostat temperature, K.")
+    conductivity_upper_mS_cm: float = Field(
+        description="One-sided 95 % Student-t upper limit of σ, mS/cm."
+    )
+    md_uuid: str = Field(description="uuid of the LAMMPS job.")
+
+
+class FailedTemperature(BaseModel):
+    """A temperature left out of the fit, and why."""
+
+    temperature_K: float = Field(description="Thermostat temperature, K.")
+    reason: str | None = Field(description="Why it was left out.")
+    md_uuid: str = Field(description="uuid of the LAMMPS job.")
+
 
 class ArrheniusDocument(MaterialMeta, DocumentMeta):
     """Arrhenius fit of σ(T) over the finished temperatures of one U branch.
@@ -193,15 +263,13 @@ class ArrheniusDocument(MaterialMeta, DocumentMeta):
     error_dof: int | None = Field(
         None, description="Degrees of freedom of those standard errors (n_blocks − 1)."
     )
-    upper_limits: list[dict] = Field(
+    upper_limits: list[UpperLimit] = Field(
         default_factory=list,
-        description="{temperature_K, conductivity_upper_mS_cm, md_uuid} of each run whose σ "
-        "came out ≤ 0: reported as a one-sided 95 % Student-t upper limit and kept in the fit "
-        "(dropping it would bias Ea low).",
+        description="Each run whose σ came out ≤ 0: reported as a one-sided 95 % Student-t "
+        "upper limit and kept in the fit (dropping it would bias Ea low).",
     )
-    failed_temperatures: list[dict] = Field(
-        default_factory=list,
-        description="{temperature_K, reason, md_uuid} of each run left out.",
+    failed_temperatures: list[FailedTemperature] = Field(
+        default_factory=list, description="Each run left out of the fit."
     )
     activation_energy_eV: float | None = Field(
         None, description="Activation energy Ea of the fit, eV (None: no fit)."
@@ -250,7 +318,9 @@ class BranchSummary(BaseModel):
     )
     aimd_uuids: list[str] = Field(description="Reference MD jobs (all temperatures, segments).")
     train_uuid: str | None = Field(None, description="DeePMD training job.")
-    deepmd_validation: dict | None = Field(None, description="dp test errors on validation.")
+    deepmd_validation: DeepmdErrorMetrics | None = Field(
+        None, description="dp test errors on validation."
+    )
     deepmd_n_frames: dict[str, int] | None = Field(None, description="train / valid frames.")
     runs: list[TransportRunDocument] = Field(
         description="Per temperature (without the data-store arrays)."
@@ -275,6 +345,18 @@ class BranchSummary(BaseModel):
     )
 
 
+class StudyFailure(BaseModel):
+    """A step of the study that did not finish or did not converge."""
+
+    step: Literal["relax", "train", "mlmd", "arrhenius", "neb"] = Field(
+        description="Step of the study."
+    )
+    hubbard_u_eV: dict[str, float] | None = Field(description="Branch (None: study-wide).")
+    temperature_K: float | None = Field(description="Temperature of an ML-MD run, K.")
+    reason: str | None = Field(description="What went wrong.")
+    uuid: str | None = Field(description="Job that failed (its branch's relaxation if unknown).")
+
+
 class TransportStudyDocument(MaterialMeta, DocumentMeta):
     """The study's result: every derived number, its uncertainty and where it came from.
 
@@ -292,12 +374,11 @@ class TransportStudyDocument(MaterialMeta, DocumentMeta):
     branches: list[BranchSummary] = Field(description="One per U set, in spec order.")
     neb_uuid: str | None = Field(None, description="NEB barrier-table job.")
     neb_engine: str | None = Field(None, description="Engine of the NEB.")
-    neb_barriers: list[dict] | None = Field(None, description="Rows of the barrier table.")
-    comparison: list[ComparisonRow] = Field(description="Ours vs the study vs experiment.")
-    failures: list[dict] = Field(
-        default_factory=list,
-        description="{step, hubbard_u_eV, temperature_K, reason, uuid} of what did not finish.",
+    neb_barriers: list[BarrierTableRow] | None = Field(
+        None, description="Rows of the barrier table."
     )
+    comparison: list[ComparisonRow] = Field(description="Ours vs the study vs experiment.")
+    failures: list[StudyFailure] = Field(default_factory=list, description="What did not finish.")
     versions: dict[str, str] = Field(
         default_factory=package_versions,
         description="Versions of the packages that computed it, package name → version "
@@ -309,3 +390,7 @@ class TransportStudyDocument(MaterialMeta, DocumentMeta):
         if self.formula_pretty is None and self.chemsys is None:
             fill_material(self, self.material)
         return self
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None

@@ -106,7 +106,7 @@ def _neb_profiles(store: Any, study: TransportStudyDocument) -> list[NebProfile]
             coordinate,
             energies,
         )
-    order = [row.get("direction_label") for row in study.neb_barriers or []]
+    order = [row.direction_label for row in study.neb_barriers or []]
     return sorted(
         by_direction.values(),
         key=lambda p: order.index(p.direction_label) if p.direction_label in order else len(order),

@@ -18,7 +18,6 @@ from litcl_flows.makers.neb import (
     CLIMBING_NEB_KWARGS,
     MLHopNebMaker,
     NebBarriersMaker,
-    deepmd_hop_neb_maker,
 )
 from litcl_flows.neb.hops import NebSetupError
 from litcl_flows.schemas.neb import HopBarrierDoc, NebBarrierTable
@@ -130,14 +129,3 @@ def test_impossible_request_fails_in_one_line() -> None:
     with pytest.raises(NebSetupError) as error:
         NebBarriersMaker(directions=("[010]",), max_atoms=40).plan(cell)
     assert "\n" not in str(error.value)
-
-
-def test_deepmd_maker_takes_an_absolute_model_path(tmp_path: Path, monkeypatch) -> None:
-    model = tmp_path / "graph.pb"
-    model.write_bytes(b"")
-    monkeypatch.chdir(tmp_path)
-    maker = deepmd_hop_neb_maker("graph.pb", num_images=3)
-    assert maker.calculator_kwargs == {"model": str(model)}
-    assert maker.engine == "deepmd" and maker.climbing_image
-    with pytest.raises(FileNotFoundError):
-        deepmd_hop_neb_maker(tmp_path / "missing.pb")

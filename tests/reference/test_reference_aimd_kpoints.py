@@ -23,7 +23,7 @@ from litcl_flows.engines.vasp.sets import (
 )
 from litcl_flows.flows.inputs import write_study_inputs
 from litcl_flows.flows.spec import SpecError, StudySpec, load_spec
-from litcl_flows.makers.reference import ReferenceDataMaker
+from litcl_flows.makers.reference import AimdTemperaturesMaker, ReferenceDataMaker
 from litcl_flows.neb.vasp_inputs import neb_set_generator
 from litcl_flows.structures.library import load_structure, order_by_majority_occupancy
 
@@ -152,10 +152,10 @@ def _jobs(flow):
 def test_reference_data_maker_gives_the_aimd_the_relaxation_kpoints() -> None:
     cell = order_by_majority_occupancy(load_structure("li3ticl6"))
 
-    def aimd_mesh(**kwargs) -> tuple[int, ...]:
-        flow = ReferenceDataMaker(
-            hubbard_u_sets_eV=({"Ti": 4.0},), temperatures_K=(600.0,), **kwargs
-        ).make(cell)
+    def aimd_mesh(aimd_settings=None, **kwargs) -> tuple[int, ...]:
+        aimd = AimdTemperaturesMaker(temperatures_K=(600.0,), vasp_settings=aimd_settings or {})
+        maker = ReferenceDataMaker(hubbard_u_sets_eV=({"Ti": 4.0},), aimd_maker=aimd, **kwargs)
+        flow = maker.make(cell)
         (md,) = [j for j in _jobs(flow) if j.name.startswith("aimd")]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

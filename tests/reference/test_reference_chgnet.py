@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from jobflow import Flow, OutputReference, run_locally
 
-from litcl_flows.makers.reference import ReferenceDataMaker
+from litcl_flows.makers.reference import AimdTemperaturesMaker, ReferenceDataMaker
 from litcl_flows.structures.library import load_structure, order_by_majority_occupancy
 
 N_MD_STEPS = 24
@@ -29,8 +29,7 @@ def test_chgnet_relax_then_md_stores_and_exports_trajectory(
     flow = ReferenceDataMaker(
         reference_engine="chgnet",
         hubbard_u_sets_eV=({"Ti": 4.0},),
-        temperatures_K=(600.0,),
-        n_steps=N_MD_STEPS,
+        aimd_maker=AimdTemperaturesMaker(temperatures_K=(600.0,), n_steps=N_MD_STEPS),
         max_relax_steps=3,
         fmax_eV_A=0.05,
     ).make(structure)

@@ -31,7 +31,9 @@ def _jobs(flow: Flow) -> list:
 
 
 def test_study_flow_per_u_relax_then_parallel_aimd(cell: Structure) -> None:
-    flow = ReferenceDataMaker(temperatures_K=(600.0, 900.0), n_steps=5000).make(cell)
+    flow = ReferenceDataMaker(
+        aimd_maker=AimdTemperaturesMaker(temperatures_K=(600.0, 900.0), n_steps=5000)
+    ).make(cell)
     names = [j.name for j in _jobs(flow)]
     assert len(names) == len(set(names))  # unique: queries and mock VASP select by name
     assert names == [
@@ -89,8 +91,7 @@ def test_study_flow_runs_under_mock_vasp(mock_vasp, memory_job_store, tmp_path) 
     )
     flow = ReferenceDataMaker(
         hubbard_u_sets_eV=({"Fe": 4.0},),
-        temperatures_K=(300.0,),
-        n_steps=10,
+        aimd_maker=AimdTemperaturesMaker(temperatures_K=(300.0,), n_steps=10),
         double_relax=False,
         relax_settings={"kpoint_mesh_override": (1, 1, 1)},
     ).make(structure)

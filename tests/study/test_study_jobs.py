@@ -47,7 +47,7 @@ def test_arrhenius_uses_the_finished_temperatures_and_names_the_others() -> None
     # Exact Arrhenius data: the fit returns the Ea and σ(298 K) they were made with.
     assert doc.activation_energy_eV == pytest.approx(0.3, rel=1e-9)
     assert doc.conductivity_298K_mS_cm == pytest.approx(_sigma(298.15), rel=1e-9)
-    failed = {f["temperature_K"]: f["reason"] for f in doc.failed_temperatures}
+    failed = {f.temperature_K: f.reason for f in doc.failed_temperatures}
     assert failed == {
         700.0: "the transport analysis job did not finish",
         800.0: "ML-MD stopped at step 10 of 100",
@@ -83,7 +83,7 @@ def test_arrhenius_needs_three_temperatures() -> None:
     assert not doc.completed
     assert doc.activation_energy_eV is None
     assert doc.failure_reason == "2 temperature(s) finished; the fit needs 3"
-    assert doc.failed_temperatures[0]["reason"] == "σ from D_total or its standard error is missing"
+    assert doc.failed_temperatures[0].reason == "σ from D_total or its standard error is missing"
 
 
 def test_a_run_with_sigma_below_zero_stays_in_the_fit_as_an_upper_limit() -> None:
@@ -98,7 +98,7 @@ def test_a_run_with_sigma_below_zero_stays_in_the_fit_as_an_upper_limit() -> Non
     assert doc.completed and doc.temperatures_K == temperatures and not doc.failed_temperatures
     assert doc.error_dof == 4
     # one-sided 95 % Student t with 4 degrees of freedom: 2.1318468 (tables)
-    assert doc.upper_limits == [
+    assert [limit.model_dump() for limit in doc.upper_limits] == [
         {
             "temperature_K": 600.0,
             "conductivity_upper_mS_cm": pytest.approx(-0.2 + 2.1318468 * 0.5),
