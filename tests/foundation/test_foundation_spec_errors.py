@@ -15,6 +15,27 @@ relax:
 """
 
 
+def _refused_submit(litcl, tmp_path: Path, spec_text: str, env: dict[str, str]) -> str:
+    """``litcl submit`` of ``spec_text`` in a child with ``env`` after ``litcl init``: it must
+    fail with exactly one line on stderr, which is returned."""
+    import subprocess
+    import sys
+
+    assert litcl("init").returncode == 0
+    spec = tmp_path / "study.yaml"
+    spec.write_text(spec_text)
+    result = subprocess.run(
+        [sys.executable, "-m", "litcl_flows", "submit", str(spec)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    return line
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -117,25 +138,14 @@ def test_vasp_spec_without_vasp_here_is_one_line(
     litcl_home: Path, litcl, process_env, tmp_path: Path, workflow_names
 ) -> None:
     """Issue 20, item 4: embedded workers run here, so a VASP study needs VASP and POTCARs."""
-    import subprocess
     import sys
 
-    assert litcl("init").returncode == 0
-    spec = tmp_path / "study.yaml"
-    spec.write_text(GOOD + "reference_engine: vasp\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "litcl_flows", "submit", str(spec)],
-        env=process_env(
-            PATH=str(Path(sys.executable).parent),  # python, but no vasp_std
-            PMG_VASP_PSP_DIR=str(tmp_path / "no_potcars"),
-            ATOMATE2_VASP_CMD="vasp_std",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=300,
+    env = process_env(
+        PATH=str(Path(sys.executable).parent),  # python, but no vasp_std
+        PMG_VASP_PSP_DIR=str(tmp_path / "no_potcars"),
+        ATOMATE2_VASP_CMD="vasp_std",
     )
-    assert result.returncode == 1
-    (line,) = result.stderr.strip().splitlines()
+    line = _refused_submit(litcl, tmp_path, GOOD + "reference_engine: vasp\n", env)
     assert line.startswith(
         "Error: reference_engine vasp cannot run on this machine: VASP command 'vasp_std' "
         "(vasp_std not on PATH; set ATOMATE2_VASP_CMD); POTCAR Cl (PBE_54): "
@@ -176,21 +186,8 @@ def test_vasp_check_passes_with_a_vasp_command_and_potcars(
 def test_missing_dp_and_lmp_are_named_before_anything_is_queued(
     litcl_home: Path, litcl, process_env, tmp_path: Path, workflow_names
 ) -> None:
-    import subprocess
-    import sys
-
-    assert litcl("init").returncode == 0
-    spec = tmp_path / "study.yaml"
-    spec.write_text(GOOD)
-    result = subprocess.run(
-        [sys.executable, "-m", "litcl_flows", "submit", str(spec)],
-        env=process_env(LITCL_DP_CMD="no-such-dp", LITCL_LMP_CMD="srun no-such-lmp"),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 1
-    (line,) = result.stderr.strip().splitlines()
+    env = process_env(LITCL_DP_CMD="no-such-dp", LITCL_LMP_CMD="srun no-such-lmp")
+    line = _refused_submit(litcl, tmp_path, GOOD, env)
     assert line.startswith(
         "Error: this study's jobs run here (embedded mode) and need: dp_cmd 'no-such-dp' "
         "(no-such-dp not on PATH); lmp_cmd 'srun no-such-lmp' (srun, no-such-lmp not on PATH)"
