@@ -4,7 +4,7 @@ Per hop (:class:`MLHopNebMaker`, :class:`VaspHopNebMaker`): endpoints in a super
 fixed-cell endpoint relaxations → IDPP images → NEB → :class:`HopBarrierDoc`. Over a cell
 (:class:`NebBarriersMaker`): choose the elementary hops (by direction or all up to a length,
 Li → Li vacancy and Li → empty parent sites), size the supercell, run one hop flow per hop,
-then a table over the hops and an energy-profile plot.
+then a table over the hops (``litcl report`` draws the energy profiles).
 
 atomate2 does the NEB runs: ``ForceFieldNebFromImagesMaker`` (with a climbing image and the
 improved tangent — its own default is a non-climbing ``aseneb`` band) and VASP's
@@ -54,7 +54,6 @@ from litcl_flows.neb.hops import (
     select_hops,
     vacant_parent_sites,
 )
-from litcl_flows.neb.plots import plot_energy_profiles
 from litcl_flows.neb.vasp_inputs import StudyNebSetGenerator, neb_set_generator
 from litcl_flows.neb.vasp_outputs import vasp_neb_result
 from litcl_flows.schemas.base import material_fields, package_versions
@@ -64,8 +63,6 @@ from litcl_flows.schemas.neb import BarrierTableRow, HopBarrierDoc, NebBarrierTa
 CLIMBING_NEB_KWARGS: dict[str, Any] = {"climb": True, "method": "improvedtangent", "k": 5.0}
 #: Largest residual NEB force for a production barrier, eV/Å.
 NEB_FMAX_eV_A = 0.05
-#: File name of the energy-profile figure written by the table job.
-PROFILE_PLOT_FILE = "neb_energy_profiles.png"
 #: pip package of an engine label whose package has another name (the rest: the label itself;
 #: VASP is no package and is left out of the versions).
 ENGINE_PACKAGES = {"deepmd": "deepmd-kit"}
@@ -444,11 +441,9 @@ class VaspHopNebMaker(HopNebMaker):
 
 
 @job
-def barrier_table(
-    docs: list[HopBarrierDoc | None], formula: str, plot: bool = True
-) -> NebBarrierTable:
-    """Table over the hops that finished and, optionally, their energy profiles in one figure."""
-    docs = [doc for doc in docs if doc is not None]
+def barrier_table(docs: list[HopBarrierDoc | None], formula: str) -> NebBarrierTable:
+    """Table over the hops that finished (``litcl report`` draws their energy profiles from
+    each hop's stored document)."""
     rows = [
         BarrierTableRow(
             direction_label=doc.direction_label,
@@ -463,19 +458,9 @@ def barrier_table(
             converged=doc.converged,
         )
         for doc in docs
+        if doc is not None
     ]
-    plot_file = None
-    if plot:
-        profiles = {
-            f"{doc.direction_label} {doc.hop_length_A:.2f} Å": (
-                doc.neb_result.barrier_analysis.frame_index,
-                doc.relative_energies_eV,
-            )
-            for doc in docs
-            if doc.neb_result.barrier_analysis is not None and doc.relative_energies_eV
-        }
-        plot_file = str(plot_energy_profiles(profiles, Path.cwd() / PROFILE_PLOT_FILE, formula))
-    return NebBarrierTable(formula=formula, rows=rows, plot_file=plot_file)
+    return NebBarrierTable(formula=formula, rows=rows)
 
 
 @dataclass
@@ -516,8 +501,6 @@ class NebBarriersMaker(Maker):
         Miller indices of the layer planes; the stacking direction is their normal.
     layer_tolerance_A
         Offset along the stacking normal below which a hop stays in its layer, Å.
-    plot
-        Write the energy-profile figure.
     """
 
     name: str = "hop barriers"
@@ -533,7 +516,6 @@ class NebBarriersMaker(Maker):
     direction_tolerance_deg: float = DEFAULT_DIRECTION_TOLERANCE_deg
     plane_hkl: tuple[int, int, int] = (0, 0, 1)
     layer_tolerance_A: float = DEFAULT_LAYER_TOLERANCE_A
-    plot: bool = True
 
     def plan(self, structure: Structure) -> tuple[list[Hop], tuple[int, int, int]]:
         """The hops and the supercell for ``structure``; one-line ``NebSetupError`` if none."""
@@ -579,9 +561,7 @@ def plan_hop_barriers(structure: Structure, maker: NebBarriersMaker) -> Response
     """Choose hops and supercell, then run one hop flow per hop and the table."""
     hops, supercell = maker.plan(structure)
     flows = [maker.hop_maker.make(structure, hop, supercell) for hop in hops]
-    table = barrier_table(
-        [flow.output for flow in flows], structure.composition.reduced_formula, maker.plot
-    )
+    table = barrier_table([flow.output for flow in flows], structure.composition.reduced_formula)
     table.name = f"{maker.name} table"
     table.update_config({"on_missing_references": OnMissing.NONE})
     return Response(replace=Flow([*flows, table], output=table.output))
