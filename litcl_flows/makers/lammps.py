@@ -18,6 +18,12 @@ import numpy as np
 from jobflow import Flow, Maker, Response, job
 from pymatgen.core import Structure
 
+from litcl_flows.defaults import (
+    MD_DUMP_ALL_EVERY,
+    MD_DUMP_MOBILE_EVERY,
+    MD_RESTART_EVERY,
+    MD_THERMO_EVERY,
+)
 from litcl_flows.engines.lammps import (
     LammpsLog,
     LammpsMDInput,
@@ -118,10 +124,10 @@ class LammpsDeepmdMDMaker(Maker):
     seed: int = 12345
     minimize: bool = True
     equilibration_steps: int = 50_000
-    thermo_every: int = 1000
-    dump_mobile_every: int = 1000
-    dump_all_every: int = 10_000
-    restart_every: int = 100_000
+    thermo_every: int = MD_THERMO_EVERY
+    dump_mobile_every: int = MD_DUMP_MOBILE_EVERY
+    dump_all_every: int = MD_DUMP_ALL_EVERY
+    restart_every: int = MD_RESTART_EVERY
     mobile_species: tuple[str, ...] = ("Li",)
     lmp_cmd: str | None = None
     lmp_env: dict[str, str] = field(default_factory=dict)
