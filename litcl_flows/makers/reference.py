@@ -46,6 +46,7 @@ from litcl_flows.engines.vasp.validation import (
     check_temperatures,
     validate_reference_request,
 )
+from litcl_flows.labels import u_label as _u_label  # flows/study.py imports this name
 from litcl_flows.schemas.base import package_versions
 from litcl_flows.schemas.reference import (
     ML_STAND_IN_U_NOTE,
@@ -71,12 +72,6 @@ KPOINT_SETTINGS = frozenset({"kpoint_length_A", "kpoint_mesh_override"})
 ENGINE_DISPLAY_NAMES = {"vasp": "VASP", "chgnet": "CHGNet"}
 #: Nosé–Hoover thermostat time of the CHGNet stand-in, fs (the study's LAMMPS Tdamp).
 CHGNET_THERMOSTAT_TIME_fs = 100.0
-
-
-def _u_label(hubbard_u_eV: Mapping[str, float]) -> str:
-    """Short job-name suffix, e.g. ``U(Ti)=4``; ``U=0`` when no element has U > 0."""
-    parts = [f"U({el})={u:g}" for el, u in sorted(hubbard_u_eV.items()) if u > 0]
-    return " ".join(parts) or "U=0"
 
 
 def _vasp_reference_doc(
