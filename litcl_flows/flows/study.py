@@ -155,7 +155,7 @@ def _add_potential(spec: StudySpec, branch: dict[str, Any], nodes: list, label: 
         training_input=spec.deepmd.training_input(spec.profile),
         compress=spec.deepmd.compress,
         threads=spec.deepmd.threads,
-        wall_time_s=spec.resources.train.walltime_s,
+        walltime_s=spec.resources.train.walltime_s,
     ).make(dataset.output)
     _route(dataset, spec.resources.analysis)
     _route(train, spec.resources.train)
