@@ -43,7 +43,6 @@ from litcl_flows.neb.endpoints import (
     vacancy_supercell,
 )
 from litcl_flows.neb.hops import (
-    DEFAULT_DIRECTIONS,
     DEFAULT_LAYER_TOLERANCE_A,
     DEFAULT_MAX_HOP_LENGTH_A,
     DEFAULT_DIRECTION_TOLERANCE_deg,
@@ -475,10 +474,9 @@ class NebBarriersMaker(Maker):
         Engine of each hop: :class:`MLHopNebMaker` (default CHGNet) or :class:`VaspHopNebMaker`.
     directions
         [uvw] to compute (in the parent's basis when ``parent`` is given), the shortest hop
-        along each, to a vacant Li site or to an empty site; default
-        :data:`~litcl_flows.neb.hops.DEFAULT_DIRECTIONS` (Li3TiCl6's four elementary hop
-        classes: in-layer [010] and [310], Li → empty Ti-layer site along [101] and [013]);
-        None: every distinct hop up to ``max_hop_length_A``.
+        along each, to a vacant Li site or to an empty site (Li3TiCl6's four elementary hop
+        classes: :data:`~litcl_flows.neb.hops.LI3TICL6_HOP_DIRECTIONS`); None (default): every
+        distinct hop up to ``max_hop_length_A``, whatever the conductor.
     species
         Migrating species.
     max_hop_length_A
@@ -505,7 +503,7 @@ class NebBarriersMaker(Maker):
 
     name: str = "hop barriers"
     hop_maker: HopNebMaker = field(default_factory=MLHopNebMaker)
-    directions: tuple[str, ...] | None = DEFAULT_DIRECTIONS
+    directions: tuple[str, ...] | None = None
     species: str = "Li"
     max_hop_length_A: float = DEFAULT_MAX_HOP_LENGTH_A
     parent: Structure | None = None

@@ -20,7 +20,7 @@ from litcl_flows.makers.neb import (
     NebBarriersMaker,
     deepmd_hop_neb_maker,
 )
-from litcl_flows.neb.hops import NebSetupError
+from litcl_flows.neb.hops import LI3TICL6_HOP_DIRECTIONS, NebSetupError
 from litcl_flows.report.figures import neb_figure
 from litcl_flows.schemas.neb import HopBarrierDoc, NebBarrierTable
 from litcl_flows.store.report_data import NebProfile
@@ -122,7 +122,9 @@ def test_chgnet_neb_on_li3ticl6_stores_its_document(memory_job_store, tmp_path: 
 def test_plan_labels_hops_in_the_parent_cell_and_hops_to_its_empty_sites() -> None:
     parent = load_structure("li3ticl6")
     cell = order_by_majority_occupancy(parent) * (2, 1, 1)  # labels must not follow this cell
-    hops, supercell = NebBarriersMaker(parent=parent, min_image_distance_A=8.0).plan(cell)
+    hops, supercell = NebBarriersMaker(
+        directions=LI3TICL6_HOP_DIRECTIONS, parent=parent, min_image_distance_A=8.0
+    ).plan(cell)
     assert [h.direction_label for h in hops] == ["[010]", "[310]", "[101]", "[013]"]
     assert [h.mechanism for h in hops] == ["vacancy", "vacancy", "interstitial", "interstitial"]
     assert [h.study_label for h in hops] == ["[010]", None, "[101]", None]
