@@ -10,11 +10,18 @@ from pathlib import Path
 
 import numpy as np
 
-from litcl_flows.analysis.hops import count_hops, host_positions_A
+from litcl_flows.analysis.hops import (
+    DEFAULT_MIN_RESIDENCE_FRAMES,
+    DEFAULT_SITE_RADIUS_A,
+    HopResult,
+    count_hops,
+    host_positions_A,
+)
 from litcl_flows.analysis.rdf import RDF, RDFAccumulator, max_rdf_radius_A, rdf_similarity
-from litcl_flows.analysis.trajectory import collect_mobile
+from litcl_flows.analysis.trajectory import MobileTrajectory, collect_mobile
 from litcl_flows.analysis.transport import (
     DEFAULT_MAX_EXPONENT_DEVIATION,
+    DEFAULT_N_BLOCKS,
     TransportResult,
     analyze_trajectory,
 )
@@ -54,6 +61,68 @@ def host_msd_A2(first: Frame, last: Frame, mobile: str) -> float:
         displacement = (fractional - np.round(fractional)) @ first.cell_A
     displacement -= displacement.mean(axis=0)
     return float(np.mean(np.sum(displacement**2, axis=1)))
+
+
+def mobile_transport(
+    frames: Iterable[Frame],
+    mobile: str,
+    temperature_K: float,
+    timestep_fs: float,
+    *,
+    label: str,
+    drift_correction: bool = True,
+    host_com_files: Sequence[str | Path] = (),
+    charge: float = 1.0,
+    n_blocks: int = DEFAULT_N_BLOCKS,
+    fit_window_ps: tuple[float, float] | None = None,
+    max_exponent_deviation: float = DEFAULT_MAX_EXPONENT_DEVIATION,
+) -> tuple[MobileTrajectory, TransportResult]:
+    """The mobile ions of a frame stream (read once) and their D, H_R and σ.
+
+    ``host_com_files``: the host centre of mass at the frames' steps, one file per chunk, for a
+    dump that holds only the mobile ions (displacements then relative to it).
+    """
+    trajectory = collect_mobile(
+        frames,
+        mobile,
+        drift_correction,
+        label=label,
+        host_com_A=read_host_com(host_com_files) if host_com_files else None,
+    )
+    transport = analyze_trajectory(
+        trajectory,
+        temperature_K,
+        timestep_fs,
+        charge=charge,
+        n_blocks=n_blocks,
+        fit_window_ps=fit_window_ps,
+        max_exponent_deviation=max_exponent_deviation,
+    )
+    return trajectory, transport
+
+
+def layer_hops(
+    trajectory: MobileTrajectory,
+    host_frame: Frame | None,
+    mobile: str,
+    stacking_hkl: tuple[int, int, int] | None,
+    host: str | None = None,
+    site_radius_A: float = DEFAULT_SITE_RADIUS_A,
+    min_residence_frames: int = DEFAULT_MIN_RESIDENCE_FRAMES,
+) -> HopResult:
+    """Intra- and inter-layer hops of ``trajectory``; the layer planes are ``stacking_hkl`` or
+    detected from the host cations of ``host_frame`` (``host`` species, default the
+    non-mobile metals), which may then lack them."""
+    return count_hops(
+        trajectory.positions_A,
+        trajectory.cells_A,
+        stacking=stacking_hkl,
+        host_positions_A=host_positions_A(host_frame, mobile, host, optional=bool(stacking_hkl))
+        if host_frame is not None
+        else None,
+        site_radius_A=site_radius_A,
+        min_residence_frames=min_residence_frames,
+    )
 
 
 def _after(frames: Iterable[Frame], first_step: int) -> Iterator[Frame]:
@@ -157,16 +226,13 @@ def analyze_md_run(
         frames = _after(
             iter_frames(list(mobile_dumps), "lammps-dump", type_map), equilibration_steps
         )
-        trajectory = collect_mobile(
+        trajectory, transport = mobile_transport(
             frames,
             mobile,
-            label=str(mobile_dumps[0]),
-            host_com_A=read_host_com(host_com_files) if host_com_files else None,
-        )
-        transport = analyze_trajectory(
-            trajectory,
             temperature_K,
             timestep_fs,
+            label=str(mobile_dumps[0]),
+            host_com_files=host_com_files,
             n_blocks=n_blocks,
             fit_window_ps=fit_window_ps,
             max_exponent_deviation=max_exponent_deviation,
@@ -178,12 +244,7 @@ def analyze_md_run(
         host = all_frames[0] if all_frames else None
         hops, traces = None, None
         try:
-            result = count_hops(
-                trajectory.positions_A,
-                trajectory.cells_A,
-                stacking=stacking_hkl,
-                host_positions_A=host_positions_A(host, mobile) if host is not None else None,
-            )
+            result = layer_hops(trajectory, host, mobile, stacking_hkl)
         except ValueError as error:
             warnings.warn(f"hops not counted: {error}", stacklevel=1)
         else:

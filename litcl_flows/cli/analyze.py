@@ -237,16 +237,8 @@ def analyze(
     from rich.console import Console
     from rich.progress import open as progress_open
 
-    from litcl_flows.analysis.hops import count_hops, host_positions_A
-    from litcl_flows.analysis.trajectory import collect_mobile
-    from litcl_flows.analysis.transport import analyze_trajectory
-    from litcl_flows.io import (
-        TrajectoryFormatError,
-        chain_frames,
-        guess_format,
-        iter_frames,
-        read_host_com,
-    )
+    from litcl_flows.analysis.md_run import layer_hops, mobile_transport
+    from litcl_flows.io import TrajectoryFormatError, chain_frames, guess_format, iter_frames
 
     fmt = fmt or guess_format(traj[0])
     names = type_map
@@ -275,17 +267,14 @@ def analyze(
         warnings.simplefilter("always")
         try:
             frames = chain_frames((read(p) for p in traj), [str(p) for p in traj])
-            trajectory = collect_mobile(
+            trajectory, result = mobile_transport(
                 tap(frames),
                 mobile,
-                not no_drift_correction,
-                label=label,
-                host_com_A=read_host_com(host_com) if host_com else None,
-            )
-            result = analyze_trajectory(
-                trajectory,
                 temperature,
                 timestep_fs,
+                label=label,
+                drift_correction=not no_drift_correction,
+                host_com_files=host_com,
                 charge=charge,
                 n_blocks=blocks,
                 fit_window_ps=fit_window_ps or None,
@@ -293,13 +282,8 @@ def analyze(
             rdfs = None if tap.rdf is None else tap.rdf.results()
             hops = None
             if stacking is not None:
-                hops = count_hops(
-                    trajectory.positions_A,
-                    trajectory.cells_A,
-                    stacking=hkl,
-                    host_positions_A=host_positions_A(tap.first, mobile, host, optional=bool(hkl)),
-                    site_radius_A=site_radius,
-                    min_residence_frames=min_residence,
+                hops = layer_hops(
+                    trajectory, tap.first, mobile, hkl, host, site_radius, min_residence
                 )
         except (TrajectoryFormatError, ValueError, OSError) as err:
             raise click.ClickException(str(err).splitlines()[0]) from err

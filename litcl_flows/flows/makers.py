@@ -196,7 +196,7 @@ def study_maker(spec: StudySpec) -> TransportStudyMaker:
             training_input=spec.deepmd.training_input(spec.profile),
             compress=spec.deepmd.compress,
             threads=spec.deepmd.threads,
-            wall_time_s=spec.resources.train.walltime_s,
+            walltime_s=spec.resources.train.walltime_s,
         )
     if spec.runs("mlmd"):
         maker.mlmd_maker = LammpsTemperatureSweepMaker(

@@ -25,6 +25,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from litcl_flows.defaults import (
+    MD_DUMP_ALL_EVERY,
+    MD_DUMP_MOBILE_EVERY,
+    MD_RESTART_EVERY,
+    MD_THERMO_EVERY,
+)
 from litcl_flows.engines.deepmd.inputs import (
     DeepmdSettingError,
     DeepmdTrainingInput,
@@ -321,15 +327,17 @@ class MlmdSpec(_Strict):
     equilibration_steps: int = Field(
         50_000, ge=0, description="Steps left out of the temperature and transport statistics."
     )
-    thermo_every: PositiveInt = Field(1000, description="Thermo output interval, steps.")
+    thermo_every: PositiveInt = Field(MD_THERMO_EVERY, description="Thermo output interval, steps.")
     dump_mobile_every: PositiveInt = Field(
-        1000, description="Unwrapped mobile-ion positions every this many steps (MSD)."
+        MD_DUMP_MOBILE_EVERY,
+        description="Unwrapped mobile-ion positions every this many steps (MSD).",
     )
     dump_all_every: PositiveInt = Field(
-        10_000, description="All atoms every this many steps (RDF, layers)."
+        MD_DUMP_ALL_EVERY, description="All atoms every this many steps (RDF, layers)."
     )
     restart_every: PositiveInt = Field(
-        100_000, description="Restart file interval, steps (walltime chunks resume from it)."
+        MD_RESTART_EVERY,
+        description="Restart file interval, steps (walltime chunks resume from it).",
     )
     seed: int = Field(
         12345,

@@ -224,14 +224,14 @@ class TransportStudyMaker(Maker):
         self, hubbard_u_eV: dict[str, float], relax: Job | Flow, aimd: Flow | None
     ) -> tuple[list[Job | Flow], _Branch]:
         """One U set's jobs in order, and what the study document reads of them."""
-        from litcl_flows.makers.reference import hubbard_label
+        from litcl_flows.labels import u_label
 
         self._route(relax, "relax")
         if aimd is None:
             return [relax], _Branch(hubbard_u_eV, relax)
         self._route(aimd, "aimd")
         nodes: list[Job | Flow] = [relax, aimd]
-        label = hubbard_label(hubbard_u_eV)
+        label = u_label(hubbard_u_eV)
         dataset = train = arrhenius = None
         analyses: list[Job] = []
         if self.train_maker is not None:

@@ -156,7 +156,7 @@ class DeepmdTrainMaker(Maker):
         Compress the frozen model (falls back to the frozen model, reason recorded).
     threads
         OpenMP/TensorFlow threads per ``dp`` process (None: the environment decides).
-    wall_time_s
+    walltime_s
         Batch wall time: training stops before it and a new job resumes from the checkpoint.
     max_restarts
         Most follow-up jobs after walltime stops.
@@ -170,7 +170,7 @@ class DeepmdTrainMaker(Maker):
     dp_cmd: str | None = None
     compress: bool = True
     threads: int | None = None
-    wall_time_s: float | None = None
+    walltime_s: float | None = None
     max_restarts: int = 3
     run_kwargs: dict[str, Any] = field(default_factory=dict)
 
@@ -208,7 +208,7 @@ class DeepmdTrainMaker(Maker):
             dp_cmd=self.dp_cmd or load_settings().dp_cmd,
             compress=self.compress,
             threads=self.threads,
-            wall_time_s=self.wall_time_s,
+            walltime_s=self.walltime_s,
             restart_from=restart_dir,
             **self.run_kwargs,
         )
@@ -261,7 +261,7 @@ def build_training_document(
         validation=DeepmdErrorMetrics(**metrics),
         learning_rate=asdict(training_input.learning_rate()),
         learning_rate_problem=training_input.schedule_problem(),
-        training_wall_time_s=run.training_wall_time_s,
+        training_walltime_s=run.training_walltime_s,
         steps_per_s=run.steps_per_s,
         learning_curve={k: v.tolist() for k, v in curve.items()},
         parity={
@@ -314,7 +314,7 @@ class DeepmdEnsembleMaker(Maker):
                 dp_cmd=self.train_maker.dp_cmd,
                 compress=self.train_maker.compress,
                 threads=self.train_maker.threads,
-                wall_time_s=self.train_maker.wall_time_s,
+                walltime_s=self.train_maker.walltime_s,
                 max_restarts=self.train_maker.max_restarts,
                 run_kwargs=dict(self.train_maker.run_kwargs),
             )

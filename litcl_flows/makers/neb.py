@@ -4,7 +4,7 @@ Per hop (:class:`MLHopNebMaker`, :class:`VaspHopNebMaker`): endpoints in a super
 fixed-cell endpoint relaxations → IDPP images → NEB → :class:`HopBarrierDoc`. Over a cell
 (:class:`NebBarriersMaker`): choose the elementary hops (by direction or all up to a length,
 Li → Li vacancy and Li → empty parent sites), size the supercell, run one hop flow per hop,
-then a table over the hops and an energy-profile plot.
+then a table over the hops (``litcl report`` draws the energy profiles).
 
 atomate2 does the NEB runs: ``ForceFieldNebFromImagesMaker`` (with a climbing image and the
 improved tangent — its own default is a non-climbing ``aseneb`` band) and VASP's
@@ -20,7 +20,6 @@ import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,6 @@ from litcl_flows.neb.endpoints import (
     vacancy_supercell,
 )
 from litcl_flows.neb.hops import (
-    DEFAULT_DIRECTIONS,
     DEFAULT_LAYER_TOLERANCE_A,
     DEFAULT_MAX_HOP_LENGTH_A,
     DEFAULT_DIRECTION_TOLERANCE_deg,
@@ -54,7 +52,6 @@ from litcl_flows.neb.hops import (
     select_hops,
     vacant_parent_sites,
 )
-from litcl_flows.neb.plots import plot_energy_profiles
 from litcl_flows.neb.vasp_inputs import StudyNebSetGenerator, neb_set_generator
 from litcl_flows.neb.vasp_outputs import vasp_neb_result
 from litcl_flows.schemas.base import material_fields, package_versions
@@ -64,8 +61,6 @@ from litcl_flows.schemas.neb import BarrierTableRow, HopBarrierDoc, NebBarrierTa
 CLIMBING_NEB_KWARGS: dict[str, Any] = {"climb": True, "method": "improvedtangent", "k": 5.0}
 #: Largest residual NEB force for a production barrier, eV/Å.
 NEB_FMAX_eV_A = 0.05
-#: File name of the energy-profile figure written by the table job.
-PROFILE_PLOT_FILE = "neb_energy_profiles.png"
 #: pip package of an engine label whose package has another name (the rest: the label itself;
 #: VASP is no package and is left out of the versions).
 ENGINE_PACKAGES = {"deepmd": "deepmd-kit"}
@@ -433,11 +428,9 @@ class VaspHopNebMaker(HopNebMaker):
 
 
 @job
-def barrier_table(
-    docs: list[HopBarrierDoc | None], formula: str, plot: bool = True
-) -> NebBarrierTable:
-    """Table over the hops that finished and, optionally, their energy profiles in one figure."""
-    docs = [doc for doc in docs if doc is not None]
+def barrier_table(docs: list[HopBarrierDoc | None], formula: str) -> NebBarrierTable:
+    """Table over the hops that finished (``litcl report`` draws their energy profiles from
+    each hop's stored document)."""
     rows = [
         BarrierTableRow(
             direction_label=doc.direction_label,
@@ -452,19 +445,9 @@ def barrier_table(
             converged=doc.converged,
         )
         for doc in docs
+        if doc is not None
     ]
-    plot_file = None
-    if plot:
-        profiles = {
-            f"{doc.direction_label} {doc.hop_length_A:.2f} Å": (
-                doc.neb_result.barrier_analysis.frame_index,
-                doc.relative_energies_eV,
-            )
-            for doc in docs
-            if doc.neb_result.barrier_analysis is not None and doc.relative_energies_eV
-        }
-        plot_file = str(plot_energy_profiles(profiles, Path.cwd() / PROFILE_PLOT_FILE, formula))
-    return NebBarrierTable(formula=formula, rows=rows, plot_file=plot_file)
+    return NebBarrierTable(formula=formula, rows=rows)
 
 
 @dataclass
@@ -479,10 +462,9 @@ class NebBarriersMaker(Maker):
         Engine of each hop: :class:`MLHopNebMaker` (default CHGNet) or :class:`VaspHopNebMaker`.
     directions
         [uvw] to compute (in the parent's basis when ``parent`` is given), the shortest hop
-        along each, to a vacant Li site or to an empty site; default
-        :data:`~litcl_flows.neb.hops.DEFAULT_DIRECTIONS` (Li3TiCl6's four elementary hop
-        classes: in-layer [010] and [310], Li → empty Ti-layer site along [101] and [013]);
-        None: every distinct hop up to ``max_hop_length_A``.
+        along each, to a vacant Li site or to an empty site (Li3TiCl6's four elementary hop
+        classes: :data:`~litcl_flows.neb.hops.LI3TICL6_HOP_DIRECTIONS`); None (default): every
+        distinct hop up to ``max_hop_length_A``, whatever the conductor.
     species
         Migrating species.
     max_hop_length_A
@@ -505,13 +487,11 @@ class NebBarriersMaker(Maker):
         Miller indices of the layer planes; the stacking direction is their normal.
     layer_tolerance_A
         Offset along the stacking normal below which a hop stays in its layer, Å.
-    plot
-        Write the energy-profile figure.
     """
 
     name: str = "hop barriers"
     hop_maker: HopNebMaker = field(default_factory=MLHopNebMaker)
-    directions: tuple[str, ...] | None = DEFAULT_DIRECTIONS
+    directions: tuple[str, ...] | None = None
     species: str = "Li"
     max_hop_length_A: float = DEFAULT_MAX_HOP_LENGTH_A
     parent: Structure | None = None
@@ -522,7 +502,6 @@ class NebBarriersMaker(Maker):
     direction_tolerance_deg: float = DEFAULT_DIRECTION_TOLERANCE_deg
     plane_hkl: tuple[int, int, int] = (0, 0, 1)
     layer_tolerance_A: float = DEFAULT_LAYER_TOLERANCE_A
-    plot: bool = True
 
     def plan(self, structure: Structure) -> tuple[list[Hop], tuple[int, int, int]]:
         """The hops and the supercell for ``structure``; one-line ``NebSetupError`` if none."""
@@ -568,9 +547,7 @@ def plan_hop_barriers(structure: Structure, maker: NebBarriersMaker) -> Response
     """Choose hops and supercell, then run one hop flow per hop and the table."""
     hops, supercell = maker.plan(structure)
     flows = [maker.hop_maker.make(structure, hop, supercell) for hop in hops]
-    table = barrier_table(
-        [flow.output for flow in flows], structure.composition.reduced_formula, maker.plot
-    )
+    table = barrier_table([flow.output for flow in flows], structure.composition.reduced_formula)
     table.name = f"{maker.name} table"
     table.update_config({"on_missing_references": OnMissing.NONE})
     return Response(replace=Flow([*flows, table], output=table.output))

@@ -46,6 +46,7 @@ from litcl_flows.engines.vasp.validation import (
     check_temperatures,
     validate_reference_request,
 )
+from litcl_flows.labels import u_label
 from litcl_flows.schemas.base import package_versions
 from litcl_flows.schemas.reference import (
     ML_STAND_IN_U_NOTE,
@@ -71,12 +72,6 @@ KPOINT_SETTINGS = frozenset({"kpoint_length_A", "kpoint_mesh_override"})
 ENGINE_DISPLAY_NAMES = {"vasp": "VASP", "chgnet": "CHGNet"}
 #: Nosé–Hoover thermostat time of the CHGNet stand-in, fs (the study's LAMMPS Tdamp).
 CHGNET_THERMOSTAT_TIME_fs = 100.0
-
-
-def hubbard_label(hubbard_u_eV: Mapping[str, float]) -> str:
-    """Short job-name suffix, e.g. ``U(Ti)=4``; ``U=0`` when no element has U > 0."""
-    parts = [f"U({el})={u:g}" for el, u in sorted(hubbard_u_eV.items()) if u > 0]
-    return " ".join(parts) or "U=0"
 
 
 def _vasp_reference_doc(
@@ -536,7 +531,7 @@ class AimdTemperaturesMaker(Maker):
         nodes, trajectories = [], []
         for temperature_K in self.temperatures_K:
             node = self.md_maker(temperature_K).make(structure)
-            node.append_name(f" {temperature_K:g} K {hubbard_label(self.hubbard_u_eV)}")
+            node.append_name(f" {temperature_K:g} K {u_label(self.hubbard_u_eV)}")
             nodes.append(node)
             trajectories.append(_trajectory_refs(node, self.reference_engine))
         output = {"temperatures_K": list(self.temperatures_K), "trajectories": trajectories}
@@ -604,7 +599,7 @@ class ReferenceDataMaker(Maker):
             settings |= {k: v for k, v in self.relax_settings.items() if k in KPOINT_SETTINGS}
         return replace(
             self.aimd_maker,
-            name=f"{self.aimd_maker.name} {hubbard_label(hubbard_u_eV)}",
+            name=f"{self.aimd_maker.name} {u_label(hubbard_u_eV)}",
             reference_engine=self.reference_engine,
             hubbard_u_eV=dict(hubbard_u_eV),
             vasp_settings=settings,
@@ -626,7 +621,7 @@ class ReferenceDataMaker(Maker):
         branches: list[tuple[Job | Flow, Flow | None]] = []
         for hubbard_u_eV in self.hubbard_u_sets_eV:
             relax = self.relax_maker(hubbard_u_eV).make(structure)
-            relax.append_name(f" {hubbard_label(hubbard_u_eV)}")
+            relax.append_name(f" {u_label(hubbard_u_eV)}")
             aimd = None
             if self.aimd_maker is not None:
                 aimd = self.branch_aimd_maker(hubbard_u_eV).make(relax.output.structure)

@@ -42,8 +42,8 @@ from litcl_flows.structures.ordering import site_orbits
 
 #: Li3TiCl6's four elementary hop classes in the conventional C2/m cell: Li → Li in the (001)
 #: Li layer along b (3.61 Å) and along [310] (3.64 Å), Li → empty Ti-layer (4g/2a) site along
-#: [101] (3.63 Å) and [013] (3.64–3.66 Å).
-DEFAULT_DIRECTIONS: tuple[str, ...] = ("[010]", "[310]", "[101]", "[013]")
+#: [101] (3.63 Å) and [013] (3.64–3.66 Å). An input for that material, not a default.
+LI3TICL6_HOP_DIRECTIONS: tuple[str, ...] = ("[010]", "[310]", "[101]", "[013]")
 #: Longest hop considered by default, Å: Li–Li and Li–empty-octahedron neighbours in
 #: Li3TiCl6 are 3.6–3.7 Å apart; the next Li–Li distance (6.3 Å) is a jump past a neighbour.
 DEFAULT_MAX_HOP_LENGTH_A = 4.0

@@ -42,7 +42,6 @@ from pymatgen.io.vasp.inputs import POTCAR_STATS_PATH
 
 from litcl_flows.engines.vasp.sets import (
     STUDY_KPOINT_LENGTH_A,
-    DEFAULT_MAGMOM_muB,
     STUDY_ENCUT_eV,
     STUDY_HUBBARD_U_eV,
     default_magmom,
@@ -119,7 +118,7 @@ class StudyNebSetGenerator(NebSetGenerator):
     vtst: bool = True
     endpoint: bool = False
     kpoint_length_A: float = STUDY_KPOINT_LENGTH_A
-    magmom_muB: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MAGMOM_muB))
+    magmom_muB: dict[str, float] = field(default_factory=lambda: default_magmom(STUDY_HUBBARD_U_eV))
     use_structure_charge: bool = True
 
     def __post_init__(self) -> None:

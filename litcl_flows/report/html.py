@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from litcl_flows.labels import u_label
 from litcl_flows.report import figures
 from litcl_flows.schemas.study import (
     BranchSummary,
@@ -68,12 +69,6 @@ def _pm(value: float | None, stderr: float | None) -> str:
 
 def _interval(interval: Sequence[float] | None) -> str:
     return "" if not interval else f" [{_fmt(interval[0])}, {_fmt(interval[1])}]"
-
-
-def u_label(hubbard_u_eV: dict[str, float]) -> str:
-    """``U(Ti)=4`` for a branch (as the flow names its jobs); ``U=0`` without U."""
-    parts = [f"U({el})={u:g}" for el, u in sorted(hubbard_u_eV.items()) if u > 0]
-    return " ".join(parts) or "U=0"
 
 
 def _slug(text: str) -> str:

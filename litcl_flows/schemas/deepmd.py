@@ -179,7 +179,7 @@ class DeepmdTrainingDocument(MaterialMeta, DocumentMeta):
         default_factory=lambda: dict(STUDY_TABLE_I),
         description="The reference study's validation errors, for side-by-side reporting.",
     )
-    training_wall_time_s: float | None = Field(description="dp train wall time, all restarts.")
+    training_walltime_s: float | None = Field(description="dp train wall time, all restarts.")
     steps_per_s: float | None = Field(description="Training speed of the last dp train run.")
     learning_curve: dict[str, list[float]] = Field(description="lcurve.out columns (data store).")
     parity: dict[str, list[float] | list[str]] = Field(

@@ -96,9 +96,6 @@ class NebBarrierTable(MaterialMeta, DocumentMeta):
 
     formula: str = Field(description="Reduced formula of the cell.")
     rows: list[BarrierTableRow] = Field(description="One row per hop.")
-    plot_file: str | None = Field(
-        None, description="Energy-profile figure written in the table job's directory."
-    )
 
     @model_validator(mode="after")
     def _material_from_formula(self) -> NebBarrierTable:

@@ -87,7 +87,7 @@ def test_train_log_timing(tmp_path):
         "[x] DEEPMD INFO    average training time: 0.0040 s/batch (exclude first 20 batches)\n"
         "[x] DEEPMD INFO    wall time: 3.5 s\n[x] DEEPMD INFO    wall time: 1.5 s\n"
     )
-    assert read_train_log(log) == {"training_wall_time_s": 5.0, "steps_per_s": 250.0}
+    assert read_train_log(log) == {"training_walltime_s": 5.0, "steps_per_s": 250.0}
 
 
 def test_study_defaults_and_demo_input(tmp_path):
@@ -132,7 +132,7 @@ def test_nan_handler_correction(tmp_path):
 
 
 def test_walltime_handler_and_validator(tmp_path):
-    handler = DpWalltimeHandler(wall_time_s=100, buffer_s=10)
+    handler = DpWalltimeHandler(walltime_s=100, buffer_s=10)
     assert not handler.check(str(tmp_path))
     handler.start_time -= 95
     assert handler.check(str(tmp_path))

@@ -103,7 +103,7 @@ def test_run_reached_step_and_compressed(trained):
     assert doc["compressed"] and doc["tested_model"] == "compressed_model.pb"
     assert doc["corrections"] == []
     assert doc["learning_curve"]["step"][-1] == NUMB_STEPS
-    assert doc["steps_per_s"] > 0 and doc["training_wall_time_s"] > 0
+    assert doc["steps_per_s"] > 0 and doc["training_walltime_s"] > 0
     assert doc["study_table_I"]["force_rmse_eV_A"] == 7.827e-3
 
 

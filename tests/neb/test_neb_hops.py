@@ -12,7 +12,7 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from litcl_flows.neb.hops import (
-    DEFAULT_DIRECTIONS,
+    LI3TICL6_HOP_DIRECTIONS,
     Hop,
     HopLabeller,
     NebSetupError,
@@ -127,7 +127,7 @@ def elementary(li3ticl6: Structure, parent: Structure) -> dict[str, Hop]:
     labeller = HopLabeller(li3ticl6, parent=parent)
     hops = select_hops(
         li3ticl6,
-        DEFAULT_DIRECTIONS,
+        LI3TICL6_HOP_DIRECTIONS,
         labeller=labeller,
         interstitial_frac_coords=vacant_parent_sites(li3ticl6, parent),
     )

@@ -19,8 +19,10 @@ from litcl_flows.makers.neb import (
     MLHopNebMaker,
     NebBarriersMaker,
 )
-from litcl_flows.neb.hops import NebSetupError
+from litcl_flows.neb.hops import LI3TICL6_HOP_DIRECTIONS, NebSetupError
+from litcl_flows.report.figures import neb_figure
 from litcl_flows.schemas.neb import HopBarrierDoc, NebBarrierTable
+from litcl_flows.store.report_data import NebProfile
 from litcl_flows.structures.library import load_structure, order_by_majority_occupancy
 
 EMT_CALCULATOR = {"@module": "ase.calculators.emt", "@callable": "EMT"}
@@ -80,7 +82,14 @@ def test_emt_vacancy_hop_matches_hand_ase_neb(memory_job_store, tmp_path: Path) 
     assert (table.rows[0].mechanism, table.rows[0].end_site) == ("vacancy", "Cu")
     assert table.rows[0].study_label is None  # an in-plane hop of fcc Cu is no study hop
     assert table.rows[0].forward_barrier_eV == doc.forward_barrier_eV
-    assert Path(table.plot_file).is_file()
+    # The job stores no figure; the report draws the profile from the hop's document.
+    profile = NebProfile(
+        doc.direction_label,
+        doc.hop_length_A,
+        doc.neb_result.barrier_analysis.frame_index,
+        doc.relative_energies_eV,
+    )
+    assert all(p.is_file() for p in neb_figure([profile], table.formula, tmp_path / "neb"))
     assert "[110]" in table.as_text()
 
 
@@ -98,7 +107,6 @@ def test_chgnet_neb_on_li3ticl6_stores_its_document(memory_job_store, tmp_path: 
         ),
         directions=("[010]",),
         min_image_distance_A=6.3,  # the 20-atom cell itself: CI time, not converged physics
-        plot=False,
     )
     (doc,), table = _run(maker, cell, memory_job_store, tmp_path)
     assert doc.engine == "chgnet" and doc.direction_label == "[010]"
@@ -107,13 +115,15 @@ def test_chgnet_neb_on_li3ticl6_stores_its_document(memory_job_store, tmp_path: 
     assert doc.charge_model.startswith("chgnet: no electrons are counted")
     assert np.isfinite(doc.forward_barrier_eV) and np.isfinite(doc.reverse_barrier_eV)
     assert len(doc.neb_result.energies) == 3
-    assert table.rows[0].engine == "chgnet" and table.plot_file is None
+    assert table.rows[0].engine == "chgnet"
 
 
 def test_plan_labels_hops_in_the_parent_cell_and_hops_to_its_empty_sites() -> None:
     parent = load_structure("li3ticl6")
     cell = order_by_majority_occupancy(parent) * (2, 1, 1)  # labels must not follow this cell
-    hops, supercell = NebBarriersMaker(parent=parent, min_image_distance_A=8.0).plan(cell)
+    hops, supercell = NebBarriersMaker(
+        directions=LI3TICL6_HOP_DIRECTIONS, parent=parent, min_image_distance_A=8.0
+    ).plan(cell)
     assert [h.direction_label for h in hops] == ["[010]", "[310]", "[101]", "[013]"]
     assert [h.mechanism for h in hops] == ["vacancy", "vacancy", "interstitial", "interstitial"]
     assert [h.study_label for h in hops] == ["[010]", None, "[101]", None]

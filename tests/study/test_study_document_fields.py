@@ -250,7 +250,7 @@ def test_analysis_jobs_carry_the_md_cells_material() -> None:
 
 def test_lammps_document_reads_the_md_cell_from_its_data_file(tmp_path: Path) -> None:
     from litcl_flows.engines.lammps.inputs import DATA_FILE, write_data_file
-    from litcl_flows.makers.lammps import _lammps_version, _md_composition
+    from litcl_flows.engines.lammps.outputs import data_file_composition, lammps_version
 
     structure = Structure(
         Lattice.cubic(9.0),
@@ -258,12 +258,12 @@ def test_lammps_document_reads_the_md_cell_from_its_data_file(tmp_path: Path) ->
         [[i / 20, (i % 3) / 3, (i % 5) / 5] for i in range(20)],
     )
     elements = write_data_file(structure, tmp_path / DATA_FILE)
-    counts = _md_composition(tmp_path, elements)
+    counts = data_file_composition(tmp_path, elements)
     assert counts == {"Li": 6, "In": 2, "Cl": 12}
     assert material_fields(counts) == {"formula_pretty": "Li3InCl6", "chemsys": "Cl-In-Li"}
-    assert _lammps_version(tmp_path) == {}
+    assert lammps_version(tmp_path) == {}
     (tmp_path / "lammps.out").write_text("LAMMPS (22 Jul 2025 - Update 2)\nOMP_NUM_THREADS\n")
-    assert _lammps_version(tmp_path) == {"lammps": "22 Jul 2025 - Update 2"}
+    assert lammps_version(tmp_path) == {"lammps": "22 Jul 2025 - Update 2"}
 
 
 def test_dataset_material_from_the_written_systems(tmp_path: Path) -> None:

@@ -151,7 +151,7 @@ def _training(tmp: Path) -> DeepmdTrainingDocument:
             force_rmse_per_element_eV_A={"Li": 0.04},
             **metrics,
         ),
-        training_wall_time_s=60.0,
+        training_walltime_s=60.0,
         steps_per_s=20.0,
         learning_curve={
             "step": step.tolist(),

@@ -85,7 +85,7 @@ class DpWalltimeHandler(ErrorHandler):
 
     Parameters
     ----------
-    wall_time_s
+    walltime_s
         Wall time of the batch job; None reads ``PBS_WALLTIME`` (s) or ``SBATCH_TIMELIMIT``.
     buffer_s
         Time kept free for freezing, testing and storing the results.
@@ -94,22 +94,22 @@ class DpWalltimeHandler(ErrorHandler):
     is_monitor = True
     raises_runtime_error = False
 
-    def __init__(self, wall_time_s: float | None = None, buffer_s: float = 300.0) -> None:
-        self.wall_time_s = wall_time_s
-        if wall_time_s is None and "PBS_WALLTIME" in os.environ:
-            self.wall_time_s = float(os.environ["PBS_WALLTIME"])
-        elif wall_time_s is None and "SBATCH_TIMELIMIT" in os.environ:
+    def __init__(self, walltime_s: float | None = None, buffer_s: float = 300.0) -> None:
+        self.walltime_s = walltime_s
+        if walltime_s is None and "PBS_WALLTIME" in os.environ:
+            self.walltime_s = float(os.environ["PBS_WALLTIME"])
+        elif walltime_s is None and "SBATCH_TIMELIMIT" in os.environ:
             # custodian's own Slurm time parser (used by its VASP WalltimeHandler).
             from custodian.vasp.handlers import _parse_slurm_time
 
-            self.wall_time_s = _parse_slurm_time(os.environ["SBATCH_TIMELIMIT"])
+            self.walltime_s = _parse_slurm_time(os.environ["SBATCH_TIMELIMIT"])
         self.buffer_s = buffer_s
         self.start_time = time.time()
 
     def check(self, directory: str = "./") -> bool:
-        if not self.wall_time_s:
+        if not self.walltime_s:
             return False
-        return time.time() - self.start_time > self.wall_time_s - self.buffer_s
+        return time.time() - self.start_time > self.walltime_s - self.buffer_s
 
     def correct(self, directory: str = "./") -> dict:
         step = lcurve_last_step(Path(directory) / LCURVE_FILE)

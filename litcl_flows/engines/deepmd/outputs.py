@@ -196,6 +196,6 @@ def read_train_log(path: str | Path) -> dict[str, float | None]:
     walls = [float(x) for x in _WALL_TIME.findall(text)]
     per_batch = _SECONDS_PER_BATCH.findall(text)
     return {
-        "training_wall_time_s": sum(walls) if walls else None,
+        "training_walltime_s": sum(walls) if walls else None,
         "steps_per_s": 1.0 / float(per_batch[-1]) if per_batch else None,
     }

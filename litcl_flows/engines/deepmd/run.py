@@ -44,15 +44,15 @@ from litcl_flows.engines.deepmd.outputs import (
 RESTART_GLOBS = ("checkpoint", "model.ckpt*", LCURVE_FILE)
 
 
-def default_handlers(wall_time_s: float | None = None) -> list[ErrorHandler]:
-    """NaN loss, data errors, compression fallback, and a walltime stop when ``wall_time_s``."""
+def default_handlers(walltime_s: float | None = None) -> list[ErrorHandler]:
+    """NaN loss, data errors, compression fallback, and a walltime stop when ``walltime_s``."""
     handlers: list[ErrorHandler] = [
         DpNanLossHandler(),
         DpDataErrorHandler(),
         DpCompressFailureHandler(),
     ]
-    if wall_time_s:
-        handlers.append(DpWalltimeHandler(wall_time_s=wall_time_s))
+    if walltime_s:
+        handlers.append(DpWalltimeHandler(walltime_s=walltime_s))
     return handlers
 
 
@@ -69,9 +69,9 @@ class TrainingRun:
     compress_fallback_reason: str | None
     tested_model: str | None
     detail_prefix: str | None
-    training_wall_time_s: float | None
+    training_walltime_s: float | None
     steps_per_s: float | None
-    run_wall_time_s: float
+    run_walltime_s: float
     corrections: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -104,7 +104,7 @@ def run_deepmd_training(
     dp_cmd: str = "dp",
     compress: bool = True,
     threads: int | None = None,
-    wall_time_s: float | None = None,
+    walltime_s: float | None = None,
     handlers: list[ErrorHandler] | None = None,
     max_errors: int = 5,
     polling_time_step_s: float = 10,
@@ -129,7 +129,7 @@ def run_deepmd_training(
         Run ``dp compress`` (a failure falls back to the frozen model, reason recorded).
     threads
         OpenMP/TensorFlow threads of every ``dp`` process (None: environment decides).
-    wall_time_s
+    walltime_s
         Batch wall time; adds :class:`DpWalltimeHandler` (stop early, resume in a new job).
     handlers
         Replaces :func:`default_handlers`.
@@ -160,7 +160,7 @@ def run_deepmd_training(
         jobs.append(DpCompressJob(dp_cmd, threads=threads))
     jobs.append(DpTestJob(dp_cmd, detail_prefix=DETAIL_PREFIX, threads=threads))
     custodian = Custodian(
-        handlers if handlers is not None else default_handlers(wall_time_s),
+        handlers if handlers is not None else default_handlers(walltime_s),
         jobs,
         validators=[DpTrainingValidator(training_input.numb_steps)],
         max_errors=max_errors,
@@ -193,8 +193,8 @@ def run_deepmd_training(
         ),
         tested_model=(COMPRESSED_MODEL if compressed else FROZEN_MODEL) if tested else None,
         detail_prefix=DETAIL_PREFIX if tested else None,
-        training_wall_time_s=timing["training_wall_time_s"],
+        training_walltime_s=timing["training_walltime_s"],
         steps_per_s=timing["steps_per_s"],
-        run_wall_time_s=wall,
+        run_walltime_s=wall,
         corrections=corrections,
     )

@@ -18,6 +18,13 @@ from pathlib import Path
 from pymatgen.core import Element, Structure
 from pymatgen.io.lammps.data import LammpsData
 
+from litcl_flows.defaults import (
+    MD_DUMP_ALL_EVERY,
+    MD_DUMP_MOBILE_EVERY,
+    MD_RESTART_EVERY,
+    MD_THERMO_EVERY,
+)
+
 #: Files every run directory holds; handlers and the Maker find them by these names.
 INPUT_FILE = "in.lammps"
 DATA_FILE = "input.data"
@@ -81,10 +88,10 @@ class LammpsMDInput:
     seed: int = 12345
     minimize: bool = True
     min_max_iterations: int = 1000
-    thermo_every: int = 100
-    dump_mobile_every: int = 100
-    dump_all_every: int = 1000
-    restart_every: int = 10000
+    thermo_every: int = MD_THERMO_EVERY
+    dump_mobile_every: int = MD_DUMP_MOBILE_EVERY
+    dump_all_every: int = MD_DUMP_ALL_EVERY
+    restart_every: int = MD_RESTART_EVERY
     mobile_species: list[str] = field(default_factory=lambda: ["Li"])
     walltime_s: float | None = None
     restart_file: str | None = None

@@ -39,8 +39,9 @@ STUDY_FORCE_TOLERANCE_eV_A = 0.01
 STUDY_KPOINT_LENGTH_A = 50.0
 #: AIMD time step, fs.
 STUDY_TIME_STEP_fs = 1.0
-#: Starting moment per d electron of the U element: Ti³⁺ in Li3TiCl6 is d¹.
-DEFAULT_MAGMOM_muB: dict[str, float] = {"Ti": 1.0}
+#: Starting moment of each element given a U, μB: one unpaired d electron (Ti³⁺ of Li3TiCl6
+#: is d¹); the U set names the elements, so no element is hard-coded here.
+U_ELEMENT_MAGMOM_muB = 1.0
 #: VASP's LDAUL for "no on-site (U) term on this species".
 NO_U_LDAUL = -1
 #: LDAUL of the d shell.
@@ -150,8 +151,8 @@ def magmom_list(structure: Structure, magmom_muB: Mapping[str, float]) -> list[f
 
 
 def default_magmom(hubbard_u_eV: Mapping[str, float]) -> dict[str, float]:
-    """1 μB on each element given a U (Ti³⁺ is d¹), 0 elsewhere."""
-    return {el: DEFAULT_MAGMOM_muB.get(el, 1.0) for el in hubbard_u_eV}
+    """:data:`U_ELEMENT_MAGMOM_muB` on each element of the U set, 0 elsewhere."""
+    return dict.fromkeys(hubbard_u_eV, U_ELEMENT_MAGMOM_muB)
 
 
 @dataclass
@@ -167,7 +168,7 @@ class StudyRelaxSetGenerator(RelaxSetGenerator):
     """
 
     kpoint_length_A: float = STUDY_KPOINT_LENGTH_A
-    magmom_muB: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MAGMOM_muB))
+    magmom_muB: dict[str, float] = field(default_factory=lambda: default_magmom(STUDY_HUBBARD_U_eV))
 
     @property
     def incar_updates(self) -> dict[str, Any]:
@@ -195,7 +196,7 @@ class StudyMDSetGenerator(MDSetGenerator):
     """
 
     kpoint_length_A: float | None = STUDY_KPOINT_LENGTH_A
-    magmom_muB: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MAGMOM_muB))
+    magmom_muB: dict[str, float] = field(default_factory=lambda: default_magmom(STUDY_HUBBARD_U_eV))
 
     @property
     def incar_updates(self) -> dict[str, Any]:

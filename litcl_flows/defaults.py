@@ -1,0 +1,9 @@
+"""Defaults that several layers share, defined once: the spec (:mod:`litcl_flows.flows.spec`),
+the Makers and the engine inputs refer to these. Imports nothing, so the spec stays light."""
+
+#: ML-MD output intervals, steps (at 1 fs: thermo rows and mobile-ion positions every ps, all
+#: atoms every 10 ps, a restart file every 100 ps; walltime chunks resume from the last one).
+MD_THERMO_EVERY = 1000
+MD_DUMP_MOBILE_EVERY = 1000
+MD_DUMP_ALL_EVERY = 10_000
+MD_RESTART_EVERY = 100_000
