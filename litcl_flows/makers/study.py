@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from jobflow import job
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pymatgen.core import Structure
 
 from litcl_flows.analysis.arrhenius import fit_arrhenius, upper_limit_mS_cm
@@ -295,6 +295,14 @@ class TrainInputs(BaseModel):
     validation: DeepmdErrorMetrics | None = None
     numb_steps: int | None = None
     n_frames: dict[str, int] | None = None
+
+    @field_validator("n_frames", mode="before")
+    @classmethod
+    def _unfinished_dataset(cls, value: Any) -> Any:
+        """A dataset job that did not finish resolves its counts to None: no counts then."""
+        if isinstance(value, dict) and None in value.values():
+            return None
+        return value
 
 
 class StudyBranchInputs(BaseModel):

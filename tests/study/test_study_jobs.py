@@ -115,3 +115,28 @@ def test_conventional_lattice_divides_out_the_supercell() -> None:
     lattice = conventional_lattice(structure, [[2, 0, 0], [0, 1, 0], [0, 0, 2]])
     assert (lattice["a_A"], lattice["b_A"], lattice["c_A"]) == pytest.approx((6.35, 10.88, 6.337))
     assert lattice["beta_deg"] == pytest.approx(110.2)
+
+
+def test_a_dataset_that_did_not_finish_leaves_no_frame_counts() -> None:
+    """An unfinished dataset job resolves its counts to None: read as no counts, which the
+    study document stores (its BranchSummary takes whole numbers or None), not a failure."""
+    from litcl_flows.makers.study import StudyBranchInputs
+
+    branch = StudyBranchInputs.model_validate(
+        {
+            "hubbard_u_eV": {"Ti": 4.0},
+            "relax_uuid": "relax",
+            "relax": {},
+            "train_uuid": "train",
+            "train": {
+                "validation": None,
+                "numb_steps": None,
+                "n_frames": {"train": None, "valid": None},
+            },
+        }
+    )
+    assert branch.train is not None and branch.train.n_frames is None
+    finished = StudyBranchInputs.model_validate(
+        {**branch.model_dump(), "train": {"n_frames": {"train": 73, "valid": 10}}}
+    )
+    assert finished.train is not None and finished.train.n_frames == {"train": 73, "valid": 10}
