@@ -1,4 +1,4 @@
-"""One ML-MD run analysed as the study does (SCIENCE.md §6): MSD → D, H_R, σ; RDF against the
+"""One ML-MD run analysed as the study does (docs/analysis.md): MSD → D, H_R, σ; RDF against the
 reference AIMD; intra- vs inter-layer hops. Files and frames in, plain dictionaries out."""
 
 from __future__ import annotations

@@ -295,7 +295,7 @@ class DeepmdSpec(_Strict):
 
 
 class MlmdSpec(_Strict):
-    """LAMMPS NVT with the DeePMD model, per U and per temperature (SCIENCE.md §5)."""
+    """LAMMPS NVT with the DeePMD model, per U and per temperature (docs/lammps.md)."""
 
     n_atoms: PositiveInt = Field(
         20_000,
@@ -361,7 +361,7 @@ class MlmdSpec(_Strict):
 
 
 class AnalysisSpec(_Strict):
-    """Transport analysis of each ML-MD run and the Arrhenius fit (SCIENCE.md §6)."""
+    """Transport analysis of each ML-MD run and the Arrhenius fit (docs/analysis.md)."""
 
     fit_window_ps: tuple[NonNegativeFloat, PositiveFloat] | None = Field(
         None, description="Lag-time window of the MSD fits, ps; None: 10–50 % of one block."
@@ -418,7 +418,7 @@ class AnalysisSpec(_Strict):
 
 
 class NebSpec(_Strict):
-    """Li migration barriers along crystal directions (SCIENCE.md §6, NEB)."""
+    """Li migration barriers along crystal directions (docs/neb.md)."""
 
     enabled: bool = Field(True, description="Run the NEB step.")
     engine: Literal["deepmd", "reference"] = Field(

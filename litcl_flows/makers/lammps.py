@@ -1,6 +1,6 @@
 """jobflow Makers for LAMMPS + DeePMD NVT runs: one temperature, and a fan-out over several.
 
-The recipe (SCIENCE.md §5): CG minimisation, velocities at T (seeded), Nosé–Hoover NVT,
+The recipe (docs/lammps.md): CG minimisation, velocities at T (seeded), Nosé–Hoover NVT,
 Tdamp 100 fs, 1 fs steps, under custodian (:mod:`litcl_flows.engines.lammps`). A walltime
 stops LAMMPS cleanly with a restart file; the job then replaces itself with a job that
 continues from that file (``Response(replace=...)``) until the requested step is reached.

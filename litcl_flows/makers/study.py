@@ -49,7 +49,7 @@ VERSIONED_PACKAGES = (
     "torch",
     "numpy",
 )
-#: The material whose study and experimental values (SCIENCE.md) are shown beside ours.
+#: The material whose study and experimental values (docs/study.md) are shown beside ours.
 REFERENCE_MATERIAL = "Li3TiCl6"
 _ARRAYS = ["msd", "rdf", "hop_traces"]
 #: Reference-MD frames used for its RDF.

@@ -180,7 +180,7 @@ def stacking_normal(lattice: Lattice, plane_hkl: Sequence[int] = (0, 0, 1)) -> n
 
 @dataclass(frozen=True)
 class StudyHop:
-    """The geometry the study gives one of its labelled barriers (SCIENCE.md §6, paper text).
+    """The geometry the study gives one of its labelled barriers (docs/neb.md).
 
     Parameters
     ----------

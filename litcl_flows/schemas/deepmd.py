@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from litcl_flows.schemas.base import DocumentMeta, MaterialMeta
 
-#: The reference study's validation errors (Table I; SCIENCE.md §4).
+#: The reference study's validation errors (its Table I; workflows/li3ticl6_paper.yaml).
 STUDY_TABLE_I = {
     "energy_mae_eV_per_atom": 6.723e-4,
     "energy_rmse_eV_per_atom": 8.389e-4,

@@ -1,6 +1,6 @@
 """Documents of the study's analysis steps and the one ``TransportStudy`` document per study.
 
-Transport keys are the project's (DESIGN.md): ``D_self_cm2_s``, ``D_total_cm2_s``,
+Transport keys are the project's (docs/study.md): ``D_self_cm2_s``, ``D_total_cm2_s``,
 ``haven_ratio``, ``conductivity_mS_cm``, each with a ``*_stderr`` sibling;
 ``activation_energy_eV`` and ``conductivity_298K_mS_cm``. Every derived number names the job
 (``*_uuid``) whose output it came from.
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from litcl_flows.analysis.md_run import MDRunAnalysis
     from litcl_flows.schemas.lammps import LammpsMDDocument
 
-#: The reference study's values (SCIENCE.md), for side-by-side reporting.
+#: The reference study's values (docs/study.md), for side-by-side reporting.
 STUDY_VALUES: dict[str, float] = {
     "activation_energy_eV": 0.29,
     "conductivity_298K_mS_cm": 1.06,
@@ -37,14 +37,14 @@ STUDY_VALUES: dict[str, float] = {
     "energy_mae_eV_per_atom": 6.723e-4,
     "mlmd_speedup": 3730.0,
 }
-#: The study's relaxed lattice with U_eff = 0 (SCIENCE.md §2), for U = 0 branches.
+#: The study's relaxed lattice with U_eff = 0 (the reference study), for U = 0 branches.
 STUDY_LATTICE_U0: dict[str, float] = {
     "lattice_a_A": 6.451,
     "lattice_b_A": 11.02,
     "lattice_c_A": 6.413,
     "lattice_beta_deg": 110.9,
 }
-#: Experiment (SCIENCE.md): annealed Li3TiCl6.
+#: Experiment (the reference study): annealed Li3TiCl6.
 EXPERIMENT_VALUES: dict[str, float] = {
     "activation_energy_eV": 0.32,
     "conductivity_298K_mS_cm": 1.04,

@@ -2,7 +2,7 @@
 
 FireWorks' mongomock mode (``MONGOMOCK_SERVERSTORE_FILE``) reads the whole JSON file into
 memory when a client is created and writes it back whole when the client is finalised, with
-no locking (STACK.md §8.3). Two processes then hand out duplicate ids and the last to exit
+no locking. Two processes then hand out duplicate ids and the last to exit
 overwrites the other; a process killed mid-write truncates the file. This module adds what
 the library lacks:
 

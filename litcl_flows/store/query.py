@@ -48,7 +48,7 @@ def _uncertainty_field(name: str, fields: dict[str, Any]) -> str | None:
 
 
 #: Property → its uncertainty field: every field of :data:`PROPERTY_MODELS` that has one
-#: (the transport keys of DESIGN.md), in model order.
+#: (the transport keys of docs/study.md), in model order.
 PROPERTIES: dict[str, str] = {
     name: sibling
     for model in PROPERTY_MODELS

@@ -129,7 +129,7 @@ class LearningRateSummary:
 class DeepmdTrainingInput(MSONable):
     """Settings of one ``dp --tf train`` run: a DeepPot-SE (``se_e2_a``) energy model.
 
-    Defaults reproduce the reference study (SCIENCE.md §4) except ``decay_steps`` (500, not
+    Defaults reproduce the reference study (docs/deepmd.md) except ``decay_steps`` (500, not
     the study's 5000, which leaves the rate at its start value for half the run and then drops
     it 316-fold in one stair; the paper spec keeps 5000 and warns); :meth:`demo` is a preset
     small enough to train in a couple of minutes on two CPU cores.

@@ -1,7 +1,8 @@
 """custodian ``Job`` classes for the ``dp --tf`` commands: train, freeze, compress, test.
 
-custodian ships nothing for DeePMD-kit (STACK.md §9.3). Each ``run`` returns the ``Popen`` so
-custodian can poll it and run monitor handlers (NaN loss, walltime) while ``dp train`` runs.
+custodian ships nothing for DeePMD-kit (no ``custodian.deepmd`` module). Each ``run``
+returns the ``Popen`` so custodian can poll it and run monitor handlers (NaN loss, walltime)
+while ``dp train`` runs.
 """
 
 from __future__ import annotations

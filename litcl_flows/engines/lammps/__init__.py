@@ -1,6 +1,7 @@
 """LAMMPS + DeePMD engine: input writer, log parser, dump helpers, custodian job/handlers.
 
-No jobflow here (DESIGN.md layers): the Makers in :mod:`litcl_flows.makers.lammps` call these.
+No jobflow here (docs/architecture.md, layers): the Makers in
+:mod:`litcl_flows.makers.lammps` call these.
 """
 
 from litcl_flows.engines.lammps.custodian import (

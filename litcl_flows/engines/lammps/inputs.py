@@ -1,8 +1,8 @@
 """Write the LAMMPS inputs of a DeePMD NVT run: the data file and ``in.lammps``.
 
-The protocol (SCIENCE.md §5): conjugate-gradient minimisation, velocities drawn at T with a
+The protocol (docs/lammps.md): conjugate-gradient minimisation, velocities drawn at T with a
 seed, Nosé–Hoover NVT. Types follow the data file's ``Masses`` order, and that order is passed
-explicitly to ``pair_coeff * * <elements>`` and ``dump_modify element`` (STACK.md §5.2: the
+explicitly to ``pair_coeff * * <elements>`` and ``dump_modify element`` (the
 pymatgen generator builds it from a Python set, whose order varies between runs).
 """
 

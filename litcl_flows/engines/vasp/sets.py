@@ -1,8 +1,10 @@
-"""VASP input sets with the study's DFT+U settings (SCIENCE.md §2–3) over atomate2's generators.
+"""VASP input sets with the study's DFT+U settings over atomate2's generators.
+
+The settings and why: docs/reference_engines.md.
 
 atomate2's ``RelaxSetGenerator`` and ``MDSetGenerator`` do the work; what is added here are the
-study's settings as documented defaults and the settings atomate2 gets wrong for this study
-(STACK.md §1.3): its base set is PBEsol (→ ``GGA = PE``), ``LDAUU`` alone leaves ``LDAUL = 0``
+study's settings as documented defaults and the settings atomate2 gets wrong for this study:
+its base set is PBEsol (→ ``GGA = PE``), ``LDAUU`` alone leaves ``LDAUL = 0``
 (→ ``LDAUL``/``LDAUJ`` always written with it, ``LDAUL = -1``, VASP's "no on-site term", for
 every species without U), ``LDAU = .TRUE.`` with U = 0 leaves a dangling ``LDAU``
 (→ ``LDAU = .FALSE.``), ``EDIFF`` and ``MAGMOM`` must be explicit.
@@ -87,7 +89,7 @@ def hubbard_incar_settings(hubbard_u_eV: Mapping[str, float]) -> dict[str, Any]:
     """INCAR keys for Dudarev DFT+U on the d shell of each element with U_eff > 0.
 
     U_eff = 0 everywhere gives ``{"LDAU": False}`` (plain GGA): with ``LDAU = True`` and zero
-    U pymatgen drops the arrays but keeps ``LDAU``/``LDAUTYPE`` (STACK.md §1.3 trap 3).
+    U pymatgen drops the arrays but keeps ``LDAU``/``LDAUTYPE``.
     ``LDAUL`` is −1 (no on-site term) for every other species: pymatgen writes 0 (the s shell)
     for a species missing from the map, and the map is built before the structure is known,
     so it names every element.

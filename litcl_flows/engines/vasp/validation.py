@@ -60,7 +60,7 @@ def check_hubbard_elements_present(
 ) -> None:
     """Fail when U_eff > 0 is asked for an element the structure lacks.
 
-    pymatgen then drops the U arrays but keeps ``LDAU = .TRUE.`` (STACK.md §1.3 trap 3),
+    pymatgen then drops the U arrays but keeps ``LDAU = .TRUE.``,
     so the run would silently be plain GGA.
     """
     absent = sorted(el for el, u in hubbard_u_eV.items() if u > 0 and el not in set(elements))
