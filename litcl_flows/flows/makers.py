@@ -68,6 +68,7 @@ def reference_maker(spec: StudySpec) -> ReferenceDataMaker:
             n_segments=aimd.n_segments,
             walltime_s=res.aimd.walltime_s,
             traj_interval=aimd.traj_interval,
+            velocity_seed=aimd.velocity_seed,
             vasp_settings=aimd_vasp_settings(spec),
         )
         if spec.runs("aimd")

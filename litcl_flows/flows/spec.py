@@ -162,6 +162,13 @@ class AimdSpec(_Strict):
     n_steps: PositiveInt = Field(5000, description="Steps per temperature (per segment for VASP).")
     time_step_fs: PositiveFloat = Field(1.0, description="Time step, fs (study: 1 fs).")
     traj_interval: PositiveInt = Field(1, description="CHGNet: keep every this many steps.")
+    velocity_seed: int = Field(
+        1,
+        ge=0,
+        le=MAX_NUMPY_SEED,
+        description="CHGNet: seed of the initial Maxwell–Boltzmann velocities, 0 … 2**32 − 1, "
+        "so the training data (and the potential) are the same each run; VASP draws its own.",
+    )
     n_segments: PositiveInt = Field(
         1, description="VASP: walltime-sized runs chained per temperature, each restarting."
     )

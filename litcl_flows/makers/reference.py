@@ -395,6 +395,7 @@ def reference_aimd_maker(
     n_segments: int = 1,
     walltime_s: int | None = None,
     traj_interval: int = 1,
+    velocity_seed: int | None = None,
     **vasp_settings: Any,
 ) -> Maker:
     """The NVT AIMD Maker of a reference engine at one temperature.
@@ -418,6 +419,9 @@ def reference_aimd_maker(
         VASP: walltime of each segment, s (custodian ``WalltimeHandler``).
     traj_interval
         CHGNet: store every this many steps.
+    velocity_seed
+        CHGNet: seed of the initial Maxwell–Boltzmann velocities (None: a new draw each run,
+        atomate2's default). VASP draws its own.
     **vasp_settings
         Passed to :func:`~litcl_flows.engines.vasp.sets.md_set_generator`; without
         ``kpoint_length_A``/``kpoint_mesh_override`` the relaxation's length rule sets the
@@ -437,6 +441,7 @@ def reference_aimd_maker(
             time_step=time_step_fs,
             traj_interval=traj_interval,
             hubbard_u_eV=dict(hubbard_u_eV),
+            mb_velocity_seed=velocity_seed,
         )
     if reference_engine != "vasp":
         raise ReferenceInputError(f"reference_engine: {reference_engine!r} is not vasp or chgnet")
@@ -492,7 +497,7 @@ class AimdTemperaturesMaker(Maker):
         ``"vasp"`` or ``"chgnet"``.
     temperatures_K
         Temperatures, K.
-    n_steps, time_step_fs, n_segments, walltime_s, traj_interval
+    n_steps, time_step_fs, n_segments, walltime_s, traj_interval, velocity_seed
         As in :func:`reference_aimd_maker`.
     hubbard_u_eV
         U_eff per element, eV.
@@ -508,6 +513,7 @@ class AimdTemperaturesMaker(Maker):
     n_segments: int = 1
     walltime_s: int | None = None
     traj_interval: int = 1
+    velocity_seed: int | None = None
     hubbard_u_eV: dict[str, float] = field(default_factory=lambda: dict(STUDY_HUBBARD_U_eV))
     vasp_settings: dict[str, Any] = field(default_factory=dict)
 
@@ -522,6 +528,7 @@ class AimdTemperaturesMaker(Maker):
             n_segments=self.n_segments,
             walltime_s=self.walltime_s,
             traj_interval=self.traj_interval,
+            velocity_seed=self.velocity_seed,
             **self.vasp_settings,
         )
 
