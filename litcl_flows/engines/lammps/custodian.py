@@ -1,7 +1,7 @@
 """custodian Job, handlers and validator for ``lmp`` with ``pair_style deepmd``.
 
-custodian has no LAMMPS module, and atomate2's ``run_lammps`` builds the
-launch command wrongly (§5.2), so the launch command is a plain string split with shlex:
+custodian has no LAMMPS module, and atomate2's ``run_lammps`` builds a launch command of its
+own; here the launch command is a plain string split with shlex:
 ``"lmp"``, ``"srun -n 64 lmp"``, ``"mpiexec -n 4 lmp"``, ``"lmp -k on g 1 -sf kk"``.
 """
 
