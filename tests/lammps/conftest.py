@@ -56,9 +56,24 @@ def deepmd_model(tmp_path_factory, li7p3s11) -> Path:
     the table's everywhere, a smooth, bounded-below Hamiltonian whose canonical statistics are
     known, while the network is still evaluated (LAMMPS runs the full DeePMD graph).
     """
+    return _train_model(tmp_path_factory.mktemp("deepmd_model"), seed=1)
+
+
+@pytest.fixture(scope="session")
+def model_ensemble(tmp_path_factory, li7p3s11) -> list[Path]:
+    """Two plain models (no short-range table) from seeds 1 and 2: their forces differ.
+
+    Stable for tens of steps from the AIMD frame, not for long MD.
+    """
+    return [
+        _train_model(tmp_path_factory.mktemp(f"ensemble_{seed}"), seed, short_range_table=False)
+        for seed in (1, 2)
+    ]
+
+
+def _train_model(work: Path, seed: int, short_range_table: bool = True) -> Path:
     import dpdata
 
-    work = tmp_path_factory.mktemp("deepmd_model")
     dpdata.LabeledSystem(str(OUTCAR), fmt="vasp/outcar").to("deepmd/npy", str(work / "data"))
     r_A = np.linspace(0.01, 6.0, 600)
     energy_eV = 2000.0 * np.exp(-r_A / 0.25)
@@ -73,24 +88,22 @@ def deepmd_model(tmp_path_factory, li7p3s11) -> Path:
                 "rcut": 5.0,
                 "neuron": [4, 8],
                 "axis_neuron": 4,
-                "seed": 1,
+                "seed": seed,
             },
-            "fitting_net": {"neuron": [8, 8], "seed": 1},
-            "use_srtab": "pairtab.txt",
-            "smin_alpha": 0.1,
-            "sw_rmin": 8.0,
-            "sw_rmax": 9.0,
+            "fitting_net": {"neuron": [8, 8], "seed": seed},
         },
         "learning_rate": {"type": "exp", "start_lr": 1e-3, "stop_lr": 1e-4, "decay_steps": 20},
         "loss": {"start_pref_e": 0.02, "limit_pref_e": 1, "start_pref_f": 1000, "limit_pref_f": 1},
         "training": {
             "training_data": {"systems": ["data"], "batch_size": 1},
             "numb_steps": 50,
-            "seed": 1,
+            "seed": seed,
             "disp_freq": 50,
             "save_freq": 50,
         },
     }
+    if short_range_table:
+        config["model"].update(use_srtab="pairtab.txt", smin_alpha=0.1, sw_rmin=8.0, sw_rmax=9.0)
     (work / "input.json").write_text(json.dumps(config))
     env = {**os.environ, **THREADS_ENV}
     dp = _tool("dp")

@@ -35,6 +35,8 @@ ALL_DUMP = "dump.all.lammpstrj"
 #: Centre of mass of the non-mobile atoms (unwrapped, Å) at the mobile dump's steps: the
 #: frame the mobile ions' displacements are measured in when the dump holds only them.
 HOST_COM_FILE = "host_com.txt"
+#: Force deviation of a model ensemble (``deepmd`` pair style's ``out_file``).
+DEVIATION_FILE = "model_devi.out"
 RESTART_PATTERN = re.compile(r"^restart\.(\d+)$")
 #: Printed before each stage so the log parser can tell minimisation from MD thermo blocks.
 STAGE_MARK = "litcl-stage:"
@@ -77,6 +79,12 @@ class LammpsMDInput:
     cell
         How the MD cell was made (``MDCellRecord`` fields), carried to the run's document;
         ``in.lammps`` does not depend on it.
+    deviation_models
+        Further frozen models of an ensemble: LAMMPS evaluates them with ``model_path`` every
+        ``deviation_every`` steps and writes their force deviation to :data:`DEVIATION_FILE`
+        (the dynamics follow ``model_path`` alone). Empty: no model deviation.
+    deviation_every
+        Steps between model-deviation rows.
     """
 
     model_path: str
@@ -96,6 +104,8 @@ class LammpsMDInput:
     walltime_s: float | None = None
     restart_file: str | None = None
     cell: dict | None = None
+    deviation_models: list[str] = field(default_factory=list)
+    deviation_every: int = MD_DUMP_MOBILE_EVERY
 
     def save(self, directory: Path | str) -> Path:
         """Write the parameters to ``litcl_lammps.json`` in ``directory``."""
@@ -107,6 +117,14 @@ class LammpsMDInput:
     def load(cls, directory: Path | str) -> LammpsMDInput:
         """Read the parameters written by :meth:`save`."""
         return cls(**json.loads((Path(directory) / PARAMS_FILE).read_text()))
+
+    def _pair_style(self) -> str:
+        if not self.deviation_models:
+            return f"pair_style deepmd {self.model_path}"
+        models = " ".join([self.model_path, *self.deviation_models])
+        return (
+            f"pair_style deepmd {models} out_freq {self.deviation_every} out_file {DEVIATION_FILE}"
+        )
 
     def render(self) -> str:
         """The text of ``in.lammps``."""
@@ -127,7 +145,7 @@ class LammpsMDInput:
             "atom_style atomic",
             "boundary p p p",
             start,
-            f"pair_style deepmd {self.model_path}",
+            self._pair_style(),
             f"pair_coeff * * {names}",
             f"timestep {self.timestep_fs / 1000:.10g}",
             f"group mobile type {mobile_types}",

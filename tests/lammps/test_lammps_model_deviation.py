@@ -1,0 +1,72 @@
+"""LAMMPS with a model ensemble writes model_devi.out; its deviation is deepmd-kit's own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from litcl_flows.engines.deepmd.trust import read_model_deviation
+from litcl_flows.engines.lammps import LammpsMDInput, run_lammps, type_order, write_inputs
+from litcl_flows.engines.lammps.inputs import ALL_DUMP, DEVIATION_FILE
+
+THREADS_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+}
+
+
+def test_single_model_input_has_no_deviation_output(li7p3s11) -> None:
+    params = LammpsMDInput(
+        model_path="/m0.pb", elements=type_order(li7p3s11), temperature_K=300.0, n_steps=10
+    )
+    assert "pair_style deepmd /m0.pb\n" in params.render()
+    ensemble = LammpsMDInput(
+        model_path="/m0.pb",
+        elements=type_order(li7p3s11),
+        temperature_K=300.0,
+        n_steps=10,
+        deviation_models=["/m1.pb", "/m2.pb"],
+        deviation_every=5,
+    )
+    assert (
+        "pair_style deepmd /m0.pb /m1.pb /m2.pb out_freq 5 out_file model_devi.out\n"
+        in ensemble.render()
+    )
+
+
+@pytest.mark.slow
+def test_lammps_deviation_equals_deepmd_python_on_the_dumped_frames(
+    tmp_path, li7p3s11, model_ensemble, lmp_cmd
+) -> None:
+    """The independent path: deepmd-kit's Python inference of both models on the frames
+    LAMMPS dumped, through `calc_model_devi_f`, gives the deviation LAMMPS wrote."""
+    import dpdata
+
+    from litcl_flows.engines.deepmd.ensemble import max_force_deviation
+
+    params = LammpsMDInput(
+        model_path=str(model_ensemble[0]),
+        elements=type_order(li7p3s11),
+        temperature_K=600.0,
+        n_steps=40,
+        minimize=False,
+        dump_all_every=10,
+        deviation_models=[str(model_ensemble[1])],
+        deviation_every=10,
+    )
+    write_inputs(li7p3s11, tmp_path, params)
+    run_lammps(tmp_path, lmp_cmd, THREADS_ENV, polling_time_s=1)
+    deviation = read_model_deviation([tmp_path / DEVIATION_FILE])
+    assert deviation.steps.tolist() == [0, 10, 20, 30, 40]
+    assert np.all(deviation.max_devi_f_eV_A > 0)
+
+    from ase.io import read
+
+    frames = dpdata.System()
+    for atoms in read(tmp_path / ALL_DUMP, format="lammps-dump-text", index=":"):
+        frames.append(dpdata.System(atoms, fmt="ase/structure", type_map=params.elements))
+    assert frames.get_nframes() == 5
+    python = max_force_deviation(model_ensemble, frames)
+    # the dump's 6 significant digits of position limit the agreement
+    np.testing.assert_allclose(deviation.max_devi_f_eV_A, python, rtol=1e-3)
