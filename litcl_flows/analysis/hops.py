@@ -395,7 +395,7 @@ def count_hops(
     -------
     HopResult
     """
-    n_frames, n_ions, _ = positions_A.shape
+    n_ions = positions_A.shape[1]
     if min_residence_frames < 1:
         raise ValueError("min_residence_frames must be at least 1")
     if sites_frac is None:
@@ -404,14 +404,63 @@ def count_hops(
     if len(sites_frac) == 0:
         raise ValueError("no sites: the mobile ions never stay anywhere")
     mean_cell = cells_A.mean(axis=0)
-    if not isinstance(stacking, Stacking):
-        if stacking is not None:
-            stacking = stacking_from_miller(mean_cell, stacking, host_positions_A)
-        elif host_positions_A is None:
-            raise ValueError("give the stacking plane (hkl) or host positions to detect it")
-        else:
-            stacking = detect_stacking(mean_cell, host_positions_A)
+    stacking = _resolve_stacking(stacking, mean_cell, host_positions_A)
+    layer_index, table = _track_sites(
+        positions_A, cells_A, stacking, sites_frac, site_radius_A, min_residence_frames
+    )
+    result = HopResult(
+        sites_frac=sites_frac,
+        stacking=stacking,
+        site_layer=stacking.layer_index(sites_frac @ mean_cell),
+        layer_index=layer_index,
+        hop_ion=table[:, 0],
+        hop_frame=table[:, 1],
+        hop_from_site=table[:, 2],
+        hop_to_site=table[:, 3],
+        hop_from_layer=table[:, 4],
+        hop_to_layer=table[:, 5],
+        site_radius_A=float(site_radius_A),
+        min_residence_frames=int(min_residence_frames),
+    )
+    if result.n_hops < min_hops_per_ion * n_ions:
+        warnings.warn(
+            f"only {result.n_hops} hop events among {n_ions} ions (< {min_hops_per_ion:g} per "
+            "ion): too few for diffusive statistics; the run is probably too short or too cold",
+            TransportWarning,
+            stacklevel=2,
+        )
+    return result
 
+
+def _resolve_stacking(
+    stacking: Stacking | Sequence[int] | None,
+    mean_cell_A: np.ndarray,
+    host_positions_A: np.ndarray | None,
+) -> Stacking:
+    """The host-layer stacking: as given, from Miller indices, or detected from the host."""
+    if isinstance(stacking, Stacking):
+        return stacking
+    if stacking is not None:
+        return stacking_from_miller(mean_cell_A, stacking, host_positions_A)
+    if host_positions_A is None:
+        raise ValueError("give the stacking plane (hkl) or host positions to detect it")
+    return detect_stacking(mean_cell_A, host_positions_A)
+
+
+def _track_sites(
+    positions_A: np.ndarray,
+    cells_A: np.ndarray,
+    stacking: Stacking,
+    sites_frac: np.ndarray,
+    site_radius_A: float,
+    min_residence_frames: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Layer index of every ion and frame, and the hop table in time order.
+
+    Table columns: ion, frame the ion entered its new site, from site, to site, from layer,
+    to layer. A hop counts once the ion has stayed ``min_residence_frames`` in the new basin.
+    """
+    n_frames, n_ions, _ = positions_A.shape
     layer_index = np.empty((n_frames, n_ions), dtype=np.int16)
     assigned = np.full(n_ions, -1)
     assigned_layer = np.zeros(n_ions, dtype=np.int64)
@@ -450,29 +499,7 @@ def count_hops(
         assigned = np.where(confirmed, pending, assigned)
         assigned_layer = np.where(confirmed, pending_layer, assigned_layer)
     table = np.concatenate(events) if events else np.zeros((0, 6), dtype=np.int64)
-    table = table[np.argsort(table[:, 1], kind="stable")]
-    result = HopResult(
-        sites_frac=sites_frac,
-        stacking=stacking,
-        site_layer=stacking.layer_index(sites_frac @ mean_cell),
-        layer_index=layer_index,
-        hop_ion=table[:, 0],
-        hop_frame=table[:, 1],
-        hop_from_site=table[:, 2],
-        hop_to_site=table[:, 3],
-        hop_from_layer=table[:, 4],
-        hop_to_layer=table[:, 5],
-        site_radius_A=float(site_radius_A),
-        min_residence_frames=int(min_residence_frames),
-    )
-    if result.n_hops < min_hops_per_ion * n_ions:
-        warnings.warn(
-            f"only {result.n_hops} hop events among {n_ions} ions (< {min_hops_per_ion:g} per "
-            "ion): too few for diffusive statistics; the run is probably too short or too cold",
-            TransportWarning,
-            stacklevel=2,
-        )
-    return result
+    return layer_index, table[np.argsort(table[:, 1], kind="stable")]
 
 
 def _nearest_site(

@@ -1,4 +1,9 @@
-"""Synthetic trajectories with known transport coefficients, to test the analysis against.
+"""Synthetic trajectories with known transport coefficients, to check the analysis against.
+
+Public API (docs/analysis.md, "Checking the analysis on a known answer"): :func:`pair_walk`
+gives unwrapped positions whose D_self, D_total and H_R are known exactly, for
+:func:`~litcl_flows.analysis.transport.analyze_transport` or, written as a LAMMPS dump, for
+``litcl analyze``. The package's own tests use it the same way.
 
 Model (derived by hand, see `pair_walk_truth`): N ions in N/2 pairs. At every frame each ion
 takes an independent Gaussian step ξ_i (variance s_ξ² per component) plus a step ±η_p shared

@@ -9,8 +9,9 @@ write schema documents.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from jobflow import job
@@ -18,6 +19,7 @@ from pydantic import BaseModel, Field, field_validator
 from pymatgen.core import Structure
 
 from litcl_flows.analysis.arrhenius import fit_arrhenius, upper_limit_mS_cm
+from litcl_flows.schemas.barriers import BarrierTableRow
 from litcl_flows.schemas.deepmd import DeepmdErrorMetrics
 from litcl_flows.schemas.lammps import LammpsMDDocument
 from litcl_flows.schemas.neb import NebBarrierTable
@@ -34,6 +36,9 @@ from litcl_flows.schemas.study import (
     TransportStudyDocument,
     UpperLimit,
 )
+
+if TYPE_CHECKING:
+    from litcl_flows.io.frames import Frame
 
 #: Packages whose versions the study document records.
 VERSIONED_PACKAGES = (
@@ -64,6 +69,50 @@ def _last_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error).strip().splitlines()[-1] if str(error) else ''}"
 
 
+def _reference_rdf_frames(reference_trajectory: Any) -> Iterator[Frame] | None:
+    """Evenly strided frames of the reference trajectory for its RDF (None without one)."""
+    from litcl_flows.io import iter_pymatgen
+
+    if reference_trajectory is None:
+        return None
+    # A few dozen frames give a smooth g(r); every AIMD frame would only cost time.
+    stride = max(1, len(reference_trajectory) // MAX_REFERENCE_RDF_FRAMES)
+    return iter_pymatgen(
+        reference_trajectory[i] for i in range(0, len(reference_trajectory), stride)
+    )
+
+
+def _usable_runs(
+    runs: list[TransportRunDocument | dict | None],
+    run_uuids: list[str],
+    temperatures_K: list[float],
+    suffix: str,
+) -> tuple[list[TransportRunDocument], list[FailedTemperature], dict[str, Any]]:
+    """The runs with σ and its error (``suffix``: '' for D_total, '_self' for D_self), the
+    temperatures that have none and why, and the material of the first run that arrived."""
+    source = "D_total" if suffix == "" else "D_self"
+    used: list[TransportRunDocument] = []
+    failed: list[FailedTemperature] = []
+    material = {"formula_pretty": None, "chemsys": None}
+    for run, uuid, temperature in zip(runs, run_uuids, temperatures_K, strict=True):
+        run = _as_model(run, TransportRunDocument)
+        if run is not None and material["formula_pretty"] is None:
+            material = {"formula_pretty": run.formula_pretty, "chemsys": run.chemsys}
+        if run is None:
+            reason = "the transport analysis job did not finish"
+        elif not run.completed:
+            reason = run.failure_reason
+        elif getattr(run, f"conductivity{suffix}_mS_cm") is None or not getattr(
+            run, f"conductivity{suffix}_stderr_mS_cm"
+        ):
+            reason = f"σ from {source} or its standard error is missing"
+        else:
+            used.append(run)
+            continue
+        failed.append(FailedTemperature(temperature_K=temperature, reason=reason, md_uuid=uuid))
+    return used, failed, material
+
+
 @job(data=_ARRAYS, output_schema=TransportRunDocument)
 def analyze_run(
     md: LammpsMDDocument | dict | None,
@@ -82,7 +131,6 @@ def analyze_run(
     diffusive), gives a document with ``completed=False`` and the reason.
     """
     from litcl_flows.analysis.md_run import analyze_md_run
-    from litcl_flows.io import iter_pymatgen
 
     md = _as_model(md, LammpsMDDocument)
     base = {
@@ -103,13 +151,7 @@ def analyze_run(
             completed=False,
             failure_reason=f"ML-MD stopped at step {md.n_steps_done} of {md.n_steps_requested}",
         )
-    reference_frames = None
-    if reference_trajectory is not None:
-        # A few dozen frames give a smooth g(r); every AIMD frame would only cost time.
-        stride = max(1, len(reference_trajectory) // MAX_REFERENCE_RDF_FRAMES)
-        reference_frames = iter_pymatgen(
-            reference_trajectory[i] for i in range(0, len(reference_trajectory), stride)
-        )
+    reference_frames = _reference_rdf_frames(reference_trajectory)
     try:
         result = analyze_md_run(
             [f.path for f in md.dump_files if f.kind == "mobile"],
@@ -168,28 +210,11 @@ def fit_branch_arrhenius(
     the σ from D_self (H_R = 1), which short runs determine far better.
     """
     suffix = "" if conductivity == "total" else "_self"
-    source = "D_total" if conductivity == "total" else "D_self"
 
     def sigma(run: TransportRunDocument) -> float | None:
         return getattr(run, f"conductivity{suffix}_mS_cm")
 
-    used: list[TransportRunDocument] = []
-    failed: list[FailedTemperature] = []
-    material = {"formula_pretty": None, "chemsys": None}
-    for run, uuid, temperature in zip(runs, run_uuids, temperatures_K, strict=True):
-        run = _as_model(run, TransportRunDocument)
-        if run is not None and material["formula_pretty"] is None:
-            material = {"formula_pretty": run.formula_pretty, "chemsys": run.chemsys}
-        if run is None:
-            reason = "the transport analysis job did not finish"
-        elif not run.completed:
-            reason = run.failure_reason
-        elif sigma(run) is None or not getattr(run, f"conductivity{suffix}_stderr_mS_cm"):
-            reason = f"σ from {source} or its standard error is missing"
-        else:
-            used.append(run)
-            continue
-        failed.append(FailedTemperature(temperature_K=temperature, reason=reason, md_uuid=uuid))
+    used, failed, material = _usable_runs(runs, run_uuids, temperatures_K, suffix)
     # A noisy cold run may give σ ≤ 0: it stays in the (linear-space) fit and is reported as
     # an upper limit, since dropping it would keep only upward fluctuations and bias Ea low.
     error_dof = min((r.n_blocks - 1 for r in used if r.n_blocks), default=None)
@@ -359,112 +384,167 @@ def study_document(
         )
 
     for branch in (_as_model(b, StudyBranchInputs) for b in branches):
-        u = branch.hubbard_u_eV
-        relax = branch.relax
-        lattice = None
-        if relax.structure is None:
-            failures.append(_failure("relax", u, None, "the relaxation did not finish", branch))
+        summaries.append(
+            _summarize_branch(branch, matrix, spec["aimd"]["n_steps"], compare, failures)
+        )
+    rows, neb_engine = _compare_neb(neb_table, neb_uuid, compare, failures)
+    return TransportStudyDocument(
+        study=spec["name"],
+        material=formula,
+        profile=spec["profile"],
+        reference_engine=engine,
+        is_stand_in=stand_in,
+        mobile_species=spec["material"]["mobile_species"],
+        spec=spec,
+        ordered_cell=cell_summary,
+        branches=summaries,
+        neb_uuid=neb_uuid,
+        neb_engine=neb_engine,
+        neb_barriers=rows,
+        comparison=comparison,
+        failures=failures,
+        versions=_versions(),
+    )
+
+
+def _summarize_branch(
+    branch: StudyBranchInputs,
+    matrix: list[list[int]] | None,
+    aimd_n_steps: int,
+    compare: Callable[..., None],
+    failures: list[StudyFailure],
+) -> BranchSummary:
+    """One U branch's summary; its comparison rows go to ``compare``, failures to ``failures``."""
+    u = branch.hubbard_u_eV
+    relax = branch.relax
+    lattice = None
+    if relax.structure is None:
+        failures.append(_failure("relax", u, None, "the relaxation did not finish", branch))
+    else:
+        lattice = conventional_lattice(relax.structure, matrix)
+        for key in ("a_A", "b_A", "c_A", "beta_deg"):
+            compare(f"lattice_{key}", lattice[key], branch.relax_uuid, u)
+    light_runs = [
+        r.model_copy(update={"msd": None, "rdf": None, "hop_traces": None})
+        for r in branch.analyses
+        if r is not None
+    ]
+    for r in light_runs:
+        if not r.completed:
+            failures.append(
+                _failure("mlmd", u, r.temperature_K, r.failure_reason, branch, r.md_uuid)
+            )
+    _compare_arrhenius(branch, compare, failures)
+    train = branch.train or TrainInputs()
+    _compare_training(branch, train.validation, compare, failures)
+    reference_cost = _reference_s_per_atom_step(branch.aimd, aimd_n_steps)
+    mlmd_cost = _mlmd_s_per_atom_step(light_runs)
+    speedup = reference_cost / mlmd_cost if reference_cost and mlmd_cost else None
+    if speedup is not None:
+        compare("mlmd_speedup", speedup, branch.train_uuid, u, engine="lammps+deepmd")
+    return BranchSummary(
+        hubbard_u_eV=u,
+        hubbard_u_applied=relax.hubbard_u_applied,
+        relax_uuid=branch.relax_uuid,
+        relaxed_energy_eV_per_atom=relax.energy_per_atom,
+        conventional_lattice=lattice,
+        aimd_uuids=[a.uuid for a in branch.aimd],
+        train_uuid=branch.train_uuid,
+        deepmd_validation=train.validation,
+        deepmd_n_frames=train.n_frames,
+        runs=light_runs,
+        analysis_uuids=branch.analysis_uuids,
+        arrhenius=branch.arrhenius,
+        arrhenius_uuid=branch.arrhenius_uuid,
+        reference_s_per_atom_step=reference_cost,
+        mlmd_s_per_atom_step=mlmd_cost,
+        mlmd_speedup=speedup,
+    )
+
+
+def _compare_arrhenius(
+    branch: StudyBranchInputs, compare: Callable[..., None], failures: list[StudyFailure]
+) -> None:
+    """The branch's Ea and σ(298 K) rows, or why its Arrhenius fit is missing."""
+    u = branch.hubbard_u_eV
+    arrhenius = branch.arrhenius
+    if arrhenius is not None:
+        if arrhenius.completed:
+            compare(
+                "activation_energy_eV",
+                arrhenius.activation_energy_eV,
+                branch.arrhenius_uuid,
+                u,
+                ours_stderr=arrhenius.activation_energy_stderr_eV,
+            )
+            compare(
+                "conductivity_298K_mS_cm",
+                arrhenius.conductivity_298K_mS_cm,
+                branch.arrhenius_uuid,
+                u,
+                ours_interval=arrhenius.conductivity_298K_interval_mS_cm,
+            )
         else:
-            lattice = conventional_lattice(relax.structure, matrix)
-            for key in ("a_A", "b_A", "c_A", "beta_deg"):
-                compare(f"lattice_{key}", lattice[key], branch.relax_uuid, u)
-        light_runs = [
-            r.model_copy(update={"msd": None, "rdf": None, "hop_traces": None})
-            for r in branch.analyses
-            if r is not None
-        ]
-        for r in light_runs:
-            if not r.completed:
-                failures.append(
-                    _failure("mlmd", u, r.temperature_K, r.failure_reason, branch, r.md_uuid)
-                )
-        arrhenius = branch.arrhenius
-        if arrhenius is not None:
-            if arrhenius.completed:
-                compare(
-                    "activation_energy_eV",
-                    arrhenius.activation_energy_eV,
-                    branch.arrhenius_uuid,
-                    u,
-                    ours_stderr=arrhenius.activation_energy_stderr_eV,
-                )
-                compare(
-                    "conductivity_298K_mS_cm",
-                    arrhenius.conductivity_298K_mS_cm,
-                    branch.arrhenius_uuid,
-                    u,
-                    ours_interval=arrhenius.conductivity_298K_interval_mS_cm,
-                )
-            else:
-                failures.append(
-                    _failure(
-                        "arrhenius",
-                        u,
-                        None,
-                        arrhenius.failure_reason,
-                        branch,
-                        branch.arrhenius_uuid,
-                    )
-                )
-        elif branch.arrhenius_uuid is not None:
             failures.append(
                 _failure(
                     "arrhenius",
                     u,
                     None,
-                    "the Arrhenius job did not finish",
+                    arrhenius.failure_reason,
                     branch,
                     branch.arrhenius_uuid,
                 )
             )
-        train = branch.train or TrainInputs()
-        validation = train.validation
-        if validation is not None:
-            compare(
-                "force_mae_eV_A",
-                validation.force_mae_eV_A,
-                branch.train_uuid,
+    elif branch.arrhenius_uuid is not None:
+        failures.append(
+            _failure(
+                "arrhenius",
                 u,
-                engine="deepmd",
-            )
-            compare(
-                "energy_mae_eV_per_atom",
-                validation.energy_mae_eV_per_atom,
-                branch.train_uuid,
-                u,
-                engine="deepmd",
-            )
-        elif branch.train_uuid is not None:
-            failures.append(
-                _failure(
-                    "train", u, None, "DeePMD training did not finish", branch, branch.train_uuid
-                )
-            )
-        reference_cost = _reference_s_per_atom_step(branch.aimd, spec["aimd"]["n_steps"])
-        mlmd_cost = _mlmd_s_per_atom_step(light_runs)
-        speedup = reference_cost / mlmd_cost if reference_cost and mlmd_cost else None
-        if speedup is not None:
-            compare("mlmd_speedup", speedup, branch.train_uuid, u, engine="lammps+deepmd")
-        summaries.append(
-            BranchSummary(
-                hubbard_u_eV=u,
-                hubbard_u_applied=relax.hubbard_u_applied,
-                relax_uuid=branch.relax_uuid,
-                relaxed_energy_eV_per_atom=relax.energy_per_atom,
-                conventional_lattice=lattice,
-                aimd_uuids=[a.uuid for a in branch.aimd],
-                train_uuid=branch.train_uuid,
-                deepmd_validation=validation,
-                deepmd_n_frames=train.n_frames,
-                runs=light_runs,
-                analysis_uuids=branch.analysis_uuids,
-                arrhenius=arrhenius,
-                arrhenius_uuid=branch.arrhenius_uuid,
-                reference_s_per_atom_step=reference_cost,
-                mlmd_s_per_atom_step=mlmd_cost,
-                mlmd_speedup=speedup,
+                None,
+                "the Arrhenius job did not finish",
+                branch,
+                branch.arrhenius_uuid,
             )
         )
+
+
+def _compare_training(
+    branch: StudyBranchInputs,
+    validation: DeepmdErrorMetrics | None,
+    compare: Callable[..., None],
+    failures: list[StudyFailure],
+) -> None:
+    """The branch's DeePMD validation errors, or why its training is missing."""
+    u = branch.hubbard_u_eV
+    if validation is not None:
+        compare(
+            "force_mae_eV_A",
+            validation.force_mae_eV_A,
+            branch.train_uuid,
+            u,
+            engine="deepmd",
+        )
+        compare(
+            "energy_mae_eV_per_atom",
+            validation.energy_mae_eV_per_atom,
+            branch.train_uuid,
+            u,
+            engine="deepmd",
+        )
+    elif branch.train_uuid is not None:
+        failures.append(
+            _failure("train", u, None, "DeePMD training did not finish", branch, branch.train_uuid)
+        )
+
+
+def _compare_neb(
+    neb_table: NebBarrierTable | dict | None,
+    neb_uuid: str | None,
+    compare: Callable[..., None],
+    failures: list[StudyFailure],
+) -> tuple[list[BarrierTableRow] | None, str | None]:
+    """The NEB barrier rows and their engine (None, None without a table); unconverged hops
+    and a missing NEB step go to ``failures``."""
     rows = None
     neb_engine = None
     if neb_table is not None:
@@ -497,23 +577,7 @@ def study_document(
                 uuid=neb_uuid,
             )
         )
-    return TransportStudyDocument(
-        study=spec["name"],
-        material=formula,
-        profile=spec["profile"],
-        reference_engine=engine,
-        is_stand_in=stand_in,
-        mobile_species=spec["material"]["mobile_species"],
-        spec=spec,
-        ordered_cell=cell_summary,
-        branches=summaries,
-        neb_uuid=neb_uuid,
-        neb_engine=neb_engine,
-        neb_barriers=rows,
-        comparison=comparison,
-        failures=failures,
-        versions=_versions(),
-    )
+    return rows, neb_engine
 
 
 def _failure(

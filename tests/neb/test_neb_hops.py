@@ -276,7 +276,7 @@ def test_interstitial_hops(li3ticl6: Structure) -> None:
 
 
 def test_science_modules_import_no_workflow_code() -> None:
-    """litcl_flows.neb is the science layer: no jobflow or FireWorks (DESIGN.md layers)."""
+    """litcl_flows.neb is the science layer: no jobflow or FireWorks (docs/architecture.md)."""
     code = (
         "import sys\n"
         "import litcl_flows.neb.hops, litcl_flows.neb.endpoints, litcl_flows.neb.plots\n"

@@ -1,6 +1,6 @@
 """AIMD k-points follow the relaxation (issue 15 item 7) and LDAUL is -1 without U (item 11).
 
-References are independent of the code under test: SCIENCE.md's 4×2×4 mesh, the length rule
+References are independent of the code under test: the reference study's 4×2×4 mesh, the length rule
 worked out with numpy from the POSCAR lattice, spglib's irreducible-mesh count, and LDAUL
 arrays written out by hand in POSCAR species order.
 """
@@ -30,7 +30,7 @@ from litcl_flows.structures.library import load_structure, order_by_majority_occ
 ROOT = Path(__file__).resolve().parents[2]
 PAPER_SPEC = ROOT / "workflows" / "li3ticl6_paper.yaml"
 FEO_POSCAR = Path(__file__).parent / "data" / "feo_dftu_relax" / "inputs" / "POSCAR"
-#: SCIENCE.md §2: the relaxation mesh of the 160-atom cell.
+#: The reference study's relaxation mesh of the 160-atom cell (docs/study.md).
 STUDY_MESH_160 = (4, 2, 4)
 #: Length rule R_k (VASP "Auto"), Å.
 R_K_A = 50.0

@@ -1,4 +1,4 @@
-"""VASP inputs of the reference engine, key by key against SCIENCE.md §2–3 (no VASP needed)."""
+"""VASP inputs of the reference engine, key by key against the reference study (no VASP needed)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from litcl_flows.structures.library import load_structure, order_by_majority_occ
 
 #: Replications of the 20-atom C2/m cell giving the study's DFT cell sizes.
 SUPERCELLS = {160: (2, 2, 2), 320: (2, 2, 4)}
-#: SCIENCE.md §2: k-meshes of the study.
+#: k-meshes of the reference study (docs/study.md).
 STUDY_MESHES = {160: (4, 2, 4), 320: (4, 2, 2)}
 
 
@@ -87,7 +87,7 @@ def test_md_inputs_share_functional_u_and_cutoff(unit_cell: Structure, u_eV: flo
     if u_eV > 0:
         assert list(incar["LDAUL"]) == [-1, 2, -1]  # POSCAR order Li Ti Cl
         assert list(incar["LDAUU"]) == [0, 4.0, 0]
-    # The relaxation's mesh by default (SCIENCE.md §2), not Γ only.
+    # The relaxation's mesh by default (as in the study), not Γ only.
     assert vis.kpoints.style.name == "Gamma"
     assert tuple(vis.kpoints.kpts[0]) == STUDY_MESHES[160]
     assert vis["POTCAR.spec"].split() == ["Li_sv", "Ti_sv", "Cl"]

@@ -1,6 +1,6 @@
-"""`litcl inputs`: the dry run writes the study's inputs, checked against SCIENCE.md's numbers.
+"""`litcl inputs`: the dry run writes the study's inputs, checked against the study's numbers.
 
-Expected values are the study's (SCIENCE.md sections in the comments), not read from the code.
+Expected values are the reference study's (docs/study.md), not read from the code.
 Nothing runs: no VASP, CHGNet, dp or lmp.
 """
 

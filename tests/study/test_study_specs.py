@@ -1,4 +1,4 @@
-"""The shipped specs: the paper spec carries the study's numbers (SCIENCE.md), the template
+"""The shipped specs: the paper spec carries the study's numbers (docs/study.md), the template
 shows every key at its default, and each built flow routes its steps through Firework specs."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def paper() -> StudySpec:
 
 
 def test_paper_spec_carries_the_study_numbers(paper: StudySpec) -> None:
-    # SCIENCE.md §1-§6, number by number.
+    # The reference study's numbers, one by one.
     assert paper.reference_engine == "vasp"
     assert paper.material.supercell.n_atoms == 160
     assert paper.material.supercell.site_occupancies == {"2a": {"Ti": 0.754}, "4g": {"Ti": 0.123}}
@@ -57,7 +57,7 @@ def test_paper_cell_is_the_study_selected_ordering(paper: StudySpec) -> None:
     achieved = {
         o["orbit"]: o["achieved_occupancy"] for o in summary["occupancies"] if o["species"] == "Ti"
     }
-    # 12 + 4 Ti over 16 2a + 32 4g sites: 0.750 / 0.125 (SCIENCE.md §1).
+    # 12 + 4 Ti over 16 2a + 32 4g sites: 0.750 / 0.125 (the study's cell).
     assert achieved == pytest.approx({"2a": 0.75, "4g": 0.125})
 
 

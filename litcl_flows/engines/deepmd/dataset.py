@@ -310,6 +310,50 @@ def trajectories_to_deepmd(
         Paths (relative to ``out_dir``), the split and stride used, frame counts, dropped
         counts, the smallest time between a validation and a training frame, label ranges.
     """
+    _check_arguments(trajectories, valid_fraction, split, frame_stride_fs, gap_fs)
+    uses_time = frame_stride_fs > 0 or (gap_fs > 0 and split == "blocks")
+    selection = _select_frames(
+        trajectories, type_map, frame_interval_fs, frame_stride_fs, uses_time, stress_unit
+    )
+    parts = _split_frames(selection.pairs, split, valid_fraction, seed, gap_fs)
+    return _write_dataset(Path(out_dir), selection, parts, split, seed, valid_fraction, gap_fs)
+
+
+@dataclass
+class _Selection:
+    """The frames kept of each trajectory after the time stride and the drop of bad frames."""
+
+    type_map: list[str]
+    #: Each trajectory with frames left: its kept frames and their times (fs; 0 if unknown).
+    pairs: list[tuple[dpdata.LabeledSystem, np.ndarray]]
+    interval_fs: float | None
+    stride: int
+    n_in: int
+    n_stride: int
+    n_unconverged: int
+    n_nonfinite: int
+    n_duplicate: int
+
+
+@dataclass
+class _Split:
+    """Training and validation systems, frames left out in the gaps, validation–training
+    separations (fs)."""
+
+    train: list[dpdata.LabeledSystem]
+    valid: list[dpdata.LabeledSystem]
+    n_gap: int
+    separations_fs: list[float]
+
+
+def _check_arguments(
+    trajectories: list[Any],
+    valid_fraction: float,
+    split: str,
+    frame_stride_fs: float,
+    gap_fs: float,
+) -> None:
+    """Fail on arguments no dataset satisfies, before any trajectory is read."""
     if not trajectories:
         raise DeepmdDataError("dataset: no trajectories given")
     if not 0.0 < valid_fraction < 1.0:
@@ -318,9 +362,18 @@ def trajectories_to_deepmd(
         raise DeepmdDataError(f"split: {split!r} is not 'blocks' or 'trajectories'")
     if frame_stride_fs < 0 or gap_fs < 0:
         raise DeepmdDataError(f"frame_stride_fs {frame_stride_fs}, gap_fs {gap_fs}: negative")
-    out = Path(out_dir)
+
+
+def _select_frames(
+    trajectories: list[Any],
+    type_map: list[str] | None,
+    frame_interval_fs: float | None,
+    frame_stride_fs: float,
+    uses_time: bool,
+    stress_unit: Literal["eV/A3", "kBar"],
+) -> _Selection:
+    """Load the runs, keep one frame per stride, drop bad frames, settle the type map."""
     loaded = [_as_run(item, stress_unit, f"trajectory {i}") for i, item in enumerate(trajectories)]
-    uses_time = frame_stride_fs > 0 or (gap_fs > 0 and split == "blocks")
     interval = _frame_interval(frame_interval_fs, [own for *_, own in loaded], uses_time)
     # Whole frames, rounded up so kept frames are at least frame_stride_fs apart; the slack
     # keeps 10 fs / (10 × 1.0 fs) from becoming 11 frames through float error.
@@ -357,7 +410,19 @@ def trajectories_to_deepmd(
     ]
     if not pairs:
         raise DeepmdDataError(f"dataset: no frames left of {n_in} after dropping bad frames")
+    return _Selection(
+        type_map, pairs, interval, stride, n_in, n_stride, n_unconv, n_nonfinite, n_dup
+    )
 
+
+def _split_frames(
+    pairs: list[tuple[dpdata.LabeledSystem, np.ndarray]],
+    split: str,
+    valid_fraction: float,
+    seed: int,
+    gap_fs: float,
+) -> _Split:
+    """Hold out whole trajectories, or the last block in time of each (see ``split``)."""
     train_parts, valid_parts = [], []
     n_gap = 0
     separations: list[float] = []
@@ -386,18 +451,36 @@ def trajectories_to_deepmd(
         raise DeepmdDataError(
             f"dataset: no training frames left (gap_fs {gap_fs} covers every trajectory)"
         )
+    return _Split(train_parts, valid_parts, n_gap, separations)
 
-    def write(parts: list[dpdata.LabeledSystem], sub: str) -> list[str]:
-        paths = []
-        for j, s in enumerate(parts):
-            s.apply_type_map(type_map)
-            rel = f"{sub}/sys_{j:03d}"
-            s.to("deepmd/npy", str(out / rel), set_size=s.get_nframes())
-            paths.append(rel)
-        return paths
 
-    train_paths, valid_paths = write(train_parts, "train"), write(valid_parts, "valid")
-    every = train_parts + valid_parts
+def _write_systems(
+    parts: list[dpdata.LabeledSystem], type_map: list[str], out: Path, sub: str
+) -> list[str]:
+    """Write each system as ``out/sub/sys_NNN`` (deepmd/npy, one set); the relative paths."""
+    paths = []
+    for j, s in enumerate(parts):
+        s.apply_type_map(type_map)
+        rel = f"{sub}/sys_{j:03d}"
+        s.to("deepmd/npy", str(out / rel), set_size=s.get_nframes())
+        paths.append(rel)
+    return paths
+
+
+def _write_dataset(
+    out: Path,
+    selection: _Selection,
+    parts: _Split,
+    split: str,
+    seed: int,
+    valid_fraction: float,
+    gap_fs: float,
+) -> DatasetReport:
+    """Write the training and validation systems and report them and their label ranges."""
+    type_map, interval = selection.type_map, selection.interval_fs
+    train_paths = _write_systems(parts.train, type_map, out, "train")
+    valid_paths = _write_systems(parts.valid, type_map, out, "valid")
+    every = parts.train + parts.valid
     e_atom = np.concatenate([s["energies"] / s.get_natoms() for s in every])
     f_max: dict[str, float] = {}
     f_mean: dict[str, float] = {}
@@ -410,12 +493,12 @@ def trajectories_to_deepmd(
         type_map=type_map,
         train_systems=train_paths,
         valid_systems=valid_paths,
-        n_frames_in=n_in,
-        n_frames_train=sum(s.get_nframes() for s in train_parts),
-        n_frames_valid=sum(s.get_nframes() for s in valid_parts),
-        n_dropped_unconverged=n_unconv,
-        n_dropped_nonfinite=n_nonfinite,
-        n_dropped_duplicate=n_dup,
+        n_frames_in=selection.n_in,
+        n_frames_train=sum(s.get_nframes() for s in parts.train),
+        n_frames_valid=sum(s.get_nframes() for s in parts.valid),
+        n_dropped_unconverged=selection.n_unconverged,
+        n_dropped_nonfinite=selection.n_nonfinite,
+        n_dropped_duplicate=selection.n_duplicate,
         energy_per_atom_min_eV=float(e_atom.min()),
         energy_per_atom_max_eV=float(e_atom.max()),
         force_norm_max_eV_A=f_max,
@@ -424,13 +507,13 @@ def trajectories_to_deepmd(
         seed=seed,
         valid_fraction=valid_fraction,
         frame_interval_fs=interval,
-        frame_stride_frames=stride,
-        frame_stride_fs=stride * interval if interval is not None else None,
+        frame_stride_frames=selection.stride,
+        frame_stride_fs=selection.stride * interval if interval is not None else None,
         gap_fs=gap_fs if split == "blocks" else 0.0,
-        n_dropped_stride=n_stride,
-        n_dropped_gap=int(n_gap),
+        n_dropped_stride=selection.n_stride,
+        n_dropped_gap=int(parts.n_gap),
         min_valid_train_separation_fs=(
-            min(separations) if separations and interval is not None else None
+            min(parts.separations_fs) if parts.separations_fs and interval is not None else None
         ),
         has_virials=all(s.has_virial() for s in every),
     )

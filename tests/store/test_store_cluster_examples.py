@@ -1,7 +1,7 @@
 """The example configs in launchpad/ are exactly what `litcl init` writes for sample clusters.
 
 Regenerate them after changing the config writers with
-``REGENERATE_LAUNCHPAD_EXAMPLES=1 python -m pytest tests/foundation -k examples``.
+``REGENERATE_LAUNCHPAD_EXAMPLES=1 python -m pytest tests/store -k examples``.
 """
 
 from __future__ import annotations
