@@ -190,39 +190,14 @@ def fit_arrhenius(
         Fewer than 3 distinct temperatures, a temperature ≤ 0, σ ≤ 0 without error bars, or
         fewer than two positive σ.
     """
-    t = np.asarray(temperature_K, dtype=np.float64)
-    sigma = np.asarray(conductivity_mS_cm, dtype=np.float64)
-    if t.shape != sigma.shape:
-        raise ValueError(f"{t.size} temperatures but {sigma.size} conductivities")
-    if np.unique(t).size < MIN_TEMPERATURES:
-        raise ValueError(
-            f"{np.unique(t).size} distinct temperature(s): an Arrhenius fit with an error bar "
-            f"needs at least {MIN_TEMPERATURES}"
-        )
-    err = (
-        None if conductivity_stderr_mS_cm is None else np.asarray(conductivity_stderr_mS_cm, float)
+    t, sigma, err, weighted = _checked_runs(
+        temperature_K, conductivity_mS_cm, conductivity_stderr_mS_cm
     )
-    weighted = err is not None and np.all(err > 0)
-    if np.any(t <= 0) or (not weighted and np.any(sigma <= 0)):
-        raise ValueError("temperatures and conductivities must be positive for a log fit")
-    n = t.size
-    dof = n - 2
     power_of_t = 1.0 if form == "sigma_T" else 0.0
     if weighted:
-        coefficients, covariance, chi2 = _linear_space_fit(1.0 / t, sigma, err, power_of_t)  # type: ignore[arg-type]
-        scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
-        if dof > 0 and chi2 / dof > 1:
-            quantile = special.stdtrit(dof, 0.975)
-        elif error_dof is not None:
-            quantile = special.stdtrit(error_dof, 0.975)
-        else:
-            quantile = special.ndtri(0.975)
+        coefficients, covariance, quantile = _weighted_fit(t, sigma, err, power_of_t, error_dof)  # type: ignore[arg-type]
     else:
-        design = np.column_stack([np.ones_like(t), 1.0 / t])
-        coefficients, covariance, chi2 = _log_fit(design, np.log(sigma * t**power_of_t), np.ones(n))
-        scale = chi2 / dof if dof > 0 else float("nan")
-        quantile = special.stdtrit(dof, 0.975) if dof > 0 else float("nan")
-    covariance = covariance * scale
+        coefficients, covariance, quantile = _unweighted_fit(t, sigma, power_of_t)
     ea = -coefficients[1] * units.BOLTZMANN_EV_K
     ea_err = float(np.sqrt(covariance[1, 1]) * units.BOLTZMANN_EV_K)
     fit = ArrheniusFit(
@@ -247,3 +222,65 @@ def fit_arrhenius(
         conductivity_extrapolated_mS_cm=float(fit.predict_mS_cm(np.array(extrapolation_K))),
         conductivity_extrapolated_interval_mS_cm=(float(lo), float(hi)),
     )
+
+
+def _checked_runs(
+    temperature_K: np.ndarray,
+    conductivity_mS_cm: np.ndarray,
+    conductivity_stderr_mS_cm: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, bool]:
+    """T, σ and error bars as float arrays, and whether the fit is weighted (all bars > 0).
+
+    Raises ``ValueError`` for mismatched shapes, too few distinct temperatures, or values a
+    log fit cannot take.
+    """
+    t = np.asarray(temperature_K, dtype=np.float64)
+    sigma = np.asarray(conductivity_mS_cm, dtype=np.float64)
+    if t.shape != sigma.shape:
+        raise ValueError(f"{t.size} temperatures but {sigma.size} conductivities")
+    if np.unique(t).size < MIN_TEMPERATURES:
+        raise ValueError(
+            f"{np.unique(t).size} distinct temperature(s): an Arrhenius fit with an error bar "
+            f"needs at least {MIN_TEMPERATURES}"
+        )
+    err = (
+        None if conductivity_stderr_mS_cm is None else np.asarray(conductivity_stderr_mS_cm, float)
+    )
+    weighted = bool(err is not None and np.all(err > 0))
+    if np.any(t <= 0) or (not weighted and np.any(sigma <= 0)):
+        raise ValueError("temperatures and conductivities must be positive for a log fit")
+    return t, sigma, err, weighted
+
+
+def _weighted_fit(
+    t: np.ndarray, sigma: np.ndarray, err: np.ndarray, power_of_t: float, error_dof: int | None
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Fit of σ with its error bars: coefficients, covariance, two-sided 95 % quantile.
+
+    The covariance is scaled by the reduced χ² when that exceeds 1, and the quantile is then
+    Student-t on the fit's n − 2; otherwise Student-t on ``error_dof``, or normal without it.
+    """
+    dof = t.size - 2
+    coefficients, covariance, chi2 = _linear_space_fit(1.0 / t, sigma, err, power_of_t)
+    scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
+    if dof > 0 and chi2 / dof > 1:
+        quantile = special.stdtrit(dof, 0.975)
+    elif error_dof is not None:
+        quantile = special.stdtrit(error_dof, 0.975)
+    else:
+        quantile = special.ndtri(0.975)
+    return coefficients, covariance * scale, quantile
+
+
+def _unweighted_fit(
+    t: np.ndarray, sigma: np.ndarray, power_of_t: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Ordinary least squares of ln(σ T^p): coefficients, covariance scaled by the scatter
+    (χ² / (n − 2)), two-sided 95 % Student-t quantile on n − 2."""
+    n = t.size
+    dof = n - 2
+    design = np.column_stack([np.ones_like(t), 1.0 / t])
+    coefficients, covariance, chi2 = _log_fit(design, np.log(sigma * t**power_of_t), np.ones(n))
+    scale = chi2 / dof if dof > 0 else float("nan")
+    quantile = special.stdtrit(dof, 0.975) if dof > 0 else float("nan")
+    return coefficients, covariance * scale, quantile

@@ -31,6 +31,7 @@ from pymatgen.util.coord import lattice_points_in_supercell
 from litcl_flows.structures.errors import StructureInputError
 from litcl_flows.structures.ordering import (
     SiteOccupancy,
+    SiteOrbit,
     _charges,
     _occupancy_report,
     _whole_atom_counts,
@@ -199,7 +200,34 @@ def disordered_md_cell(
     matrix = np.array(_widest_matrix(key, counts_allowed, n_atoms / per_cell, allow_non_diagonal))
     n_cells = round(abs(np.linalg.det(matrix)))
     counts = _whole_atom_counts(orbits, n_cells, charges)
+    structure = _random_fill(parent, orbits, counts, matrix, cell_lattice, seed)
+    return DisorderedCell(
+        structure=structure,
+        method=RANDOM_METHOD,
+        seed=seed,
+        supercell_matrix=matrix.tolist(),
+        n_cells=n_cells,
+        n_atoms=len(structure),
+        occupancies=_occupancy_report(orbits, n_cells, counts),
+        widths_A=perpendicular_widths_A(structure.lattice.matrix).tolist(),
+        lattice_abc_A=list(structure.lattice.abc),
+        lattice_angles_deg=list(structure.lattice.angles),
+    )
 
+
+def _random_fill(
+    parent: Structure,
+    orbits: list[SiteOrbit],
+    counts: Mapping[tuple[int, str], int],
+    matrix: np.ndarray,
+    cell_lattice: np.ndarray,
+    seed: int,
+) -> Structure:
+    """The supercell ``matrix @ cell_lattice``, each orbit's atoms placed at random, sorted.
+
+    Fixed orbits keep their species on every site; a partially occupied orbit gets its
+    ``counts`` on a seeded random permutation of its sites, the rest left vacant.
+    """
     points = lattice_points_in_supercell(matrix)  # one row per parent cell, supercell basis
     to_supercell = np.linalg.inv(matrix)
     rng = np.random.default_rng(seed)
@@ -218,18 +246,6 @@ def disordered_md_cell(
         keep = [k for k, sp in enumerate(placed) if sp is not None]
         species += [placed[k] for k in keep]
         coords.append(sites[keep])
-    structure = Structure(
+    return Structure(
         Lattice(matrix @ cell_lattice), species, np.concatenate(coords)
     ).get_sorted_structure()
-    return DisorderedCell(
-        structure=structure,
-        method=RANDOM_METHOD,
-        seed=seed,
-        supercell_matrix=matrix.tolist(),
-        n_cells=n_cells,
-        n_atoms=len(structure),
-        occupancies=_occupancy_report(orbits, n_cells, counts),
-        widths_A=perpendicular_widths_A(structure.lattice.matrix).tolist(),
-        lattice_abc_A=list(structure.lattice.abc),
-        lattice_angles_deg=list(structure.lattice.angles),
-    )

@@ -570,15 +570,41 @@ def ordered_supercells(
     check_ordered_size(n_atoms)  # before anything scales with the size
     if n_structures < 1 or n_samples < 1:
         raise StructureInputError("n_structures and n_samples must be at least 1")
+    orbits, n_cells, counts, charges = _supercell_content(
+        structure, n_atoms, site_occupancies or {}, oxidation_states or {}, mobile_species
+    )
+    matrix = best_supercell_matrix(structure.lattice.matrix, [n_cells], n_cells, allow_non_diagonal)
+    space = _ArrangementSpace(structure, orbits, matrix, counts, charges)
+    codes, energies = _sample_arrangements(space, n_samples, seed)
+    chosen = _distinct_lowest(space, codes, energies, n_structures, n_atoms)
+    occupancies = _occupancy_report(orbits, n_cells, counts)
+    return [
+        _ordered_supercell(space, arrangement, ordered, n_atoms, matrix, occupancies, rank, seed)
+        for rank, (arrangement, ordered) in enumerate(chosen, start=1)
+    ]
+
+
+def _supercell_content(
+    structure: Structure,
+    n_atoms: int,
+    site_occupancies: Mapping[str, Mapping[str, float]],
+    oxidation_states: Mapping[str, float],
+    mobile_species: str,
+) -> tuple[list[SiteOrbit], int, dict[tuple[int, str], int], dict[str, float]]:
+    """Target orbits, number of input cells, whole-atom counts and charges of the supercell.
+
+    Raises :class:`StructureInputError` when the mobile species is absent, ``n_atoms`` is less
+    than one cell or not a whole number of cells, or no charge-neutral counts exist.
+    """
     own = site_orbits(structure)
-    orbits = apply_site_occupancies(own, site_occupancies or {})
+    orbits = apply_site_occupancies(own, site_occupancies)
     present = {sp for o in orbits for sp, occ in o.occupancies.items() if occ > 0}
     if mobile_species not in present:
         raise StructureInputError(
             f"the structure has no {mobile_species} (the mobile species); it has "
             f"{', '.join(sorted(present))}"
         )
-    charges = _charges(structure, own, orbits, oxidation_states or {})
+    charges = _charges(structure, own, orbits, oxidation_states)
     per_cell = sum(len(o.indices) * sum(o.occupancies.values()) for o in orbits)
     if n_atoms < round(per_cell):
         raise StructureInputError(f"{n_atoms} atoms is smaller than one cell ({per_cell:g} atoms)")
@@ -590,40 +616,48 @@ def ordered_supercells(
             f"{n_atoms} atoms is not reachable: {n_cells} cells of {per_cell:g} atoms hold "
             f"{total}; use a multiple of the cell"
         )
-    matrix = best_supercell_matrix(structure.lattice.matrix, [n_cells], n_cells, allow_non_diagonal)
-    space = _ArrangementSpace(structure, orbits, matrix, counts, charges)
+    return orbits, n_cells, counts, charges
 
+
+def _sample_arrangements(
+    space: _ArrangementSpace, n_samples: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Arrangements and their energies: all of them when at most ``n_samples`` exist, else the
+    steepest-descent paths of ``n_samples`` seeded random starts."""
     if space.n_arrangements <= n_samples:
         codes = space.enumerate_all()
-        energies = space.energies(codes)
-    else:
-        rng = np.random.default_rng(seed)
-        paths = [space.descend(space.random(rng)) for _ in range(n_samples)]
-        codes = np.concatenate([p[0] for p in paths])
-        energies = np.concatenate([p[1] for p in paths])
+        return codes, space.energies(codes)
+    rng = np.random.default_rng(seed)
+    paths = [space.descend(space.random(rng)) for _ in range(n_samples)]
+    return np.concatenate([p[0] for p in paths]), np.concatenate([p[1] for p in paths])
 
-    chosen = _distinct_lowest(space, codes, energies, n_structures, n_atoms)
-    occupancies = _occupancy_report(orbits, n_cells, counts)
-    results = []
-    for rank, (arrangement, ordered) in enumerate(chosen, start=1):
-        energy = float(space.energies(arrangement[None, :])[0]) / n_atoms
-        analyzer = SpacegroupAnalyzer(ordered, symprec=SYMPREC)
-        results.append(
-            OrderedSupercell(
-                structure=ordered,
-                formula=ordered.composition.formula,
-                supercell_matrix=matrix.tolist(),
-                occupancies=occupancies,
-                ewald_energy_eV_per_atom=energy,
-                space_group=analyzer.get_space_group_symbol(),
-                space_group_number=analyzer.get_space_group_number(),
-                lattice_abc_A=list(ordered.lattice.abc),
-                lattice_angles_deg=list(ordered.lattice.angles),
-                rank=rank,
-                seed=seed,
-            )
-        )
-    return results
+
+def _ordered_supercell(
+    space: _ArrangementSpace,
+    arrangement: np.ndarray,
+    ordered: Structure,
+    n_atoms: int,
+    matrix: np.ndarray,
+    occupancies: list[SiteOccupancy],
+    rank: int,
+    seed: int,
+) -> OrderedSupercell:
+    """The result record of one chosen arrangement: its Ewald energy and symmetry."""
+    energy = float(space.energies(arrangement[None, :])[0]) / n_atoms
+    analyzer = SpacegroupAnalyzer(ordered, symprec=SYMPREC)
+    return OrderedSupercell(
+        structure=ordered,
+        formula=ordered.composition.formula,
+        supercell_matrix=matrix.tolist(),
+        occupancies=occupancies,
+        ewald_energy_eV_per_atom=energy,
+        space_group=analyzer.get_space_group_symbol(),
+        space_group_number=analyzer.get_space_group_number(),
+        lattice_abc_A=list(ordered.lattice.abc),
+        lattice_angles_deg=list(ordered.lattice.angles),
+        rank=rank,
+        seed=seed,
+    )
 
 
 def _distinct_lowest(

@@ -28,6 +28,7 @@ from litcl_flows.engines.deepmd.jobs import (
     VALID_SYSTEMS_FILE,
     DpCompressJob,
     DpFreezeJob,
+    DpJob,
     DpTestJob,
     DpTrainJob,
     checkpoint_steps,
@@ -148,17 +149,8 @@ def run_deepmd_training(
         ``restart_from``); any other failure raises custodian's error.
     """
     root = Path(directory).absolute()
-    root.mkdir(parents=True, exist_ok=True)
-    for system in [*train_systems, *valid_systems]:
-        check_deepmd_system(root / system, type_map)
-    if restart_from is not None:
-        copy_restart_files(restart_from, root)
-    write_input_json(root, training_input, type_map, train_systems, valid_systems)
-    (root / VALID_SYSTEMS_FILE).write_text("\n".join(valid_systems) + "\n")
-    jobs = [DpTrainJob(dp_cmd, threads=threads), DpFreezeJob(dp_cmd, threads=threads)]
-    if compress:
-        jobs.append(DpCompressJob(dp_cmd, threads=threads))
-    jobs.append(DpTestJob(dp_cmd, detail_prefix=DETAIL_PREFIX, threads=threads))
+    _prepare_run_folder(root, training_input, type_map, train_systems, valid_systems, restart_from)
+    jobs = _dp_jobs(dp_cmd, compress, threads)
     custodian = Custodian(
         handlers if handlers is not None else default_handlers(walltime_s),
         jobs,
@@ -171,6 +163,40 @@ def run_deepmd_training(
     start = time.perf_counter()
     run_log = custodian.run()
     wall = time.perf_counter() - start
+    return _training_run(root, training_input.numb_steps, run_log, wall)
+
+
+def _prepare_run_folder(
+    root: Path,
+    training_input: DeepmdTrainingInput,
+    type_map: list[str],
+    train_systems: list[str],
+    valid_systems: list[str],
+    restart_from: str | Path | None,
+) -> None:
+    """Check the systems, copy the restart files, write ``input.json`` and the validation list."""
+    root.mkdir(parents=True, exist_ok=True)
+    for system in [*train_systems, *valid_systems]:
+        check_deepmd_system(root / system, type_map)
+    if restart_from is not None:
+        copy_restart_files(restart_from, root)
+    write_input_json(root, training_input, type_map, train_systems, valid_systems)
+    (root / VALID_SYSTEMS_FILE).write_text("\n".join(valid_systems) + "\n")
+
+
+def _dp_jobs(dp_cmd: str, compress: bool, threads: int | None) -> list[DpJob]:
+    """train → freeze → (compress) → test, in the order custodian runs them."""
+    jobs = [DpTrainJob(dp_cmd, threads=threads), DpFreezeJob(dp_cmd, threads=threads)]
+    if compress:
+        jobs.append(DpCompressJob(dp_cmd, threads=threads))
+    jobs.append(DpTestJob(dp_cmd, detail_prefix=DETAIL_PREFIX, threads=threads))
+    return jobs
+
+
+def _training_run(
+    root: Path, numb_steps: int, run_log: list[dict[str, Any]], wall_s: float
+) -> TrainingRun:
+    """The outcome read back from the run folder and custodian's log."""
     corrections = [
         {"job": entry["job"]["@class"], "errors": corr["errors"], "actions": corr["actions"]}
         for entry in run_log
@@ -185,7 +211,7 @@ def run_deepmd_training(
         directory=str(root),
         completed=frozen and tested,
         last_step=lcurve_last_step(root / LCURVE_FILE),
-        numb_steps=training_input.numb_steps,
+        numb_steps=numb_steps,
         frozen_model=FROZEN_MODEL if frozen else None,
         compressed_model=COMPRESSED_MODEL if compressed else None,
         compress_fallback_reason=(
@@ -195,6 +221,6 @@ def run_deepmd_training(
         detail_prefix=DETAIL_PREFIX if tested else None,
         training_walltime_s=timing["training_walltime_s"],
         steps_per_s=timing["steps_per_s"],
-        run_walltime_s=wall,
+        run_walltime_s=wall_s,
         corrections=corrections,
     )
