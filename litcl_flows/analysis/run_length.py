@@ -137,7 +137,8 @@ def run_length_verdict(
     transport
         Analysis of the whole run so far.
     hops_per_ion
-        Site-to-site hops per mobile ion in the same frames.
+        Site-to-site hops per mobile ion in the same frames (NaN: not counted, which keeps
+        the run going).
     length_ps
         Length of the analysed frames.
     target
@@ -156,7 +157,9 @@ def run_length_verdict(
         missed.append(
             f"MSD exponent {exponent:.2f} not within {target.max_exponent_deviation:g} of 1"
         )
-    if not hops_per_ion >= target.min_hops_per_ion:
+    if math.isnan(hops_per_ion):
+        missed.append("hops not counted (no sites or layers found)")
+    elif not hops_per_ion >= target.min_hops_per_ion:
         missed.append(f"{hops_per_ion:.1f} hops per ion < {target.min_hops_per_ion:g}")
     if not missed:
         reason: StopReason = "converged"

@@ -8,8 +8,10 @@ continues from that file (``Response(replace=...)``) until the requested step is
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ import numpy as np
 from jobflow import Flow, Job, Maker, Response, job
 from pymatgen.core import Structure
 
+from litcl_flows.analysis.run_length import RunLengthTarget, run_length_verdict
+from litcl_flows.analysis.transport import DEFAULT_N_BLOCKS
 from litcl_flows.defaults import (
     MD_DUMP_ALL_EVERY,
     MD_DUMP_MOBILE_EVERY,
@@ -47,11 +51,56 @@ from litcl_flows.engines.lammps.outputs import (
     summarize_thermo,
 )
 from litcl_flows.schemas.base import material_fields, package_versions
-from litcl_flows.schemas.lammps import DumpFile, LammpsChunk, LammpsMDDocument, Performance
+from litcl_flows.schemas.lammps import (
+    DumpFile,
+    LammpsChunk,
+    LammpsMDDocument,
+    Performance,
+    RunLengthRecord,
+)
 from litcl_flows.settings import load_settings
 
 #: Temperatures of the study (workflows/li3ticl6_paper.yaml).
 PAPER_TEMPERATURES_K = (298.0, 313.0, 328.0, 333.0, 358.0, 373.0)
+
+
+@dataclass
+class RunLengthControl:
+    """Run the MD until D is known (:mod:`litcl_flows.analysis.run_length`).
+
+    Parameters
+    ----------
+    fit_window_ps
+        Lag-time window of the fits, the same at every verdict: a window that grew with the
+        run would keep the error from falling (analysis/run_length.py).
+    target
+        The stopping rule. Its ``max_length_ps`` is ignored: the Maker's ``n_steps`` is the
+        maximum length.
+    check_every_steps
+        MD steps between two verdicts; each analyses the whole run so far (after
+        equilibration) as the study's analysis will.
+    n_blocks
+        Blocks of the error bars, as in the study's analysis.
+    """
+
+    fit_window_ps: tuple[float, float]
+    target: RunLengthTarget = field(default_factory=RunLengthTarget)
+    check_every_steps: int = 500_000
+    n_blocks: int = DEFAULT_N_BLOCKS
+
+    def __post_init__(self) -> None:
+        # JSON (FireWorks, the JobStore) gives the window back as a list, the target as a dict
+        self.fit_window_ps = (float(self.fit_window_ps[0]), float(self.fit_window_ps[1]))
+        if isinstance(self.target, dict):
+            fields = {k: v for k, v in self.target.items() if not k.startswith("@")}
+            self.target = RunLengthTarget(**fields)
+        if not 0 <= self.fit_window_ps[0] < self.fit_window_ps[1]:
+            raise ValueError(f"fit_window_ps must be 0 ≤ start < end, got {self.fit_window_ps}")
+        if self.check_every_steps < 1 or self.n_blocks < 2:
+            raise ValueError(
+                "check_every_steps must be ≥ 1 and n_blocks ≥ 2, got "
+                f"{self.check_every_steps} and {self.n_blocks}"
+            )
 
 
 @dataclass
@@ -108,6 +157,9 @@ class LammpsDeepmdMDMaker(Maker):
         Dump files up to this size also go gzip-compressed into the ``data`` store.
     polling_time_s
         How often custodian polls ``lmp``.
+    run_length
+        Stop once D_self is known to the target (``n_steps`` is then the maximum); None: run
+        ``n_steps``.
     """
 
     name: str = "lammps deepmd nvt"
@@ -134,6 +186,7 @@ class LammpsDeepmdMDMaker(Maker):
     max_restarts: int = 2
     data_store_max_bytes: int = 50_000_000
     polling_time_s: int = 5
+    run_length: RunLengthControl | None = None
 
     @job(data=["dump_blobs", "thermo"], output_schema=LammpsMDDocument)
     def make(
@@ -144,8 +197,11 @@ class LammpsDeepmdMDMaker(Maker):
         type_map: list[str] | None = None,
         prev_dir: str | None = None,
         previous_dirs: list[str] | None = None,
+        verdicts: list[RunLengthRecord] | None = None,
+        target_step: int | None = None,
     ) -> Response:
-        """Run (a chunk of) the MD; continue in a replacement job until ``n_steps``.
+        """Run (a chunk of) the MD; continue in a replacement job until ``n_steps`` or, with
+        ``run_length``, until its rule stops the run.
 
         Parameters
         ----------
@@ -157,8 +213,9 @@ class LammpsDeepmdMDMaker(Maker):
             Thermostat temperature.
         type_map
             The model's type map; read from the model when None.
-        prev_dir, previous_dirs
-            Set by the job itself when it continues: the last chunk's directory and all of them.
+        prev_dir, previous_dirs, verdicts, target_step
+            Set by the job itself when it continues: the last chunk's directory, all of them,
+            the run-length verdicts so far and the step the next chunk runs to.
         """
         directory = Path.cwd()
         model = str(Path(model_path).expanduser().resolve())
@@ -176,20 +233,94 @@ class LammpsDeepmdMDMaker(Maker):
             shutil.copy2(restart[0], directory / restart[0].name)
             params.restart_file = restart[0].name
             params.walltime_s = self.walltime_s
+            params.n_steps = target_step or params.n_steps
         write_inputs(structure, directory, params)
         lmp_cmd = self.lmp_cmd or load_settings().lmp_cmd
         run_lammps(directory, lmp_cmd, self.lmp_env, self.max_restarts, self.polling_time_s)
         keep_latest_restart(directory)
         dirs = [*(previous_dirs or []), str(directory)]
+        verdicts = list(verdicts or [])
         reached = latest_restart(directory)[1]
+        next_step = None
         if reached < params.n_steps:
             start = latest_restart(prev_dir)[1] if prev_dir else 0
             if reached <= start or len(dirs) >= self.max_chunks:
                 raise RuntimeError(f"MD stuck at step {reached} after {len(dirs)} chunks")
-            follow = self.make(None, model, temperature_K, type_map, str(directory), dirs)
+            next_step = params.n_steps
+        elif self.run_length is not None:
+            verdicts.append(self.verdict(dirs, reached))
+            if verdicts[-1].reason == "continue":
+                next_step = min(self.n_steps, reached + self.run_length.check_every_steps)
+        if next_step is not None:
+            if len(dirs) >= self.max_chunks:
+                raise RuntimeError(f"MD not finished after {len(dirs)} chunks (max_chunks)")
+            follow = self.make(
+                None, model, temperature_K, type_map, str(directory), dirs, verdicts, next_step
+            )
             follow.name = f"{self.name} {temperature_K:g}K chunk {len(dirs) + 1}"
             return Response(replace=follow)
-        return Response(output=self.summarize(dirs))
+        return Response(output=self.summarize(dirs, verdicts))
+
+    def first_target_step(self) -> int:
+        """Step the first chunk runs to: ``n_steps``, or the first run-length verdict's."""
+        if self.run_length is None:
+            return self.n_steps
+        return min(self.n_steps, self.equilibration_steps + self.run_length.check_every_steps)
+
+    def verdict(self, dirs: list[str], reached: int) -> RunLengthRecord:
+        """Apply the run-length rule to the run so far (after equilibration).
+
+        D and its error come from the study's own transport analysis
+        (:func:`~litcl_flows.analysis.md_run.mobile_transport`). Hops are counted between
+        the sites of the ions' density (:func:`~litcl_flows.analysis.hops.count_hops`); the
+        count does not depend on layer planes, so the (001) planes through the origin are
+        passed only because that function also classes each hop by plane.
+        """
+        from litcl_flows.analysis.hops import count_hops
+        from litcl_flows.analysis.md_run import mobile_transport
+        from litcl_flows.io import iter_frames
+
+        control = self.run_length
+        assert control is not None
+        params = LammpsMDInput.load(dirs[-1])
+        length_ps = (reached - self.equilibration_steps) * params.timestep_fs / 1000
+        at_most_ps = (self.n_steps - self.equilibration_steps) * params.timestep_fs / 1000
+        target = dataclasses.replace(control.target, max_length_ps=at_most_ps)
+        dumps = [str(Path(d) / MOBILE_DUMP) for d in dirs]
+        host_com = [Path(d) / HOST_COM_FILE for d in dirs]
+        with warnings.catch_warnings():
+            # the verdict says what falls short; the study's analysis warns about it later
+            warnings.simplefilter("ignore")
+            try:
+                trajectory, transport = mobile_transport(
+                    (
+                        frame
+                        for frame in iter_frames(dumps, "lammps-dump", params.elements)
+                        if frame.step >= self.equilibration_steps
+                    ),
+                    params.mobile_species[0],
+                    params.temperature_K,
+                    params.timestep_fs,
+                    label=dumps[0],
+                    host_com_files=[p for p in host_com if p.is_file()],
+                    n_blocks=control.n_blocks,
+                    fit_window_ps=control.fit_window_ps,
+                    max_exponent_deviation=control.target.max_exponent_deviation,
+                )
+            except ValueError as error:
+                # too few frames for the fixed window yet: the run grows until they fit
+                reason = "max_length" if length_ps >= at_most_ps else "continue"
+                return RunLengthRecord(
+                    step=reached, length_ps=length_ps, reason=reason, explanation=str(error)
+                )
+            try:
+                hops = count_hops(trajectory.positions_A, trajectory.cells_A, stacking=(0, 0, 1))
+                hops_per_ion = hops.n_hops / hops.n_ions
+            except ValueError:
+                hops_per_ion = math.nan
+        return RunLengthRecord.from_verdict(
+            reached, run_length_verdict(transport, hops_per_ion, length_ps, target)
+        )
 
     def fresh_input(
         self, structure: Structure, model: str, temperature_K: float, type_map: list[str] | None
@@ -209,7 +340,7 @@ class LammpsDeepmdMDMaker(Maker):
             model_path=model,
             elements=elements,
             temperature_K=temperature_K,
-            n_steps=self.n_steps,
+            n_steps=self.first_target_step(),
             timestep_fs=self.timestep_fs,
             tdamp_fs=self.tdamp_fs,
             seed=self.seed,
@@ -266,8 +397,10 @@ class LammpsDeepmdMDMaker(Maker):
         }
         return cell, record
 
-    def summarize(self, dirs: list[str]) -> LammpsMDDocument:
-        """Build the run's document from its chunk directories."""
+    def summarize(
+        self, dirs: list[str], verdicts: list[RunLengthRecord] | None = None
+    ) -> LammpsMDDocument:
+        """Build the run's document from its chunk directories and run-length verdicts."""
         params = LammpsMDInput.load(dirs[-1])
         logs = [parse_log(Path(d) / LOG_FILE) for d in dirs]
         stats = summarize_thermo(logs, self.equilibration_steps, params.timestep_fs)
@@ -319,6 +452,8 @@ class LammpsDeepmdMDMaker(Maker):
             host_com_files=[c.host_com_file for c in chunks if c.host_com_file],
             thermo=stats.thermo,
             dump_blobs=blobs,
+            run_length=verdicts or [],
+            stop_reason=verdicts[-1].reason if verdicts else None,
         )
 
     def _chunk(self, directory: Path, log: LammpsLog, first_step: int) -> LammpsChunk:

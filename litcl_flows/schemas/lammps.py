@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, Field
 
 from litcl_flows.schemas.base import DocumentMeta, MaterialMeta
+
+if TYPE_CHECKING:
+    from litcl_flows.analysis.run_length import RunLengthVerdict
 
 
 class DumpFile(BaseModel):
@@ -89,6 +95,51 @@ class MDCellRecord(BaseModel):
     lattice_angles_deg: list[float] = Field(description="MD cell angles α, β, γ, degrees.")
 
 
+class RunLengthRecord(BaseModel):
+    """One run-length verdict: the run so far analysed, and whether it stopped there."""
+
+    step: int = Field(description="MD step the verdict was taken at.")
+    length_ps: float = Field(description="Length analysed, after equilibration, ps.")
+    reason: str = Field(
+        description="'converged', 'max_length' or 'continue' (analysis/run_length.py)."
+    )
+    explanation: str = Field(description="The criteria met or missed, with their values.")
+    rel_stderr_D_self: float | None = Field(
+        None, description="Relative standard error of D_self (None: undefined)."
+    )
+    rel_stderr_conductivity: float | None = Field(
+        None, description="Relative standard error of σ (None: undefined)."
+    )
+    msd_exponent_self: float | None = Field(
+        None, description="Exponent of the self MSD over the fit window."
+    )
+    hops_per_ion: float | None = Field(None, description="Mean hops per mobile ion so far.")
+    projected_length_ps: float | None = Field(
+        None,
+        description="Length at which the error targets would be met if errors fall as 1/√t "
+        "(None: cannot be projected).",
+    )
+
+    @classmethod
+    def from_verdict(cls, step: int, verdict: RunLengthVerdict) -> RunLengthRecord:
+        """The record of a verdict taken at ``step``; non-finite numbers become None."""
+
+        def finite(value: float) -> float | None:
+            return value if math.isfinite(value) else None
+
+        return cls(
+            step=step,
+            length_ps=verdict.length_ps,
+            reason=verdict.reason,
+            explanation=verdict.explanation,
+            rel_stderr_D_self=finite(verdict.rel_stderr_D_self),
+            rel_stderr_conductivity=finite(verdict.rel_stderr_conductivity),
+            msd_exponent_self=finite(verdict.msd_exponent_self),
+            hops_per_ion=finite(verdict.hops_per_ion),
+            projected_length_ps=finite(verdict.projected_length_ps),
+        )
+
+
 class LammpsMDDocument(MaterialMeta, DocumentMeta):
     """Summary of one NVT run of LAMMPS with a DeePMD model (all chunks together).
 
@@ -143,4 +194,13 @@ class LammpsMDDocument(MaterialMeta, DocumentMeta):
     dump_blobs: dict[str, str] = Field(
         description="Base64 of gzip of each dump file below the size threshold, keyed by "
         "'<chunk>/<file>'. Stored in the data store."
+    )
+    run_length: list[RunLengthRecord] = Field(
+        default_factory=list,
+        description="Run-length verdicts in order (empty: the run's length was fixed).",
+    )
+    stop_reason: str | None = Field(
+        None,
+        description="Why the run stopped: 'converged' or 'max_length' by the run-length rule; "
+        "None: it ran its fixed n_steps.",
     )
