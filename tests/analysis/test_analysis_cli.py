@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from litcl_flows.analysis.synthetic import pair_walk
-from litcl_flows.analysis.transport import JSON_KEYS, conductivity_mS_cm
+from litcl_flows.analysis.transport import conductivity_mS_cm
+from litcl_flows.analysis.transport_numbers import JSON_KEYS
 from litcl_flows.cli.analyze import analyze, arrhenius
 from litcl_flows.io import write_lammps_dump
 
