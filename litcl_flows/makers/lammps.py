@@ -47,7 +47,7 @@ from litcl_flows.engines.lammps.outputs import (
     summarize_thermo,
 )
 from litcl_flows.schemas.base import material_fields, package_versions
-from litcl_flows.schemas.lammps import DumpFile, LammpsChunk, LammpsMDDocument, Performance
+from litcl_flows.schemas.lammps import DumpFile, LammpsChunk, LammpsMDDocument
 from litcl_flows.settings import load_settings
 
 #: Temperatures of the study (workflows/li3ticl6_paper.yaml).
@@ -344,11 +344,7 @@ class LammpsDeepmdMDMaker(Maker):
             last_step=latest_restart(directory)[1],
             timestep_fs=params.timestep_fs,
             corrections=custodian_corrections(directory),
-            performance=[
-                Performance(**vars(b.performance))
-                for b in log.md_blocks
-                if b.performance is not None
-            ],
+            performance=[b.performance for b in log.md_blocks if b.performance is not None],
             dump_files=files,
             host_com_file=str(com_file) if com_file.is_file() else None,
         )
