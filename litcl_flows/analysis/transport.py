@@ -219,6 +219,17 @@ def haven_ratio_jackknife(
     return d_self / d_total, float(np.sqrt((n_blocks - 1) / n_blocks * spread))
 
 
+def axis_diffusivities_cm2_s(
+    msd: MSD, window_ps: tuple[float, float]
+) -> tuple[float, float, float]:
+    """D_self along x, y and z (one-dimensional fits of the self MSD components), cm²/s."""
+    x, y, z = (
+        fit_diffusivity_cm2_s(msd.time_ps, msd.self_A2[:, k], window_ps, dimensions=1)
+        for k in range(3)
+    )
+    return x, y, z
+
+
 def msd_exponents(msd: MSD, window_ps: tuple[float, float]) -> tuple[float, float]:
     """:func:`msd_exponent` of the self and of the collective MSD over the window."""
     return (
@@ -342,10 +353,7 @@ def analyze_transport(
         msd_exponent_self=exponents[0],
         msd_exponent_total=exponents[1],
         diffusive=all(abs(a - 1) <= max_exponent_deviation for a in exponents),
-        D_self_components_cm2_s=tuple(  # type: ignore[arg-type]
-            fit_diffusivity_cm2_s(msd.time_ps, msd.self_A2[:, k], window, dimensions=1)
-            for k in range(3)
-        ),
+        D_self_components_cm2_s=axis_diffusivities_cm2_s(msd, window),
         block_D_self_cm2_s=blocks[0],
         block_D_total_cm2_s=blocks[1],
         msd=msd,
