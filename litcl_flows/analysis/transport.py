@@ -31,6 +31,7 @@ from scipy import special
 from litcl_flows.analysis import units
 from litcl_flows.analysis.msd import MSD, compute_msd, msd_self_and_total
 from litcl_flows.analysis.trajectory import MobileTrajectory, TransportWarning
+from litcl_flows.analysis.transport_numbers import TransportNumbers
 
 #: Default fit window as fractions of one block's duration: skip the ballistic/vibrational
 #: first 10 %, stop at half the block where the number of time origins is still large.
@@ -46,31 +47,6 @@ DEFAULT_MAX_EXPONENT_DEVIATION: float = 0.25
 MIN_FRAMES_PER_BLOCK: int = 4
 #: Confidence level of every interval reported.
 CONFIDENCE_LEVEL: float = 0.95
-
-JSON_KEYS: tuple[str, ...] = (
-    "D_self_cm2_s",
-    "D_self_stderr_cm2_s",
-    "D_total_cm2_s",
-    "D_total_stderr_cm2_s",
-    "haven_ratio",
-    "haven_ratio_stderr",
-    "conductivity_mS_cm",
-    "conductivity_stderr_mS_cm",
-    "n_mobile",
-    "mobile_density_cm3",
-    "temperature_K",
-    "fit_window_ps",
-    "n_frames",
-    "n_blocks",
-    "stderr_dof",
-    "D_self_interval_cm2_s",
-    "D_total_interval_cm2_s",
-    "conductivity_interval_mS_cm",
-    "msd_exponent_self",
-    "msd_exponent_total",
-    "diffusive",
-    "reference_frame",
-)
 
 
 def student_t_interval(
@@ -135,73 +111,23 @@ def fit_diffusivity_cm2_s(
     return float(slope_A2_ps / (2 * dimensions) * units.M2_S_PER_A2_PS * units.CM2_PER_M2)
 
 
-@dataclass(frozen=True)
-class TransportResult:
-    """Transport coefficients of one run at one temperature (see module docstring for errors).
+@dataclass(frozen=True, kw_only=True)
+class TransportResult(TransportNumbers):
+    """Transport coefficients of one run at one temperature (see module docstring for errors):
+    the reported numbers and the per-axis D, block values and MSD they came from.
 
-    The JSON form (`to_json_dict`) holds exactly `JSON_KEYS`. ``conductivity_mS_cm`` is the
-    correlated Nernst–Einstein σ from D_total; ``conductivity_self_mS_cm`` the uncorrelated one
-    from D_self. ``fit_window_ps`` is the lag-time window of every linear fit. Standard errors
-    have ``stderr_dof`` = n_blocks − 1 degrees of freedom; the ``*_interval_*`` pairs are 95 %
-    Student-t intervals. ``msd_exponent_*`` is d ln MSD / d ln t over the window and
-    ``diffusive`` says whether both lie within the tolerance of 1. ``reference_frame`` is the
-    frame the displacements are measured in (host centre of mass, or the simulation box).
+    ``conductivity_mS_cm`` is the correlated Nernst–Einstein σ from D_total;
+    ``conductivity_self_mS_cm`` the uncorrelated one from D_self. ``msd_exponent_*`` is
+    d ln MSD / d ln t over the window and ``diffusive`` says whether both lie within the
+    tolerance of 1. ``reference_frame`` is the frame the displacements are measured in (host
+    centre of mass, or the simulation box).
     """
 
-    D_self_cm2_s: float
-    D_self_stderr_cm2_s: float
-    D_total_cm2_s: float
-    D_total_stderr_cm2_s: float
-    haven_ratio: float
-    haven_ratio_stderr: float
-    conductivity_mS_cm: float
-    conductivity_stderr_mS_cm: float
-    conductivity_self_mS_cm: float
-    conductivity_self_stderr_mS_cm: float
     D_self_components_cm2_s: tuple[float, float, float]
-    n_mobile: int
-    mobile_density_cm3: float
-    temperature_K: float
-    fit_window_ps: tuple[float, float]
-    n_frames: int
-    n_blocks: int
     block_D_self_cm2_s: np.ndarray
     block_D_total_cm2_s: np.ndarray
-    msd_exponent_self: float
-    msd_exponent_total: float
-    diffusive: bool
     msd: MSD = field(repr=False)
     warnings: tuple[str, ...] = ()
-    reference_frame: str = "host centre of mass"
-
-    @property
-    def stderr_dof(self) -> int:
-        """Degrees of freedom of every block standard error."""
-        return self.n_blocks - 1
-
-    def interval(self, value: float, stderr: float) -> tuple[float, float]:
-        """95 % Student-t interval of a quantity of this run."""
-        return student_t_interval(value, stderr, self.stderr_dof)
-
-    @property
-    def D_self_interval_cm2_s(self) -> tuple[float, float]:
-        return self.interval(self.D_self_cm2_s, self.D_self_stderr_cm2_s)
-
-    @property
-    def D_total_interval_cm2_s(self) -> tuple[float, float]:
-        return self.interval(self.D_total_cm2_s, self.D_total_stderr_cm2_s)
-
-    @property
-    def conductivity_interval_mS_cm(self) -> tuple[float, float]:
-        return self.interval(self.conductivity_mS_cm, self.conductivity_stderr_mS_cm)
-
-    def to_json_dict(self) -> dict[str, object]:
-        """The result as the ``litcl analyze --json`` object (exactly `JSON_KEYS`)."""
-        out: dict[str, object] = {key: getattr(self, key) for key in JSON_KEYS}
-        for key, value in out.items():
-            if isinstance(value, tuple):
-                out[key] = [float(v) for v in value]
-        return out
 
 
 def block_fit_window(
@@ -239,6 +165,116 @@ def block_fit_window(
     return block_len, window
 
 
+def check_run_settings(n_blocks: int, frame_interval_ps: float, temperature_K: float) -> None:
+    """ValueError for settings that give no error bar or no physical run."""
+    if n_blocks < 2:
+        raise ValueError("n_blocks must be at least 2 for an error bar")
+    if not (np.isfinite(frame_interval_ps) and frame_interval_ps > 0):
+        raise ValueError(f"frame interval {frame_interval_ps:g} ps: must be a number above 0")
+    if not (np.isfinite(temperature_K) and temperature_K > 0):
+        raise ValueError(f"temperature {temperature_K:g} K: must be a number above 0")
+
+
+def block_diffusivities_cm2_s(
+    positions_A: np.ndarray,
+    n_blocks: int,
+    block_len: int,
+    frame_interval_ps: float,
+    window_ps: tuple[float, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """D_self and D_total of each of ``n_blocks`` consecutive blocks of ``block_len`` frames,
+    cm²/s: each block's own MSD over its own time origins, fitted over the same window."""
+    block_time = np.arange(block_len) * frame_interval_ps
+    block_self = np.empty(n_blocks)
+    block_total = np.empty(n_blocks)
+    for b in range(n_blocks):
+        s, t = msd_self_and_total(positions_A[b * block_len : (b + 1) * block_len])
+        block_self[b] = fit_diffusivity_cm2_s(block_time, s.sum(axis=1), window_ps)
+        block_total[b] = fit_diffusivity_cm2_s(block_time, t.sum(axis=1), window_ps)
+    return block_self, block_total
+
+
+def block_stderr(block_values: np.ndarray) -> float:
+    """Standard error of a whole-run value from its independent block values: their standard
+    deviation / √n_blocks."""
+    return float(np.std(block_values, ddof=1) / np.sqrt(len(block_values)))
+
+
+def haven_ratio_jackknife(
+    d_self: float, d_total: float, block_self: np.ndarray, block_total: np.ndarray
+) -> tuple[float, float]:
+    """H_R = D_self / D_total and the standard error of the delete-one-block jackknife of the
+    ratio of block means (which keeps the D_self–D_total correlation); NaN, NaN when D_total
+    is not positive."""
+    if not d_total > 0:
+        return float("nan"), float("nan")
+    n_blocks = len(block_self)
+    leave_one_out = np.array(
+        [
+            np.delete(block_self, b).mean() / np.delete(block_total, b).mean()
+            for b in range(n_blocks)
+        ]
+    )
+    spread = np.sum((leave_one_out - leave_one_out.mean()) ** 2)
+    return d_self / d_total, float(np.sqrt((n_blocks - 1) / n_blocks * spread))
+
+
+def axis_diffusivities_cm2_s(
+    msd: MSD, window_ps: tuple[float, float]
+) -> tuple[float, float, float]:
+    """D_self along x, y and z (one-dimensional fits of the self MSD components), cm²/s."""
+    x, y, z = (
+        fit_diffusivity_cm2_s(msd.time_ps, msd.self_A2[:, k], window_ps, dimensions=1)
+        for k in range(3)
+    )
+    return x, y, z
+
+
+def msd_exponents(msd: MSD, window_ps: tuple[float, float]) -> tuple[float, float]:
+    """:func:`msd_exponent` of the self and of the collective MSD over the window."""
+    return (
+        msd_exponent(msd.time_ps, msd.self_sum_A2, window_ps),
+        msd_exponent(msd.time_ps, msd.total_sum_A2, window_ps),
+    )
+
+
+def diffusion_notes(
+    msd: MSD,
+    window_ps: tuple[float, float],
+    d_total: float,
+    exponents: tuple[float, float],
+    min_msd_A2: float,
+    max_exponent_deviation: float,
+) -> list[str]:
+    """What makes a run's numbers unreliable: no Haven ratio, ions that hardly left their sites
+    by the window's end, or a window that is not diffusive (an exponent off 1)."""
+    notes = []
+    if not d_total > 0:
+        notes.append(f"D_total = {d_total:.3g} cm^2/s is not positive: no Haven ratio")
+    end_msd = float(np.interp(window_ps[1], msd.time_ps, msd.self_sum_A2))
+    if end_msd < min_msd_A2:
+        notes.append(
+            f"self MSD at the fit-window end is {end_msd:.2f} Å^2 (< {min_msd_A2:g}): the run is "
+            "probably too short or too cold to be diffusive"
+        )
+    off = [
+        f"{kind} {a:.2f}"
+        for kind, a in zip(("self", "total"), exponents, strict=True)
+        if not abs(a - 1) <= max_exponent_deviation
+    ]
+    if off:
+        notes.append(
+            f"MSD exponent d ln MSD/d ln t over the fit window is {', '.join(off)} (diffusion: "
+            f"1 ± {max_exponent_deviation:g}): the window is not diffusive, D is not reliable"
+        )
+    return notes
+
+
+def mobile_density_cm3(n_mobile: int, volume_A3: float) -> float:
+    """Number density of ``n_mobile`` ions in a cell of ``volume_A3``, cm⁻³."""
+    return n_mobile / (volume_A3 * (units.M_PER_A**3) / units.M3_PER_CM3)
+
+
 def analyze_transport(
     positions_A: np.ndarray,
     frame_interval_ps: float,
@@ -258,21 +294,15 @@ def analyze_transport(
     ----------
     positions_A
         Unwrapped (drift-corrected) positions of the mobile ions, shape (T, N, 3), Å.
-    frame_interval_ps
-        Time between frames.
-    volume_A3
-        Cell volume for the number density n = N / V.
-    temperature_K
-        Simulation temperature.
+    frame_interval_ps, volume_A3, temperature_K
+        Time between frames, cell volume (number density n = N / V), simulation temperature.
     charge
         Charge number z of the mobile ion.
     n_blocks
         Number of time blocks for the error bars (≥ 2).
-    fit_window_ps
-        Lag-time window of the linear fits; default ``fit_fraction`` × one block's duration.
-        It must fit inside one block.
-    fit_fraction
-        Default window as fractions of the block duration.
+    fit_window_ps, fit_fraction
+        Lag-time window of the linear fits, inside one block; default ``fit_fraction`` × one
+        block's duration.
     direction
         Optional vector: the MSD along it is computed too (``result.msd.*_along_A2``).
     min_msd_A2
@@ -280,77 +310,25 @@ def analyze_transport(
     max_exponent_deviation
         Flag (``diffusive=False``) and warn when the self or collective MSD exponent over the
         window differs from 1 by more than this.
-
-    Returns
-    -------
-    TransportResult
     """
     n_frames, n_mobile, _ = positions_A.shape
-    if n_blocks < 2:
-        raise ValueError("n_blocks must be at least 2 for an error bar")
-    if not (np.isfinite(frame_interval_ps) and frame_interval_ps > 0):
-        raise ValueError(f"frame interval {frame_interval_ps:g} ps: must be a number above 0")
-    if not (np.isfinite(temperature_K) and temperature_K > 0):
-        raise ValueError(f"temperature {temperature_K:g} K: must be a number above 0")
+    check_run_settings(n_blocks, frame_interval_ps, temperature_K)
     block_len, window = block_fit_window(
         n_frames, n_blocks, frame_interval_ps, fit_window_ps, fit_fraction
     )
     msd = compute_msd(positions_A, frame_interval_ps, direction)
     d_self = fit_diffusivity_cm2_s(msd.time_ps, msd.self_sum_A2, window)
     d_total = fit_diffusivity_cm2_s(msd.time_ps, msd.total_sum_A2, window)
-    components = tuple(
-        fit_diffusivity_cm2_s(msd.time_ps, msd.self_A2[:, k], window, dimensions=1)
-        for k in range(3)
-    )
-
-    block_time = np.arange(block_len) * frame_interval_ps
-    block_self = np.empty(n_blocks)
-    block_total = np.empty(n_blocks)
-    for b in range(n_blocks):
-        s, t = msd_self_and_total(positions_A[b * block_len : (b + 1) * block_len])
-        block_self[b] = fit_diffusivity_cm2_s(block_time, s.sum(axis=1), window)
-        block_total[b] = fit_diffusivity_cm2_s(block_time, t.sum(axis=1), window)
-    root_n = np.sqrt(n_blocks)
-    d_self_err = float(np.std(block_self, ddof=1) / root_n)
-    d_total_err = float(np.std(block_total, ddof=1) / root_n)
-
-    notes: list[str] = []
-    haven, haven_err = float("nan"), float("nan")
-    if d_total > 0:
-        haven = d_self / d_total
-        leave_one_out = np.array(
-            [
-                np.delete(block_self, b).mean() / np.delete(block_total, b).mean()
-                for b in range(n_blocks)
-            ]
-        )
-        haven_err = float(
-            np.sqrt((n_blocks - 1) / n_blocks * np.sum((leave_one_out - leave_one_out.mean()) ** 2))
-        )
-    else:
-        notes.append(f"D_total = {d_total:.3g} cm^2/s is not positive: no Haven ratio")
-    end_msd = float(np.interp(window[1], msd.time_ps, msd.self_sum_A2))
-    if end_msd < min_msd_A2:
-        notes.append(
-            f"self MSD at the fit-window end is {end_msd:.2f} Å^2 (< {min_msd_A2:g}): the run is "
-            "probably too short or too cold to be diffusive"
-        )
-    exponents = {
-        kind: msd_exponent(msd.time_ps, values, window)
-        for kind, values in (("self", msd.self_sum_A2), ("total", msd.total_sum_A2))
-    }
-    off = {k: a for k, a in exponents.items() if not abs(a - 1) <= max_exponent_deviation}
-    if off:
-        listed = ", ".join(f"{k} {a:.2f}" for k, a in off.items())
-        notes.append(
-            f"MSD exponent d ln MSD/d ln t over the fit window is {listed} (diffusion: 1 ± "
-            f"{max_exponent_deviation:g}): the window is not diffusive, D is not reliable"
-        )
+    blocks = block_diffusivities_cm2_s(positions_A, n_blocks, block_len, frame_interval_ps, window)
+    d_self_err, d_total_err = block_stderr(blocks[0]), block_stderr(blocks[1])
+    exponents = msd_exponents(msd, window)
+    notes = diffusion_notes(msd, window, d_total, exponents, min_msd_A2, max_exponent_deviation)
     for note in notes:
         warnings.warn(note, TransportWarning, stacklevel=2)
-
-    density_cm3 = n_mobile / (volume_A3 * (units.M_PER_A**3) / units.M3_PER_CM3)
+    density_cm3 = mobile_density_cm3(n_mobile, volume_A3)
     per_D = conductivity_mS_cm(1.0, density_cm3, temperature_K, charge)
+    haven, haven_err = haven_ratio_jackknife(d_self, d_total, *blocks)
+    dof = n_blocks - 1
     return TransportResult(
         D_self_cm2_s=d_self,
         D_self_stderr_cm2_s=d_self_err,
@@ -362,18 +340,22 @@ def analyze_transport(
         conductivity_stderr_mS_cm=per_D * d_total_err,
         conductivity_self_mS_cm=per_D * d_self,
         conductivity_self_stderr_mS_cm=per_D * d_self_err,
-        D_self_components_cm2_s=components,  # type: ignore[arg-type]
         n_mobile=n_mobile,
         mobile_density_cm3=density_cm3,
         temperature_K=float(temperature_K),
         fit_window_ps=window,
         n_frames=n_frames,
         n_blocks=n_blocks,
-        block_D_self_cm2_s=block_self,
-        block_D_total_cm2_s=block_total,
-        msd_exponent_self=exponents["self"],
-        msd_exponent_total=exponents["total"],
-        diffusive=not off,
+        stderr_dof=dof,
+        D_self_interval_cm2_s=student_t_interval(d_self, d_self_err, dof),
+        D_total_interval_cm2_s=student_t_interval(d_total, d_total_err, dof),
+        conductivity_interval_mS_cm=student_t_interval(per_D * d_total, per_D * d_total_err, dof),
+        msd_exponent_self=exponents[0],
+        msd_exponent_total=exponents[1],
+        diffusive=all(abs(a - 1) <= max_exponent_deviation for a in exponents),
+        D_self_components_cm2_s=axis_diffusivities_cm2_s(msd, window),
+        block_D_self_cm2_s=blocks[0],
+        block_D_total_cm2_s=blocks[1],
         msd=msd,
         warnings=tuple(notes),
     )

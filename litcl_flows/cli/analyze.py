@@ -9,9 +9,19 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from litcl_flows.analysis.hops import HopResult
+    from litcl_flows.analysis.rdf import RDF, RDFAccumulator
+    from litcl_flows.analysis.transport import TransportResult
+    from litcl_flows.io import Frame
 
 _FORMATS = ("lammps-dump", "xdatcar", "vasprun", "ase")
 
@@ -73,10 +83,10 @@ class _FrameTap:
         self.r_max_A = r_max_A
         self.bins = bins
         self.stride = stride
-        self.rdf = None
-        self.first = None
+        self.rdf: RDFAccumulator | None = None
+        self.first: Frame | None = None
 
-    def __call__(self, frames):  # type: ignore[no-untyped-def]
+    def __call__(self, frames: Iterable[Frame]) -> Iterator[Frame]:
         from litcl_flows.analysis.rdf import RDFAccumulator, parse_pairs
 
         for index, frame in enumerate(frames):
@@ -234,41 +244,17 @@ def analyze(
     Several TRAJ files are the restart chunks of one run, in order; the frame repeated at each
     join is dropped. --rdf and --stacking add the sections "rdf" and "hops" to the output.
     """
-    from rich.console import Console
-    from rich.progress import open as progress_open
-
     from litcl_flows.analysis.md_run import layer_hops, mobile_transport
-    from litcl_flows.io import TrajectoryFormatError, chain_frames, guess_format, iter_frames
+    from litcl_flows.io import TrajectoryFormatError
 
-    fmt = fmt or guess_format(traj[0])
-    names = type_map
     hkl = None if stacking in (None, "auto") else _parse_hkl(stacking)
-    console = Console(stderr=True)
     label = str(traj[0]) if len(traj) == 1 else f"{traj[0]} (+{len(traj) - 1} files)"
-
-    def read(path: Path):  # type: ignore[no-untyped-def]
-        if fmt != "lammps-dump":
-            yield from iter_frames(path, fmt, names)  # type: ignore[arg-type]
-            return
-        # One progress bar per file, closed before the next opens (rich allows one at a time);
-        # none in a log or pipe, where rich would leave a blank line before any error.
-        opened = (
-            progress_open(
-                path, "rb", description=f"reading {path.name}", console=console, transient=True
-            )
-            if console.is_terminal
-            else open(path, "rb")  # noqa: SIM115 (closed by the with below)
-        )
-        with opened as handle:
-            yield from iter_frames(path, "lammps-dump", names, handle=handle)
-
     tap = _FrameTap(rdf_pairs, rdf_r_max, rdf_bins, rdf_stride)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            frames = chain_frames((read(p) for p in traj), [str(p) for p in traj])
             trajectory, result = mobile_transport(
-                tap(frames),
+                tap(_read_chunks(traj, fmt, type_map)),
                 mobile,
                 temperature,
                 timestep_fs,
@@ -288,29 +274,89 @@ def analyze(
         except (TrajectoryFormatError, ValueError, OSError) as err:
             raise click.ClickException(str(err).splitlines()[0]) from err
     _echo_warnings(caught)
-    stem = f"{traj[0].stem}_{temperature:g}K"
     if plot_dir is not None:
-        from litcl_flows.analysis.plots import plot_hops, plot_msd, plot_rdf
+        stem = f"{traj[0].stem}_{temperature:g}K"
+        _write_plots(plot_dir, stem, traj[0].stem, result, rdfs, hops, trajectory.positions_A)
+    if as_json:
+        click.echo(json.dumps(_json_object(result, rdfs, hops)))
+        return
+    _echo_transport(label, mobile, temperature, result)
+    _echo_rdf_and_hops(rdfs, hops)
 
-        paths = plot_msd([result], plot_dir / f"msd_{stem}")
-        if rdfs is not None:
-            paths += plot_rdf({traj[0].stem: rdfs}, plot_dir / f"rdf_{stem}")
-        if hops is not None:
-            paths += plot_hops(
-                hops, result.msd.time_ps, plot_dir / f"hops_{stem}", trajectory.positions_A
+
+def _read_chunks(
+    traj: tuple[Path, ...], fmt: str | None, type_map: list[str] | None
+) -> Iterator[Frame]:
+    """The frames of the restart chunks ``traj`` as one stream (:func:`chain_frames`); a LAMMPS
+    dump shows a progress bar per file on a terminal."""
+    from rich.console import Console
+    from rich.progress import open as progress_open
+
+    from litcl_flows.io import chain_frames, guess_format, iter_frames
+
+    fmt = fmt or guess_format(traj[0])
+    console = Console(stderr=True)
+
+    def read(path: Path) -> Iterator[Frame]:
+        if fmt != "lammps-dump":
+            yield from iter_frames(path, fmt, type_map)  # type: ignore[arg-type]
+            return
+        # One progress bar per file, closed before the next opens (rich allows one at a time);
+        # none in a log or pipe, where rich would leave a blank line before any error.
+        opened = (
+            progress_open(
+                path, "rb", description=f"reading {path.name}", console=console, transient=True
             )
-        for path in paths:
-            click.echo(f"wrote {path}", err=True)
+            if console.is_terminal
+            else open(path, "rb")  # noqa: SIM115 (closed by the with below)
+        )
+        with opened as handle:
+            yield from iter_frames(path, "lammps-dump", type_map, handle=handle)
+
+    return chain_frames((read(p) for p in traj), [str(p) for p in traj])
+
+
+def _write_plots(
+    plot_dir: Path,
+    stem: str,
+    name: str,
+    result: TransportResult,
+    rdfs: dict[tuple[str, str], RDF] | None,
+    hops: HopResult | None,
+    positions_A: np.ndarray,
+) -> None:
+    """MSD, and RDF and hop figures when computed, as ``<kind>_<stem>.png``/``.svg``."""
+    from litcl_flows.analysis.plots import plot_hops, plot_msd, plot_rdf
+
+    paths = plot_msd([result], plot_dir / f"msd_{stem}")
+    if rdfs is not None:
+        paths += plot_rdf({name: rdfs}, plot_dir / f"rdf_{stem}")
+    if hops is not None:
+        paths += plot_hops(hops, result.msd.time_ps, plot_dir / f"hops_{stem}", positions_A)
+    for path in paths:
+        click.echo(f"wrote {path}", err=True)
+
+
+def _json_object(
+    result: TransportResult, rdfs: dict[tuple[str, str], RDF] | None, hops: HopResult | None
+) -> dict[str, object]:
+    """The ``--json`` object: the transport numbers, then the "rdf" and "hops" sections."""
     data: dict[str, object] = dict(result.to_json_dict())
     if rdfs is not None:
         data["rdf"] = {rdf.label: rdf.to_json_dict() for rdf in rdfs.values()}
     if hops is not None:
         data["hops"] = hops.to_json_dict()
-    if as_json:
-        click.echo(json.dumps(data))
-        return
+    return data
+
+
+def _echo_transport(label: str, mobile: str, temperature: float, result: TransportResult) -> None:
+    """The transport numbers as text, with their standard errors and 95 % intervals."""
+
+    def interval(bounds: tuple[float, float]) -> str:
+        return f"[{bounds[0]:.3e}, {bounds[1]:.3e}]"
+
     click.echo(
-        f"{label}: {data['n_frames']} frames, {data['n_mobile']} {mobile}, "
+        f"{label}: {result.n_frames} frames, {result.n_mobile} {mobile}, "
         f"{temperature:g} K, fit window {result.fit_window_ps[0]:.4g}–"
         f"{result.fit_window_ps[1]:.4g} ps, displacements relative to the "
         f"{result.reference_frame}"
@@ -319,10 +365,6 @@ def analyze(
         f"  ± standard error; [95 % interval, Student t with {result.stderr_dof} degrees of "
         f"freedom from {result.n_blocks} blocks]"
     )
-
-    def interval(bounds: tuple[float, float]) -> str:
-        return f"[{bounds[0]:.3e}, {bounds[1]:.3e}]"
-
     click.echo(
         f"  D_self   {result.D_self_cm2_s:.4e} ± {result.D_self_stderr_cm2_s:.1e} cm^2/s "
         f"{interval(result.D_self_interval_cm2_s)}"
@@ -341,6 +383,10 @@ def analyze(
         f"  MSD exponent over the window: self {result.msd_exponent_self:.2f}, total "
         f"{result.msd_exponent_total:.2f} ({'diffusive' if result.diffusive else 'NOT diffusive'})"
     )
+
+
+def _echo_rdf_and_hops(rdfs: dict[tuple[str, str], RDF] | None, hops: HopResult | None) -> None:
+    """Each g(r)'s first shell and the hop counts as text."""
     for rdf in (rdfs or {}).values():
         try:
             shell = rdf.first_shell()

@@ -55,7 +55,6 @@ from litcl_flows.schemas.lammps import (
     DumpFile,
     LammpsChunk,
     LammpsMDDocument,
-    Performance,
     RunLengthRecord,
 )
 from litcl_flows.settings import load_settings
@@ -479,11 +478,7 @@ class LammpsDeepmdMDMaker(Maker):
             last_step=latest_restart(directory)[1],
             timestep_fs=params.timestep_fs,
             corrections=custodian_corrections(directory),
-            performance=[
-                Performance(**vars(b.performance))
-                for b in log.md_blocks
-                if b.performance is not None
-            ],
+            performance=[b.performance for b in log.md_blocks if b.performance is not None],
             dump_files=files,
             host_com_file=str(com_file) if com_file.is_file() else None,
         )

@@ -30,7 +30,9 @@ class DumpFile(BaseModel):
 
 
 class Performance(BaseModel):
-    """LAMMPS's own speed report for one MD segment."""
+    """LAMMPS's own speed report for one MD segment: its ``Loop time`` line and the
+    ``Performance:`` line after it, as :func:`litcl_flows.engines.lammps.log.parse_log` reads
+    them (``ns_per_day`` NaN and no throughput when the second is missing)."""
 
     n_steps: int = Field(description="Steps in the segment ('Loop time ... for N steps').")
     loop_time_s: float = Field(description="Wall time of the segment's loop.")

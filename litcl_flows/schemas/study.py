@@ -8,11 +8,14 @@ Transport keys are the project's (docs/study.md): ``D_self_cm2_s``, ``D_total_cm
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import typing
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, create_model, model_validator
 
+from litcl_flows.analysis.transport_numbers import TransportNumbers
 from litcl_flows.schemas.barriers import BarrierTableRow
 from litcl_flows.schemas.base import DocumentMeta, MaterialMeta, fill_material, package_versions
 from litcl_flows.schemas.deepmd import DeepmdErrorMetrics
@@ -69,10 +72,37 @@ class RdfComparison(BaseModel):
     )
 
 
-class TransportRunDocument(MaterialMeta, DocumentMeta):
+def _stored_type(annotation: Any) -> Any:
+    """The document's type of a number: None until the run is analysed, pairs as lists."""
+    return (list[float] if typing.get_origin(annotation) is tuple else annotation) | None
+
+
+def _number_fields() -> dict[str, Any]:
+    """The numbers of :class:`~litcl_flows.analysis.transport_numbers.TransportNumbers`, with
+    their descriptions, as document fields."""
+    types = typing.get_type_hints(TransportNumbers)
+    return {
+        number.name: (
+            _stored_type(types[number.name]),
+            Field(None, description=number.metadata["description"]),
+        )
+        for number in dataclasses.fields(TransportNumbers)
+    }
+
+
+#: The transport numbers of a run (those of ``litcl analyze --json`` and σ from D_self).
+TransportNumberFields = create_model(
+    "TransportNumberFields",
+    __doc__="D, H_R and σ of one run with their error bars, fit settings and diffusion checks.",
+    **_number_fields(),
+)
+
+
+class TransportRunDocument(TransportNumberFields, MaterialMeta, DocumentMeta):
     """Transport of the mobile ion in one ML-MD run (one U, one temperature).
 
-    ``formula_pretty`` and ``chemsys`` are the MD cell's (from the LAMMPS document).
+    ``formula_pretty`` and ``chemsys`` are the MD cell's (from the LAMMPS document); the
+    transport numbers are :class:`TransportNumberFields`, None when the run did not finish.
     """
 
     study: str = Field(description="Study name.")
@@ -82,74 +112,6 @@ class TransportRunDocument(MaterialMeta, DocumentMeta):
     failure_reason: str | None = Field(None, description="Why there is no result.")
     md_uuid: str = Field(description="uuid of the LAMMPS job analysed.")
     engine: str = Field("lammps+deepmd", description="Engine of the analysed trajectory.")
-    D_self_cm2_s: float | None = Field(
-        None,
-        description="Self (tracer) diffusion coefficient of the mobile ion, cm²/s: slope of "
-        "its mean squared displacement over the fit window / 6.",
-    )
-    D_self_stderr_cm2_s: float | None = Field(
-        None, description="Standard error of D_self over n_blocks blocks in time, cm²/s."
-    )
-    D_total_cm2_s: float | None = Field(
-        None,
-        description="Collective (charge) diffusion coefficient, cm²/s: slope of the MSD of "
-        "the mobile ions' summed displacement, divided by their number, / 6 (ion–ion "
-        "cross-correlations included).",
-    )
-    D_total_stderr_cm2_s: float | None = Field(
-        None, description="Standard error of D_total over n_blocks blocks in time, cm²/s."
-    )
-    haven_ratio: float | None = Field(
-        None, description="Haven ratio H_R = D_self / D_total (None: D_total ≤ 0)."
-    )
-    haven_ratio_stderr: float | None = Field(
-        None, description="Standard error of H_R (delete-one-block jackknife)."
-    )
-    conductivity_mS_cm: float | None = Field(
-        None, description="Nernst–Einstein σ from D_total (correlated), mS/cm."
-    )
-    conductivity_stderr_mS_cm: float | None = Field(
-        None, description="Standard error of σ from D_total, mS/cm."
-    )
-    conductivity_self_mS_cm: float | None = Field(
-        None, description="σ from D_self (uncorrelated, H_R = 1), mS/cm."
-    )
-    conductivity_self_stderr_mS_cm: float | None = Field(
-        None, description="Standard error of σ from D_self, mS/cm."
-    )
-    n_mobile: int | None = Field(None, description="Mobile ions in the cell.")
-    mobile_density_cm3: float | None = Field(None, description="Mobile-ion number density.")
-    fit_window_ps: list[float] | None = Field(None, description="Lag window of the fits, ps.")
-    n_frames: int | None = Field(None, description="Frames analysed.")
-    n_blocks: int | None = Field(None, description="Blocks of the error bars.")
-    stderr_dof: int | None = Field(
-        None, description="Degrees of freedom of every standard error (n_blocks − 1)."
-    )
-    D_self_interval_cm2_s: list[float] | None = Field(
-        None, description="95 % Student-t interval of D_self (stderr_dof degrees of freedom)."
-    )
-    D_total_interval_cm2_s: list[float] | None = Field(
-        None, description="95 % Student-t interval of D_total."
-    )
-    conductivity_interval_mS_cm: list[float] | None = Field(
-        None, description="95 % Student-t interval of σ (from D_total)."
-    )
-    msd_exponent_self: float | None = Field(
-        None, description="d ln MSD_self / d ln t over the fit window (1: diffusive)."
-    )
-    msd_exponent_total: float | None = Field(
-        None, description="d ln MSD_total / d ln t over the fit window (1: diffusive)."
-    )
-    diffusive: bool | None = Field(
-        None,
-        description="Whether both exponents lie within analysis.max_msd_exponent_deviation of "
-        "1; False: D of this run is not reliable (the window is still sub- or super-diffusive).",
-    )
-    reference_frame: str | None = Field(
-        None,
-        description="Frame of the displacements: 'host centre of mass' (drift removed) or "
-        "'simulation box'.",
-    )
     host_msd_A2: float | None = Field(
         None, description="MSD of the non-mobile atoms over the run, Å² (a solid: vibration)."
     )
@@ -197,7 +159,7 @@ class TransportRunDocument(MaterialMeta, DocumentMeta):
         **fields
             ``study``, ``hubbard_u_eV``, ``temperature_K``, ``md_uuid`` and the material.
         """
-        transport = analysis.transport.to_json_dict()
+        transport = analysis.transport.reported()
         # H_R is NaN when D_total ≤ 0, an exponent when the MSD is 0: stored as None (no NaN
         # in JSON). The thermostat temperature comes with ``fields``.
         for key in ("haven_ratio", "haven_ratio_stderr", "msd_exponent_self", "msd_exponent_total"):
@@ -207,8 +169,6 @@ class TransportRunDocument(MaterialMeta, DocumentMeta):
             **fields,
             completed=True,
             **transport,
-            conductivity_self_mS_cm=analysis.transport.conductivity_self_mS_cm,
-            conductivity_self_stderr_mS_cm=analysis.transport.conductivity_self_stderr_mS_cm,
             host_msd_A2=analysis.host_msd_A2,
             warnings=list(analysis.warnings),
             msd=analysis.msd,

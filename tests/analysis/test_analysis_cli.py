@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from litcl_flows.analysis.synthetic import pair_walk
-from litcl_flows.analysis.transport import JSON_KEYS, conductivity_mS_cm
+from litcl_flows.analysis.transport import conductivity_mS_cm
+from litcl_flows.analysis.transport_numbers import JSON_KEYS
 from litcl_flows.cli.analyze import analyze, arrhenius
 from litcl_flows.io import write_lammps_dump
 
@@ -217,3 +220,24 @@ def test_analyze_chained_files_and_bad_rdf_radius(tmp_path: Path) -> None:
     assert chained["n_frames"] == 300
     code, _, err = _run(analyze, [str(whole), *base, "--rdf", "Li-Li", "--rdf-r-max", "7"])
     assert code == 1 and "r_max 7 Å exceeds half the smallest cell width (6 Å)" in err
+
+
+def _imported(probe: str, modules: list[str]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after running ``probe``."""
+    loaded = f"[m for m in {modules!r} if m in sys.modules]"
+    code = f"import json, sys\n{probe}\nprint(json.dumps({loaded}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_transport_numbers_cost_neither_side_the_others_imports(dump: Path) -> None:
+    """``litcl analyze`` and the stored document share the transport numbers' names and
+    descriptions, yet ``analyze`` loads no pydantic and the schemas (``litcl query``) no numpy."""
+    args = [str(dump), "--temperature", "600", "--timestep-fs", "1", "--type-map", "Li,Cl"]
+    run_analyze = (
+        "from click.testing import CliRunner\n"
+        "from litcl_flows.cli.analyze import analyze\n"
+        f"assert CliRunner().invoke(analyze, {[*args, '--json']!r}).exit_code == 0"
+    )
+    assert _imported(run_analyze, ["pydantic"]) == []
+    assert _imported("import litcl_flows.schemas.study", ["numpy", "scipy"]) == []

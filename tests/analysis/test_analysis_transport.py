@@ -11,11 +11,11 @@ from litcl_flows.analysis.msd import compute_msd, msd_fft, msd_self_and_total
 from litcl_flows.analysis.synthetic import pair_walk
 from litcl_flows.analysis.trajectory import TransportWarning, collect_mobile
 from litcl_flows.analysis.transport import (
-    JSON_KEYS,
     analyze_transport,
     conductivity_mS_cm,
     fit_diffusivity_cm2_s,
 )
+from litcl_flows.analysis.transport_numbers import JSON_KEYS
 from litcl_flows.io import Frame
 
 

@@ -24,7 +24,6 @@ from litcl_flows.engines.lammps.inputs import (
 )
 from litcl_flows.engines.lammps.log import (
     LammpsLog,
-    Performance,
     ThermoBlock,
     merge_md_thermo,
     parse_log,
@@ -38,7 +37,6 @@ __all__ = [
     "LammpsMDInput",
     "LammpsRunError",
     "LammpsUnstableHandler",
-    "Performance",
     "ThermoBlock",
     "count_frames",
     "dump_timesteps",

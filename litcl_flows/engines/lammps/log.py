@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from litcl_flows.engines.lammps.inputs import STAGE_MARK
+from litcl_flows.schemas.lammps import Performance
 
 _PERFORMANCE = re.compile(
     r"^Performance:\s+(?P<ns_day>[\d.eE+-]+) ns/day.*?"
-    r"(?P<steps_s>[\d.eE+-]+) timesteps/s(?:,\s+(?P<katom>[\d.eE+-]+) katom-step/s)?"
+    r"[\d.eE+-]+ timesteps/s(?:,\s+(?P<katom>[\d.eE+-]+) katom-step/s)?"
 )
 _LOOP = re.compile(
     r"^Loop time of (?P<seconds>[\d.eE+-]+) on (?P<procs>\d+) procs for (?P<steps>\d+) steps"
@@ -25,24 +26,13 @@ def _number(text: str) -> float:
 
 
 @dataclass
-class Performance:
-    """LAMMPS's ``Performance:`` line and the ``Loop time`` line before it."""
-
-    ns_per_day: float
-    timesteps_per_s: float
-    throughput_katom_step_s: float | None
-    loop_time_s: float
-    n_procs: int
-    n_steps: int
-
-
-@dataclass
 class ThermoBlock:
     """One thermo table: the header's column names and the rows, with the stage it belongs to."""
 
     stage: str
     columns: list[str]
     rows: list[list[float]] = field(default_factory=list)
+    #: From the ``Loop time`` line and the ``Performance:`` line after it (as stored).
     performance: Performance | None = None
 
     def column(self, name: str) -> list[float]:
@@ -103,7 +93,6 @@ def parse_log(path: Path | str) -> LammpsLog:
             elif current is not None and (m := _LOOP.match(line)):
                 current.performance = Performance(
                     ns_per_day=math.nan,
-                    timesteps_per_s=math.nan,
                     throughput_katom_step_s=None,
                     loop_time_s=float(m["seconds"]),
                     n_procs=int(m["procs"]),
@@ -111,7 +100,6 @@ def parse_log(path: Path | str) -> LammpsLog:
                 )
             elif current is not None and current.performance and (m := _PERFORMANCE.match(line)):
                 current.performance.ns_per_day = float(m["ns_day"])
-                current.performance.timesteps_per_s = float(m["steps_s"])
                 if m["katom"]:
                     current.performance.throughput_katom_step_s = float(m["katom"])
                 current = None
