@@ -139,7 +139,7 @@ def _write_relax(
 ) -> list[Path]:
     """VASP: the (first) relaxation's inputs; CHGNet: its settings and the cell."""
     _fresh_folder(folder)
-    if reference.reference_engine == "vasp":
+    if reference.engine.writes_vasp_inputs:
         # A double relaxation runs the same input set twice, the second from the first's cell.
         single = maker.relax_maker1 if reference.double_relax else maker
         _write_vasp(structure, single.input_set_generator, folder)
@@ -168,7 +168,7 @@ def _write_aimd(
 
     maker: Any = aimd.md_maker(temperature_K)
     _fresh_folder(folder)
-    if aimd.reference_engine == "vasp":
+    if aimd.engine.writes_vasp_inputs:
         # Segments share one input set; each later one restarts from its predecessor.
         first = maker.md_makers[0] if isinstance(maker, MultiMDMaker) else maker
         _write_vasp(structure, first.input_set_generator, folder)
@@ -196,7 +196,7 @@ def _write_aimd(
 
 def _aimd_mesh(out: Path, spec: StudySpec, label: str) -> tuple[int, int, int] | None:
     """The k-mesh of the first VASP AIMD folder written (None: no VASP AIMD)."""
-    if spec.reference_engine != "vasp" or not spec.runs("aimd"):
+    if not spec.engine.writes_vasp_inputs or not spec.runs("aimd"):
         return None
     from pymatgen.io.vasp import Kpoints
 
@@ -335,8 +335,8 @@ def _readme(
     from litcl_flows.makers.deepmd import DATASET_FOLDER
     from litcl_flows.makers.neb import VaspHopNebMaker
 
-    vasp = spec.reference_engine == "vasp"
-    engine = "VASP" if vasp else "CHGNet"
+    vasp = spec.engine.writes_vasp_inputs
+    engine = spec.engine.display_name
     order = f"ordering seed {cell_summary['seed']}" if cell_summary else "majority order"
     lines = [
         f"Dry run of study {spec.name!r} (profile {spec.profile}, reference engine "
