@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from litcl_flows.flows.study import ordered_cell
+from litcl_flows.labels import u_folder_label
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure
@@ -31,12 +31,6 @@ if TYPE_CHECKING:
     from litcl_flows.neb.hops import Hop
 
 README_FILE = "README.txt"
-
-
-def u_label(hubbard_u_eV: Mapping[str, float]) -> str:
-    """Folder-name form of a U set: ``{"Ti": 4}`` → ``U_Ti4``; no U > 0 → ``U0``."""
-    parts = [f"{el}{u:g}" for el, u in sorted(hubbard_u_eV.items()) if u > 0]
-    return "U_" + "_".join(parts) if parts else "U0"
 
 
 def write_study_inputs(
@@ -63,7 +57,7 @@ def write_study_inputs(
     assert reference is not None  # study_maker always sets it
     reference.check(structure)
     model_file = _model_file(maker.train_maker)
-    first_label = u_label(spec.hubbard_u_eV[0])
+    first_label = u_folder_label(spec.hubbard_u_eV[0])
     hop_maker: HopNebMaker | None = None
     if maker.neb_maker is not None:
         # The NEB runs in the first U set's cell.
@@ -73,7 +67,7 @@ def write_study_inputs(
     out = Path(out_dir)
     written: list[Path] = []
     for hubbard_u_eV in reference.hubbard_u_sets_eV:
-        label = u_label(hubbard_u_eV)
+        label = u_folder_label(hubbard_u_eV)
         relax = reference.relax_maker(hubbard_u_eV)
         written += _write_relax(
             reference, relax, structure, hubbard_u_eV, out / f"01_relax_{label}"
@@ -351,7 +345,10 @@ def _readme(
         for row in (cell_summary or {}).get("occupancies", [])
         if row["target_occupancy"] < 1
     ]
-    lines += ["", "Folders (<U>: U_<element><eV> per U set, U0 without U; <T>: temperature):"]
+    lines += [
+        "",
+        "Folders (<U>: the U set's label, U(Ti)=4 as U_Ti4, U=0 as U0; <T>: temperature):",
+    ]
     if vasp:
         twice = ", run twice, the second from the first's cell" if spec.relax.double_relax else ""
         lines += [
