@@ -328,7 +328,7 @@ class MlmdSpec(_Strict):
         description="Thermostat temperatures, K: at least three for the Arrhenius fit.",
     )
     n_steps: PositiveInt = Field(5_500_000, description="MD steps (study: 5.5 ns at 1 fs).")
-    timestep_fs: PositiveFloat = Field(1.0, description="Time step, fs.")
+    time_step_fs: PositiveFloat = Field(1.0, description="Time step, fs.")
     tdamp_fs: PositiveFloat = Field(100.0, description="Nosé–Hoover damping time, fs.")
     minimize: bool = Field(True, description="CG energy minimisation before MD.")
     equilibration_steps: int = Field(
@@ -352,6 +352,16 @@ class MlmdSpec(_Strict):
         le=MAX_LAMMPS_SEED,
         description="Seed of the initial velocities (LAMMPS velocity create), 1 … 2**31 − 1.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        # Specs written before the rename would otherwise read "Extra inputs are not permitted".
+        if isinstance(data, dict) and "timestep_fs" in data:
+            raise PydanticCustomError(
+                "renamed", "timestep_fs is now time_step_fs (as in the aimd section)"
+            )
+        return data
 
     @field_validator("temperatures_K")
     @classmethod
@@ -562,7 +572,7 @@ class StudySpec(_Strict):
             block_fit_window(
                 n_frames,
                 self.analysis.n_blocks,
-                md.dump_mobile_every * md.timestep_fs / 1000.0,
+                md.dump_mobile_every * md.time_step_fs / 1000.0,
                 self.analysis.fit_window_ps,
             )
         except ValueError as error:
