@@ -7,6 +7,10 @@ engine, the requested U and whether it was applied, and for VASP AIMD a per-fram
 convergence flag. Trajectories stay in the ``data`` additional store, where atomate2's job
 decorators route them; jobs pass structures and references, never trajectories.
 
+The engine is chosen once: :func:`get_reference_engine` maps a spec's ``reference_engine``
+to a :class:`ReferenceEngine` (:data:`REFERENCE_ENGINES`), which builds that engine's Makers
+and answers what the other steps need to know of it.
+
 Settings: :mod:`litcl_flows.engines.vasp.sets` (VASP input sets with the study's defaults).
 """
 
