@@ -303,7 +303,11 @@ def status(as_json: bool) -> None:
     "e.g. conductivity_mS_cm, activation_energy_eV.",
 )
 @click.option("--material", help="Only this material (reduced formula, e.g. Li3TiCl6).")
-@click.option("--u", "u_set", help="Only this U set, e.g. Ti=4 (eV; several: Ti=4,V=3).")
+@click.option(
+    "--u",
+    "u_set",
+    help="Only this U set, as its label U(Ti)=4 or Ti=4 for short (eV; several: Ti=4,V=3).",
+)
 @click.option(
     "--temperature",
     type=click.FloatRange(min=0.0, min_open=True),

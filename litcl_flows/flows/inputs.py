@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from litcl_flows.flows.study import ordered_cell
+from litcl_flows.labels import u_folder_label
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure
@@ -31,12 +31,6 @@ if TYPE_CHECKING:
     from litcl_flows.neb.hops import Hop
 
 README_FILE = "README.txt"
-
-
-def u_label(hubbard_u_eV: Mapping[str, float]) -> str:
-    """Folder-name form of a U set: ``{"Ti": 4}`` → ``U_Ti4``; no U > 0 → ``U0``."""
-    parts = [f"{el}{u:g}" for el, u in sorted(hubbard_u_eV.items()) if u > 0]
-    return "U_" + "_".join(parts) if parts else "U0"
 
 
 def write_study_inputs(
@@ -63,7 +57,7 @@ def write_study_inputs(
     assert reference is not None  # study_maker always sets it
     reference.check(structure)
     model_file = _model_file(maker.train_maker)
-    first_label = u_label(spec.hubbard_u_eV[0])
+    first_label = u_folder_label(spec.hubbard_u_eV[0])
     hop_maker: HopNebMaker | None = None
     if maker.neb_maker is not None:
         # The NEB runs in the first U set's cell.
@@ -73,7 +67,7 @@ def write_study_inputs(
     out = Path(out_dir)
     written: list[Path] = []
     for hubbard_u_eV in reference.hubbard_u_sets_eV:
-        label = u_label(hubbard_u_eV)
+        label = u_folder_label(hubbard_u_eV)
         relax = reference.relax_maker(hubbard_u_eV)
         written += _write_relax(
             reference, relax, structure, hubbard_u_eV, out / f"01_relax_{label}"
@@ -139,7 +133,7 @@ def _write_relax(
 ) -> list[Path]:
     """VASP: the (first) relaxation's inputs; CHGNet: its settings and the cell."""
     _fresh_folder(folder)
-    if reference.reference_engine == "vasp":
+    if reference.engine.writes_vasp_inputs:
         # A double relaxation runs the same input set twice, the second from the first's cell.
         single = maker.relax_maker1 if reference.double_relax else maker
         _write_vasp(structure, single.input_set_generator, folder)
@@ -168,7 +162,7 @@ def _write_aimd(
 
     maker: Any = aimd.md_maker(temperature_K)
     _fresh_folder(folder)
-    if aimd.reference_engine == "vasp":
+    if aimd.engine.writes_vasp_inputs:
         # Segments share one input set; each later one restarts from its predecessor.
         first = maker.md_makers[0] if isinstance(maker, MultiMDMaker) else maker
         _write_vasp(structure, first.input_set_generator, folder)
@@ -196,7 +190,7 @@ def _write_aimd(
 
 def _aimd_mesh(out: Path, spec: StudySpec, label: str) -> tuple[int, int, int] | None:
     """The k-mesh of the first VASP AIMD folder written (None: no VASP AIMD)."""
-    if spec.reference_engine != "vasp" or not spec.runs("aimd"):
+    if not spec.engine.writes_vasp_inputs or not spec.runs("aimd"):
         return None
     from pymatgen.io.vasp import Kpoints
 
@@ -335,8 +329,8 @@ def _readme(
     from litcl_flows.makers.deepmd import DATASET_FOLDER
     from litcl_flows.makers.neb import VaspHopNebMaker
 
-    vasp = spec.reference_engine == "vasp"
-    engine = "VASP" if vasp else "CHGNet"
+    vasp = spec.engine.writes_vasp_inputs
+    engine = spec.engine.display_name
     order = f"ordering seed {cell_summary['seed']}" if cell_summary else "majority order"
     lines = [
         f"Dry run of study {spec.name!r} (profile {spec.profile}, reference engine "
@@ -351,7 +345,10 @@ def _readme(
         for row in (cell_summary or {}).get("occupancies", [])
         if row["target_occupancy"] < 1
     ]
-    lines += ["", "Folders (<U>: U_<element><eV> per U set, U0 without U; <T>: temperature):"]
+    lines += [
+        "",
+        "Folders (<U>: the U set's label, U(Ti)=4 as U_Ti4, U=0 as U0; <T>: temperature):",
+    ]
     if vasp:
         twice = ", run twice, the second from the first's cell" if spec.relax.double_relax else ""
         lines += [

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def vasp_settings(spec: StudySpec) -> dict[str, Any]:
     """VASP keyword arguments of the relaxation input set (none for an ML engine)."""
-    if spec.reference_engine != "vasp":
+    if not spec.engine.writes_vasp_inputs:
         return {}
     settings: dict[str, Any] = {"encut_eV": spec.relax.encut_eV}
     if spec.relax.kpoint_mesh is not None:
@@ -35,7 +35,7 @@ def aimd_vasp_settings(spec: StudySpec) -> dict[str, Any]:
     (:class:`~litcl_flows.makers.reference.ReferenceDataMaker`): its explicit mesh, or the
     length rule; ``gamma`` is Γ only.
     """
-    if spec.reference_engine != "vasp":
+    if not spec.engine.writes_vasp_inputs:
         return {}
     settings: dict[str, Any] = {"encut_eV": spec.relax.encut_eV}
     mesh = spec.aimd.kpoint_mesh
@@ -99,7 +99,7 @@ def mlmd_maker(
         parent_structure=load_structure(spec.material.structure) if disordered else None,
         site_occupancies=supercell.site_occupancies if disordered and supercell else None,
         n_steps=md.n_steps,
-        timestep_fs=md.timestep_fs,
+        timestep_fs=md.time_step_fs,
         tdamp_fs=md.tdamp_fs,
         seed=md.seed,
         minimize=md.minimize,
@@ -120,34 +120,14 @@ def hop_neb_maker(spec: StudySpec) -> HopNebMaker:
     VASP runs with the first U set and the relaxation's cut-off; the NEB supercell takes its
     k-points from the density rule (the relaxation's mesh is for the ordered cell).
     """
-    from litcl_flows.makers.neb import MLHopNebMaker, VaspHopNebMaker
-
     neb = spec.neb
-    hop_maker: HopNebMaker
-    if spec.reference_engine == "vasp":
-        from atomate2.vasp.jobs.neb import NebFromImagesMaker
-
-        from litcl_flows.neb.vasp_inputs import neb_set_generator
-
-        # The endpoints relax with the NEB set itself (VaspHopNebMaker's default): one set of
-        # electronic settings for every energy of the barrier.
-        hop_maker = VaspHopNebMaker(
-            neb_maker=NebFromImagesMaker(
-                input_set_generator=neb_set_generator(
-                    hubbard_u_eV=spec.hubbard_u_eV[0],
-                    encut_eV=spec.relax.encut_eV,
-                    force_tolerance_eV_A=neb.fmax_eV_A,
-                )
-            ),
-        )
-    else:
-        hop_maker = MLHopNebMaker(force_field_name="CHGNet")
-    hop_maker.num_images = neb.num_images
-    if isinstance(hop_maker, MLHopNebMaker):
-        hop_maker.fmax_eV_A = neb.fmax_eV_A
-        hop_maker.max_steps = neb.max_steps
-        hop_maker.endpoint_max_steps = neb.max_steps
-    return hop_maker
+    return spec.engine.hop_neb_maker(
+        hubbard_u_eV=spec.hubbard_u_eV[0],
+        encut_eV=spec.relax.encut_eV,
+        num_images=neb.num_images,
+        fmax_eV_A=neb.fmax_eV_A,
+        max_steps=neb.max_steps,
+    )
 
 
 def neb_barriers_maker(spec: StudySpec, hop_maker: HopNebMaker) -> NebBarriersMaker:
@@ -189,9 +169,10 @@ def study_maker(spec: StudySpec) -> TransportStudyMaker:
         routing=routing,
     )
     if spec.runs("train"):
+        aimd = maker.reference_maker.aimd_maker
+        assert aimd is not None  # the AIMD runs before training
         maker.dataset_maker = DeepmdDatasetMaker(
-            **spec.deepmd.dataset_settings(spec.aimd, spec.reference_engine),
-            stress_unit="kBar",
+            **spec.deepmd.dataset_settings(aimd.frame_interval_fs), stress_unit="kBar"
         )
         maker.train_maker = DeepmdTrainMaker(
             training_input=spec.deepmd.training_input(spec.profile),

@@ -15,9 +15,6 @@ if TYPE_CHECKING:
     from litcl_flows.flows.spec import StudySpec
     from litcl_flows.settings import LitclSettings
 
-#: Python package each reference engine needs on the machine that runs it.
-REFERENCE_ENGINE_MODULES: dict[str, str] = {"chgnet": "chgnet", "vasp": "atomate2"}
-
 
 def _missing_command(label: str, command: str) -> str | None:
     """The launcher and the program of ``command``, found as the job will find them."""
@@ -34,16 +31,14 @@ def check_runs_here(spec: StudySpec, settings: LitclSettings) -> None:
     """Raise ``ValueError`` (one line, everything missing) when embedded jobs cannot run."""
     if settings.mode != "embedded":
         return
-    if spec.reference_engine == "vasp":
-        from litcl_flows.engines.vasp.validation import check_vasp_runs_here
-        from litcl_flows.structures.library import load_structure
+    from litcl_flows.structures.library import load_structure
 
-        composition = load_structure(spec.material.structure).composition
-        check_vasp_runs_here(element.symbol for element in composition.elements)
+    engine = spec.engine
+    composition = load_structure(spec.material.structure).composition
+    engine.check_runs_here(element.symbol for element in composition.elements)
     missing = []
-    module = REFERENCE_ENGINE_MODULES[spec.reference_engine]
-    if find_spec(module) is None:
-        missing.append(f"reference engine '{spec.reference_engine}' needs the '{module}' package")
+    if find_spec(engine.package) is None:
+        missing.append(f"reference engine '{engine.name}' needs the '{engine.package}' package")
     if spec.runs("train"):
         missing.append(_missing_command("dp_cmd", settings.dp_cmd))
     if spec.runs("mlmd"):

@@ -40,6 +40,7 @@ from litcl_flows.structures.library import BUILTIN_STRUCTURES, resolve_structure
 
 if TYPE_CHECKING:
     from litcl_flows.flows.study import TransportStudyMaker
+    from litcl_flows.makers.reference import ReferenceEngine
 
 SPEC_VERSION = 1
 
@@ -288,14 +289,13 @@ class DeepmdSpec(_Strict):
         """The training input of this spec: preset (or profile) with the overrides applied."""
         return self._preset_input(self.preset or profile, self.overrides)
 
-    def dataset_settings(self, aimd: AimdSpec, reference_engine: str) -> dict[str, Any]:
-        """Keyword arguments of ``DeepmdDatasetMaker``: the split and the AIMD frame spacing."""
-        # VASP trajectories hold every ionic step; CHGNet's every traj_interval steps.
-        steps_per_frame = aimd.traj_interval if reference_engine == "chgnet" else 1
+    def dataset_settings(self, frame_interval_fs: float) -> dict[str, Any]:
+        """Keyword arguments of ``DeepmdDatasetMaker``: the split, and the spacing of the AIMD
+        frames, fs (``AimdTemperaturesMaker.frame_interval_fs``)."""
         return {
             "valid_fraction": self.valid_fraction,
             "split": self.split,
-            "frame_interval_fs": aimd.time_step_fs * steps_per_frame,
+            "frame_interval_fs": frame_interval_fs,
             "frame_stride_fs": self.frame_stride_fs,
             "gap_fs": self.gap_fs,
         }
@@ -328,7 +328,7 @@ class MlmdSpec(_Strict):
         description="Thermostat temperatures, K: at least three for the Arrhenius fit.",
     )
     n_steps: PositiveInt = Field(5_500_000, description="MD steps (study: 5.5 ns at 1 fs).")
-    timestep_fs: PositiveFloat = Field(1.0, description="Time step, fs.")
+    time_step_fs: PositiveFloat = Field(1.0, description="Time step, fs.")
     tdamp_fs: PositiveFloat = Field(100.0, description="Nosé–Hoover damping time, fs.")
     minimize: bool = Field(True, description="CG energy minimisation before MD.")
     equilibration_steps: int = Field(
@@ -352,6 +352,16 @@ class MlmdSpec(_Strict):
         le=MAX_LAMMPS_SEED,
         description="Seed of the initial velocities (LAMMPS velocity create), 1 … 2**31 − 1.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        # Specs written before the rename would otherwise read "Extra inputs are not permitted".
+        if isinstance(data, dict) and "timestep_fs" in data:
+            raise PydanticCustomError(
+                "renamed", "timestep_fs is now time_step_fs (as in the aimd section)"
+            )
+        return data
 
     @field_validator("temperatures_K")
     @classmethod
@@ -531,7 +541,8 @@ class StudySpec(_Strict):
     hubbard_u_eV: list[dict[str, float]] = Field(
         default_factory=lambda: [{"Ti": 0.0}, {"Ti": 4.0}],
         min_length=1,
-        description="One U_eff set per branch, element → eV (Dudarev); the study: Ti 0 and 4.",
+        description="One U_eff set per branch, element → eV (Dudarev); default: the Li3TiCl6 "
+        "paper's Ti 0 and 4, so another material gives its own (every element in it).",
     )
     relax: RelaxSpec = Field(default_factory=RelaxSpec)
     aimd: AimdSpec = Field(default_factory=AimdSpec)
@@ -561,7 +572,7 @@ class StudySpec(_Strict):
             block_fit_window(
                 n_frames,
                 self.analysis.n_blocks,
-                md.dump_mobile_every * md.timestep_fs / 1000.0,
+                md.dump_mobile_every * md.time_step_fs / 1000.0,
                 self.analysis.fit_window_ps,
             )
         except ValueError as error:
@@ -590,6 +601,35 @@ class StudySpec(_Strict):
                 "sel_per_species", "deepmd.overrides: {error}", {"error": str(error)}
             ) from None
         return self
+
+    @model_validator(mode="after")
+    def _u_elements_present(self) -> StudySpec:
+        # The default U sets are Li3TiCl6's: another material must not run them silently.
+        from litcl_flows.structures.library import load_structure
+
+        structure = load_structure(self.material.structure)
+        elements = {el.symbol for el in structure.composition.elements}
+        for index, u_set in enumerate(self.hubbard_u_eV):
+            absent = sorted(set(u_set) - elements)
+            if absent:
+                raise PydanticCustomError(
+                    "u_element_absent",
+                    "hubbard_u_eV.{index}: {absent} not in the structure (it holds {elements}); "
+                    "the default U sets are the Li3TiCl6 paper's, give this material's",
+                    {
+                        "index": index,
+                        "absent": ", ".join(absent),
+                        "elements": ", ".join(sorted(elements)),
+                    },
+                )
+        return self
+
+    @property
+    def engine(self) -> ReferenceEngine:
+        """The reference engine ``reference_engine`` names (its Makers and properties)."""
+        from litcl_flows.makers.reference import get_reference_engine
+
+        return get_reference_engine(self.reference_engine)
 
     def runs(self, step: str) -> bool:
         """Whether the flow includes ``step`` (see ``stop_after``)."""

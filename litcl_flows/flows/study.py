@@ -83,7 +83,7 @@ class _Branch:
             inputs["aimd"] = [
                 {
                     "uuid": job.uuid,
-                    "wall_time_s": job.output.wall_time_s,
+                    "walltime_s": job.output.walltime_s,
                     "n_atoms": job.output.nsites,
                     "n_frames": job.output.n_frames,
                 }
@@ -335,13 +335,13 @@ def _aimd_jobs(nodes: list) -> list:
     an output-collector job, which ran no MD."""
     from jobflow import Flow
 
-    from litcl_flows.makers.reference import ChgnetReferenceMDMaker, VaspReferenceMDMaker
+    from litcl_flows.makers.reference import REFERENCE_MD_MAKERS
 
     jobs = []
     for node in nodes:
         if isinstance(node, Flow):
             jobs.extend(_aimd_jobs(node.jobs))
-        elif isinstance(node.maker, VaspReferenceMDMaker | ChgnetReferenceMDMaker):
+        elif isinstance(node.maker, REFERENCE_MD_MAKERS):
             jobs.append(node)
     return jobs
 

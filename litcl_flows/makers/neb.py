@@ -105,19 +105,6 @@ def _as_list(values: Sequence[float]) -> list[float]:
     return [float(v) for v in values]
 
 
-def charge_model(engine: str, mechanism: str, species: str) -> str:
-    """What the NEB cell's charge is (as :func:`~litcl_flows.neb.endpoints.hop_endpoints` and
-    the VASP set build it), in words for the document."""
-    if engine != "vasp":
-        return f"{engine}: no electrons are counted; the vacancy is the missing {species} ion"
-    if mechanism == "vacancy":
-        return (
-            f"{species} ion vacancy: the cell carries the removed ion's charge (NELECT = ΣZVAL "
-            "minus it, +1 for Li⁺), so no host cation changes its oxidation state"
-        )
-    return "neutral stoichiometric cell: the ion moves to an empty site (NELECT = ΣZVAL)"
-
-
 @job
 def hop_barrier_doc(
     neb_result: NebResult | None,
@@ -125,10 +112,12 @@ def hop_barrier_doc(
     engine: str,
     supercell: Sequence[int],
     climbing_image: bool,
+    charge_model: str,
     formula: str | None = None,
 ) -> HopBarrierDoc | None:
     """Label an emmet ``NebResult`` with its hop and engine; None when the NEB failed.
 
+    ``charge_model``: the cell's charge in words (:meth:`HopNebMaker.charge_model`);
     ``formula``: reduced formula of the host cell (``formula_pretty``, ``chemsys``).
     """
     if neb_result is None:
@@ -151,7 +140,7 @@ def hop_barrier_doc(
         path_clearance_A=dict(hop.path_clearance_A),
         cell_setting=hop.cell_setting,
         study_label=hop.study_label,
-        charge_model=charge_model(engine, hop.mechanism, hop.species),
+        charge_model=charge_model,
         start_frac_coords=_as_list(hop.start_frac),
         end_frac_coords=_as_list(hop.end_frac),
         engine=engine,
@@ -222,6 +211,11 @@ class HopNebMaker(Maker, ABC):
         """Whether the NEB runs with a climbing image."""
 
     @abstractmethod
+    def charge_model(self, mechanism: str, species: str) -> str:
+        """What the NEB cell's charge is (as :func:`~litcl_flows.neb.endpoints.hop_endpoints`
+        and the engine build it), in words for the document."""
+
+    @abstractmethod
     def endpoint_relax_maker(self) -> Maker:
         """Fixed-cell relaxation of one endpoint."""
 
@@ -267,6 +261,7 @@ class HopNebMaker(Maker, ABC):
             self.engine,
             list(supercell),
             self.climbing_image,
+            self.charge_model(hop.mechanism, hop.species),
             structure.composition.reduced_formula,
         )
         doc.name = f"{label} barrier"
@@ -325,6 +320,10 @@ class MLHopNebMaker(HopNebMaker):
     def climbing_image(self) -> bool:
         """From ``neb_kwargs["climb"]`` (ASE's default is False)."""
         return bool(self.neb_kwargs.get("climb", False))
+
+    def charge_model(self, mechanism: str, species: str) -> str:
+        """An ML potential counts no electrons."""
+        return f"{self.engine}: no electrons are counted; the vacancy is the missing {species} ion"
 
     def endpoint_relax_maker(self) -> ForceFieldRelaxMaker:
         """atomate2's force-field relaxation of positions only (cell fixed)."""
@@ -399,6 +398,15 @@ class VaspHopNebMaker(HopNebMaker):
     def climbing_image(self) -> bool:
         """True with VTST."""
         return self.vtst
+
+    def charge_model(self, mechanism: str, species: str) -> str:
+        """A vacancy cell carries the removed ion's charge; an interstitial hop's is neutral."""
+        if mechanism == "vacancy":
+            return (
+                f"{species} ion vacancy: the cell carries the removed ion's charge (NELECT = "
+                "ΣZVAL minus it, +1 for Li⁺), so no host cation changes its oxidation state"
+            )
+        return "neutral stoichiometric cell: the ion moves to an empty site (NELECT = ΣZVAL)"
 
     def endpoint_relax_maker(self) -> BaseVaspMaker:
         """The fixed-cell VASP relaxation."""

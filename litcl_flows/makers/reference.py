@@ -7,16 +7,21 @@ engine, the requested U and whether it was applied, and for VASP AIMD a per-fram
 convergence flag. Trajectories stay in the ``data`` additional store, where atomate2's job
 decorators route them; jobs pass structures and references, never trajectories.
 
+The engine is chosen once: :func:`get_reference_engine` maps a spec's ``reference_engine``
+to a :class:`ReferenceEngine` (:data:`REFERENCE_ENGINES`), which builds that engine's Makers
+and answers what the other steps need to know of it.
+
 Settings: :mod:`litcl_flows.engines.vasp.sets` (VASP input sets with the study's defaults).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 from atomate2.ase.md import MDEnsemble
@@ -43,6 +48,7 @@ from litcl_flows.engines.vasp.sets import (
 )
 from litcl_flows.engines.vasp.validation import (
     ReferenceInputError,
+    check_potcar_mapping,
     check_temperatures,
     validate_reference_request,
 )
@@ -62,14 +68,15 @@ if TYPE_CHECKING:
     from emmet.core.tasks import TaskDoc
     from pymatgen.core import Structure
 
-ReferenceEngine = Literal["vasp", "chgnet"]
+    from litcl_flows.makers.neb import HopNebMaker, MLHopNebMaker, VaspHopNebMaker
+
+#: Names of the reference engines (:data:`REFERENCE_ENGINES`), as specs write them.
+ReferenceEngineName = Literal["vasp", "chgnet"]
 
 #: Job name of AIMD runs (queries select on it; mock VASP looks reference folders up by name).
 AIMD_JOB_NAME = "aimd"
 #: VASP settings that choose the k-points; the AIMD takes the relaxation's unless it sets one.
 KPOINT_SETTINGS = frozenset({"kpoint_length_A", "kpoint_mesh_override"})
-#: How documents and notes spell each engine.
-ENGINE_DISPLAY_NAMES = {"vasp": "VASP", "chgnet": "CHGNet"}
 #: Nosé–Hoover thermostat time of the CHGNet stand-in, fs (the study's LAMMPS Tdamp).
 CHGNET_THERMOSTAT_TIME_fs = 100.0
 
@@ -92,8 +99,8 @@ def _vasp_reference_doc(
         versions["vasp"] = calc.vasp_version
     meta: dict[str, Any] = {
         "versions": versions,
-        "reference_engine": "vasp",
-        "is_stand_in": False,
+        "reference_engine": VASP.name,
+        "is_stand_in": VASP.is_stand_in,
         "hubbard_u_requested_eV": requested,
         "hubbard_u_applied_eV": applied,
         "hubbard_u_applied": honoured,
@@ -120,17 +127,17 @@ def _vasp_reference_doc(
     else:
         meta["n_frames"] = len(calc.output.ionic_steps or [])
     run_stats = calc.output.run_stats
-    meta["wall_time_s"] = run_stats.elapsed_time if run_stats is not None else None
+    meta["walltime_s"] = run_stats.elapsed_time if run_stats is not None else None
     return VaspReferenceTaskDoc(**dict(task_doc), **meta)
 
 
 def _ml_reference_doc(
     doc: Any,
-    engine: str,
+    engine: ReferenceEngine,
     hubbard_u_eV: Mapping[str, float],
     temperature_K: float | None = None,
     time_step_fs: float | None = None,
-    wall_time_s: float | None = None,
+    walltime_s: float | None = None,
 ) -> ForceFieldReferenceTaskDoc:
     """Add the reference fields to atomate2's ``ForceFieldTaskDocument``; U never applied.
 
@@ -145,17 +152,17 @@ def _ml_reference_doc(
     n_frames = len(trajectory) if trajectory is not None else len(doc.output.ionic_steps or [])
     return ForceFieldReferenceTaskDoc(
         **dict(doc),
-        versions=package_versions("atomate2", "emmet-core", engine),
-        reference_engine=engine,
-        is_stand_in=True,
+        versions=package_versions("atomate2", "emmet-core", engine.package),
+        reference_engine=engine.name,
+        is_stand_in=engine.is_stand_in,
         hubbard_u_requested_eV={el: float(u) for el, u in hubbard_u_eV.items()},
         hubbard_u_applied_eV={},
         hubbard_u_applied=False,
-        hubbard_u_note=ML_STAND_IN_U_NOTE.format(engine=ENGINE_DISPLAY_NAMES[engine]),
+        hubbard_u_note=ML_STAND_IN_U_NOTE.format(engine=engine.display_name),
         temperature_K=temperature_K,
         time_step_fs=time_step_fs,
         n_frames=n_frames,
-        wall_time_s=wall_time_s,
+        walltime_s=walltime_s,
     )
 
 
@@ -203,6 +210,9 @@ class VaspReferenceMDMaker(MDMaker):
     hubbard_u_eV
         U_eff requested per element, eV (see :class:`VaspReferenceRelaxMaker`).
     """
+
+    #: Output field whose ``"trajectory"`` entry is the run's trajectory.
+    trajectory_field: ClassVar[str] = "vasp_objects"
 
     name: str = AIMD_JOB_NAME
     input_set_generator: VaspInputGenerator = field(
@@ -252,7 +262,7 @@ class ChgnetReferenceRelaxMaker(ForceFieldRelaxMaker):
         start = time.perf_counter()
         doc = ForceFieldRelaxMaker.make.original(self, structure, prev_dir=prev_dir)
         return _ml_reference_doc(
-            doc, "chgnet", self.hubbard_u_eV, wall_time_s=time.perf_counter() - start
+            doc, CHGNET, self.hubbard_u_eV, walltime_s=time.perf_counter() - start
         )
 
 
@@ -283,6 +293,9 @@ class ChgnetReferenceMDMaker(ForceFieldMDMaker):
         U_eff requested, eV: recorded as requested and not applied (CHGNet cannot).
     """
 
+    #: Output field whose ``"trajectory"`` entry is the run's trajectory.
+    trajectory_field: ClassVar[str] = "objects"
+
     name: str = AIMD_JOB_NAME
     force_field_name: str = "CHGNet"
     ensemble: MDEnsemble = MDEnsemble.nvt
@@ -304,12 +317,16 @@ class ChgnetReferenceMDMaker(ForceFieldMDMaker):
         doc = ForceFieldMDMaker.make.original(self, structure, prev_dir=prev_dir)
         return _ml_reference_doc(
             doc,
-            "chgnet",
+            CHGNET,
             self.hubbard_u_eV,
             float(self.temperature),
             float(self.time_step),
-            wall_time_s=time.perf_counter() - start,
+            walltime_s=time.perf_counter() - start,
         )
+
+
+#: The reference MD Makers, whose jobs hold a trajectory (``trajectory_field``).
+REFERENCE_MD_MAKERS = (VaspReferenceMDMaker, ChgnetReferenceMDMaker)
 
 
 def _ase_fs() -> float:
@@ -327,8 +344,292 @@ def _vasp_run_kwargs(defaults: Mapping[str, Any], walltime_s: int | None) -> dic
     return kwargs
 
 
+class ReferenceEngine(ABC):
+    """A reference engine: its Makers and what the study asks of it, answered once here.
+
+    A spec names the engine (``reference_engine: vasp``); :func:`get_reference_engine` maps
+    the name to its engine, and the steps built on it ask the engine (or its Makers), never
+    the name.
+    """
+
+    #: Name in specs, documents and job metadata.
+    name: ClassVar[ReferenceEngineName]
+    #: How documents and notes spell it.
+    display_name: ClassVar[str]
+    #: Python package the jobs import where they run (and whose version documents record).
+    package: ClassVar[str]
+    #: An ML stand-in for the paper's DFT+U (its numbers are labelled so).
+    is_stand_in: ClassVar[bool]
+    #: Its jobs take VASP input sets (cut-off, k-points, POTCARs) and write VASP inputs.
+    writes_vasp_inputs: ClassVar[bool]
+
+    @abstractmethod
+    def relax_maker(
+        self,
+        hubbard_u_eV: Mapping[str, float],
+        double_relax: bool,
+        walltime_s: int | None,
+        fmax_eV_A: float,
+        max_steps: int,
+        relax_cell: bool,
+        **vasp_settings: Any,
+    ) -> Maker:
+        """The relaxation Maker (parameters: :func:`reference_relax_maker`)."""
+
+    @abstractmethod
+    def aimd_maker(
+        self,
+        temperature_K: float,
+        n_steps: int,
+        time_step_fs: float,
+        hubbard_u_eV: Mapping[str, float],
+        n_segments: int,
+        walltime_s: int | None,
+        traj_interval: int,
+        velocity_seed: int | None,
+        **vasp_settings: Any,
+    ) -> Maker:
+        """The NVT MD Maker at one temperature (parameters: :func:`reference_aimd_maker`)."""
+
+    @abstractmethod
+    def steps_per_frame(self, traj_interval: int) -> int:
+        """MD steps between two stored trajectory frames."""
+
+    @abstractmethod
+    def hop_neb_maker(
+        self,
+        hubbard_u_eV: Mapping[str, float],
+        encut_eV: float,
+        num_images: int,
+        fmax_eV_A: float,
+        max_steps: int,
+    ) -> HopNebMaker:
+        """The per-hop NEB Maker (``max_steps``: ML optimiser limit; ``encut_eV``: VASP)."""
+
+    def check_request(
+        self,
+        elements: Iterable[str],
+        hubbard_u_eV: Mapping[str, float],
+        temperatures_K: Iterable[float] = (),
+        potcar_settings: Mapping[str, str] | None = None,
+    ) -> None:
+        """Refuse a U set or temperature that cannot run (:class:`ReferenceInputError`)."""
+        validate_reference_request(elements, hubbard_u_eV, temperatures_K)
+
+    @abstractmethod
+    def check_runs_here(self, elements: Iterable[str]) -> None:
+        """Refuse when this machine cannot run the engine's jobs, beyond lacking
+        :attr:`package` (:class:`ReferenceInputError`)."""
+
+
+class VaspReferenceEngine(ReferenceEngine):
+    """VASP DFT+U (the paper's engine), through atomate2's VASP Makers and custodian."""
+
+    name = "vasp"
+    display_name = "VASP"
+    package = "atomate2"
+    is_stand_in = False
+    writes_vasp_inputs = True
+
+    def relax_maker(
+        self,
+        hubbard_u_eV: Mapping[str, float],
+        double_relax: bool,
+        walltime_s: int | None,
+        fmax_eV_A: float,
+        max_steps: int,
+        relax_cell: bool,
+        **vasp_settings: Any,
+    ) -> Maker:
+        """``DoubleRelaxMaker`` of two :class:`VaspReferenceRelaxMaker`, or one (ISIF 3)."""
+        maker = VaspReferenceRelaxMaker(
+            input_set_generator=relax_set_generator(
+                hubbard_u_eV=hubbard_u_eV, force_tolerance_eV_A=fmax_eV_A, **vasp_settings
+            ),
+            hubbard_u_eV=dict(hubbard_u_eV),
+            run_vasp_kwargs=_vasp_run_kwargs({}, walltime_s),
+        )
+        return DoubleRelaxMaker.from_relax_maker(maker) if double_relax else maker
+
+    def aimd_maker(
+        self,
+        temperature_K: float,
+        n_steps: int,
+        time_step_fs: float,
+        hubbard_u_eV: Mapping[str, float],
+        n_segments: int,
+        walltime_s: int | None,
+        traj_interval: int,
+        velocity_seed: int | None,
+        **vasp_settings: Any,
+    ) -> Maker:
+        """:class:`VaspReferenceMDMaker`, or a ``MultiMDMaker`` of ``n_segments`` of them."""
+        if n_segments < 1:
+            raise ReferenceInputError(f"n_segments: {n_segments}; need ≥ 1")
+
+        def segment() -> VaspReferenceMDMaker:
+            maker = VaspReferenceMDMaker(
+                input_set_generator=md_set_generator(
+                    temperature_K=temperature_K,
+                    n_steps=n_steps,
+                    time_step_fs=time_step_fs,
+                    hubbard_u_eV=hubbard_u_eV,
+                    **vasp_settings,
+                ),
+                hubbard_u_eV=dict(hubbard_u_eV),
+            )
+            maker.run_vasp_kwargs = _vasp_run_kwargs(maker.run_vasp_kwargs, walltime_s)
+            return maker
+
+        if n_segments == 1:
+            return segment()
+        return MultiMDMaker(
+            name=f"{AIMD_JOB_NAME} segments", md_makers=[segment() for _ in range(n_segments)]
+        )
+
+    def steps_per_frame(self, traj_interval: int) -> int:
+        """1: VASP trajectories hold every ionic step."""
+        return 1
+
+    def hop_neb_maker(
+        self,
+        hubbard_u_eV: Mapping[str, float],
+        encut_eV: float,
+        num_images: int,
+        fmax_eV_A: float,
+        max_steps: int,
+    ) -> VaspHopNebMaker:
+        """VASP CI-NEB with the relaxation's U and cut-off; the endpoints relax with the NEB
+        set itself (one set of electronic settings for every energy of the barrier)."""
+        from atomate2.vasp.jobs.neb import NebFromImagesMaker
+
+        from litcl_flows.makers.neb import VaspHopNebMaker
+        from litcl_flows.neb.vasp_inputs import neb_set_generator
+
+        generator = neb_set_generator(
+            hubbard_u_eV=hubbard_u_eV, encut_eV=encut_eV, force_tolerance_eV_A=fmax_eV_A
+        )
+        return VaspHopNebMaker(
+            neb_maker=NebFromImagesMaker(input_set_generator=generator), num_images=num_images
+        )
+
+    def check_request(
+        self,
+        elements: Iterable[str],
+        hubbard_u_eV: Mapping[str, float],
+        temperatures_K: Iterable[float] = (),
+        potcar_settings: Mapping[str, str] | None = None,
+    ) -> None:
+        """U and temperatures, and a POTCAR mapping for every element."""
+        elements = list(elements)
+        super().check_request(elements, hubbard_u_eV, temperatures_K)
+        check_potcar_mapping(elements, potcar_settings)
+
+    def check_runs_here(self, elements: Iterable[str]) -> None:
+        """A VASP command and the elements' POTCARs on this machine."""
+        from litcl_flows.engines.vasp.validation import check_vasp_runs_here
+
+        check_vasp_runs_here(elements)
+
+
+class ChgnetReferenceEngine(ReferenceEngine):
+    """CHGNet (weights from the wheel), the ML stand-in, through atomate2's force-field Makers."""
+
+    name = "chgnet"
+    display_name = "CHGNet"
+    package = "chgnet"
+    is_stand_in = True
+    writes_vasp_inputs = False
+    #: atomate2's force-field name.
+    force_field_name = "CHGNet"
+
+    def relax_maker(
+        self,
+        hubbard_u_eV: Mapping[str, float],
+        double_relax: bool,
+        walltime_s: int | None,
+        fmax_eV_A: float,
+        max_steps: int,
+        relax_cell: bool,
+        **vasp_settings: Any,
+    ) -> ChgnetReferenceRelaxMaker:
+        """:class:`ChgnetReferenceRelaxMaker` (``double_relax``, ``walltime_s``: VASP only)."""
+        return ChgnetReferenceRelaxMaker(
+            relax_cell=relax_cell,
+            steps=max_steps,
+            relax_kwargs={"fmax": fmax_eV_A},
+            hubbard_u_eV=dict(hubbard_u_eV),
+        )
+
+    def aimd_maker(
+        self,
+        temperature_K: float,
+        n_steps: int,
+        time_step_fs: float,
+        hubbard_u_eV: Mapping[str, float],
+        n_segments: int,
+        walltime_s: int | None,
+        traj_interval: int,
+        velocity_seed: int | None,
+        **vasp_settings: Any,
+    ) -> ChgnetReferenceMDMaker:
+        """:class:`ChgnetReferenceMDMaker`, one run (``n_segments``, ``walltime_s``: VASP)."""
+        return ChgnetReferenceMDMaker(
+            temperature=temperature_K,
+            n_steps=n_steps,
+            time_step=time_step_fs,
+            traj_interval=traj_interval,
+            hubbard_u_eV=dict(hubbard_u_eV),
+            mb_velocity_seed=velocity_seed,
+        )
+
+    def steps_per_frame(self, traj_interval: int) -> int:
+        """``traj_interval``: the MD stores every this many steps."""
+        return traj_interval
+
+    def hop_neb_maker(
+        self,
+        hubbard_u_eV: Mapping[str, float],
+        encut_eV: float,
+        num_images: int,
+        fmax_eV_A: float,
+        max_steps: int,
+    ) -> MLHopNebMaker:
+        """CHGNet NEB through ASE; U is not applied (``encut_eV``: VASP only)."""
+        from litcl_flows.makers.neb import MLHopNebMaker
+
+        return MLHopNebMaker(
+            force_field_name=self.force_field_name,
+            num_images=num_images,
+            fmax_eV_A=fmax_eV_A,
+            max_steps=max_steps,
+            endpoint_max_steps=max_steps,
+        )
+
+    def check_runs_here(self, elements: Iterable[str]) -> None:
+        """Nothing beyond the chgnet package: its weights come with the wheel."""
+
+
+#: The VASP engine.
+VASP = VaspReferenceEngine()
+#: The CHGNet stand-in.
+CHGNET = ChgnetReferenceEngine()
+#: Every reference engine by the name specs give it.
+REFERENCE_ENGINES: dict[str, ReferenceEngine] = {engine.name: engine for engine in (VASP, CHGNET)}
+
+
+def get_reference_engine(name: str) -> ReferenceEngine:
+    """The engine a spec's ``reference_engine`` names; one-line error for an unknown one."""
+    try:
+        return REFERENCE_ENGINES[name]
+    except KeyError:
+        raise ReferenceInputError(
+            f"reference_engine: {name!r} is not {' or '.join(REFERENCE_ENGINES)}"
+        ) from None
+
+
 def reference_relax_maker(
-    reference_engine: ReferenceEngine = "vasp",
+    reference_engine: ReferenceEngineName = "vasp",
     hubbard_u_eV: Mapping[str, float] = STUDY_HUBBARD_U_eV,
     double_relax: bool = True,
     walltime_s: int | None = None,
@@ -367,27 +668,13 @@ def reference_relax_maker(
         ``DoubleRelaxMaker`` / :class:`VaspReferenceRelaxMaker` or
         :class:`ChgnetReferenceRelaxMaker`; ``make(structure)`` runs it.
     """
-    if reference_engine == "chgnet":
-        return ChgnetReferenceRelaxMaker(
-            relax_cell=relax_cell,
-            steps=max_steps,
-            relax_kwargs={"fmax": fmax_eV_A},
-            hubbard_u_eV=dict(hubbard_u_eV),
-        )
-    if reference_engine != "vasp":
-        raise ReferenceInputError(f"reference_engine: {reference_engine!r} is not vasp or chgnet")
-    maker = VaspReferenceRelaxMaker(
-        input_set_generator=relax_set_generator(
-            hubbard_u_eV=hubbard_u_eV, force_tolerance_eV_A=fmax_eV_A, **vasp_settings
-        ),
-        hubbard_u_eV=dict(hubbard_u_eV),
-        run_vasp_kwargs=_vasp_run_kwargs({}, walltime_s),
+    return get_reference_engine(reference_engine).relax_maker(
+        hubbard_u_eV, double_relax, walltime_s, fmax_eV_A, max_steps, relax_cell, **vasp_settings
     )
-    return DoubleRelaxMaker.from_relax_maker(maker) if double_relax else maker
 
 
 def reference_aimd_maker(
-    reference_engine: ReferenceEngine = "vasp",
+    reference_engine: ReferenceEngineName = "vasp",
     temperature_K: float = 300.0,
     n_steps: int = 1000,
     time_step_fs: float = STUDY_TIME_STEP_fs,
@@ -434,50 +721,27 @@ def reference_aimd_maker(
         :class:`ChgnetReferenceMDMaker`.
     """
     check_temperatures([temperature_K])
-    if reference_engine == "chgnet":
-        return ChgnetReferenceMDMaker(
-            temperature=temperature_K,
-            n_steps=n_steps,
-            time_step=time_step_fs,
-            traj_interval=traj_interval,
-            hubbard_u_eV=dict(hubbard_u_eV),
-            mb_velocity_seed=velocity_seed,
-        )
-    if reference_engine != "vasp":
-        raise ReferenceInputError(f"reference_engine: {reference_engine!r} is not vasp or chgnet")
-    if n_segments < 1:
-        raise ReferenceInputError(f"n_segments: {n_segments}; need ≥ 1")
-
-    def segment() -> VaspReferenceMDMaker:
-        maker = VaspReferenceMDMaker(
-            input_set_generator=md_set_generator(
-                temperature_K=temperature_K,
-                n_steps=n_steps,
-                time_step_fs=time_step_fs,
-                hubbard_u_eV=hubbard_u_eV,
-                **vasp_settings,
-            ),
-            hubbard_u_eV=dict(hubbard_u_eV),
-        )
-        maker.run_vasp_kwargs = _vasp_run_kwargs(maker.run_vasp_kwargs, walltime_s)
-        return maker
-
-    if n_segments == 1:
-        return segment()
-    return MultiMDMaker(
-        name=f"{AIMD_JOB_NAME} segments", md_makers=[segment() for _ in range(n_segments)]
+    return get_reference_engine(reference_engine).aimd_maker(
+        temperature_K,
+        n_steps,
+        time_step_fs,
+        hubbard_u_eV,
+        n_segments,
+        walltime_s,
+        traj_interval,
+        velocity_seed,
+        **vasp_settings,
     )
 
 
-def _trajectory_refs(node: Any, reference_engine: ReferenceEngine) -> list[Any]:
+def _trajectory_refs(node: Job | Flow) -> list[Any]:
     """References to the stored trajectories of an AIMD job, or of each segment of a flow."""
     jobs = node.jobs if isinstance(node, Flow) else [node]
-    key = "vasp_objects" if reference_engine == "vasp" else "objects"
     # MultiMDMaker ends with an output-collector job that holds no trajectory.
     return [
-        getattr(j.output, key)["trajectory"]
+        getattr(j.output, j.maker.trajectory_field)["trajectory"]
         for j in jobs
-        if isinstance(j.maker, VaspReferenceMDMaker | ChgnetReferenceMDMaker)
+        if isinstance(j.maker, REFERENCE_MD_MAKERS)
     ]
 
 
@@ -494,19 +758,19 @@ class AimdTemperaturesMaker(Maker):
     name
         Flow name.
     reference_engine
-        ``"vasp"`` or ``"chgnet"``.
+        ``"vasp"`` or ``"chgnet"`` (:data:`REFERENCE_ENGINES`).
     temperatures_K
         Temperatures, K.
     n_steps, time_step_fs, n_segments, walltime_s, traj_interval, velocity_seed
         As in :func:`reference_aimd_maker`.
     hubbard_u_eV
-        U_eff per element, eV.
+        U_eff per element, eV (default: the Li3TiCl6 paper's Ti 4 eV).
     vasp_settings
         Keyword arguments of :func:`~litcl_flows.engines.vasp.sets.md_set_generator`.
     """
 
     name: str = "aimd temperatures"
-    reference_engine: ReferenceEngine = "vasp"
+    reference_engine: ReferenceEngineName = "vasp"
     temperatures_K: Sequence[float] = (600.0, 800.0, 1000.0)
     n_steps: int = 1000
     time_step_fs: float = STUDY_TIME_STEP_fs
@@ -516,6 +780,16 @@ class AimdTemperaturesMaker(Maker):
     velocity_seed: int | None = None
     hubbard_u_eV: dict[str, float] = field(default_factory=lambda: dict(STUDY_HUBBARD_U_eV))
     vasp_settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def engine(self) -> ReferenceEngine:
+        """The engine ``reference_engine`` names."""
+        return get_reference_engine(self.reference_engine)
+
+    @property
+    def frame_interval_fs(self) -> float:
+        """Time between two stored trajectory frames, fs."""
+        return self.time_step_fs * self.engine.steps_per_frame(self.traj_interval)
 
     def md_maker(self, temperature_K: float) -> Maker:
         """The Maker of the run at one temperature (the dry run writes its inputs)."""
@@ -540,7 +814,7 @@ class AimdTemperaturesMaker(Maker):
             node = self.md_maker(temperature_K).make(structure)
             node.append_name(f" {temperature_K:g} K {u_label(self.hubbard_u_eV)}")
             nodes.append(node)
-            trajectories.append(_trajectory_refs(node, self.reference_engine))
+            trajectories.append(_trajectory_refs(node))
         output = {"temperatures_K": list(self.temperatures_K), "trajectories": trajectories}
         return Flow(nodes, output=output, name=self.name)
 
@@ -558,9 +832,10 @@ class ReferenceDataMaker(Maker):
     name
         Flow name.
     reference_engine
-        ``"vasp"`` or ``"chgnet"``, of the relaxation and the AIMD.
+        ``"vasp"`` or ``"chgnet"`` (:data:`REFERENCE_ENGINES`), of the relaxation and the AIMD.
     hubbard_u_sets_eV
-        One U_eff mapping per branch, eV; the study runs Ti U_eff 0 and 4.
+        One U_eff mapping per branch, eV; default: the Li3TiCl6 paper's Ti U_eff 0 and 4
+        (another conductor gives its own).
     double_relax, relax_walltime_s, fmax_eV_A, max_relax_steps, relax_cell
         As in :func:`reference_relax_maker`.
     relax_settings
@@ -574,7 +849,7 @@ class ReferenceDataMaker(Maker):
     """
 
     name: str = "reference data"
-    reference_engine: ReferenceEngine = "vasp"
+    reference_engine: ReferenceEngineName = "vasp"
     hubbard_u_sets_eV: Sequence[dict[str, float]] = ({"Ti": 0.0}, {"Ti": 4.0})
     double_relax: bool = True
     relax_walltime_s: int | None = None
@@ -583,6 +858,11 @@ class ReferenceDataMaker(Maker):
     relax_cell: bool = True
     relax_settings: dict[str, Any] = field(default_factory=dict)
     aimd_maker: AimdTemperaturesMaker | None = field(default_factory=AimdTemperaturesMaker)
+
+    @property
+    def engine(self) -> ReferenceEngine:
+        """The engine ``reference_engine`` names."""
+        return get_reference_engine(self.reference_engine)
 
     def relax_maker(self, hubbard_u_eV: Mapping[str, float]) -> Maker:
         """The relaxation Maker of one U set."""
@@ -618,9 +898,7 @@ class ReferenceDataMaker(Maker):
         potcars = self.relax_settings.get("potcar_settings")
         temperatures = self.aimd_maker.temperatures_K if self.aimd_maker is not None else ()
         for hubbard_u_eV in self.hubbard_u_sets_eV:
-            validate_reference_request(
-                elements, hubbard_u_eV, temperatures, self.reference_engine, potcars
-            )
+            self.engine.check_request(elements, hubbard_u_eV, temperatures, potcars)
 
     def branches(self, structure: Structure) -> list[tuple[Job | Flow, Flow | None]]:
         """Per U set: the relaxation and its AIMD flow (None without ``aimd_maker``)."""

@@ -309,7 +309,7 @@ class AimdRunInputs(BaseModel):
     """One reference MD job (a temperature, or a segment of one)."""
 
     uuid: str
-    wall_time_s: float | None = None
+    walltime_s: float | None = None
     n_atoms: int | None = None
     n_frames: int | None = None
 
@@ -359,8 +359,11 @@ def study_document(
     ``branches`` arrive as dicts of the outputs they reference (resolved by jobflow when the
     job starts; None for a job that did not finish) and are read as :class:`StudyBranchInputs`.
     """
+    from litcl_flows.makers.reference import get_reference_engine
+
     engine = spec["reference_engine"]
-    stand_in = engine != "vasp"
+    stand_in = get_reference_engine(engine).is_stand_in
+    # The paper's and the experiment's values are shown only for the paper's material.
     known = formula == REFERENCE_MATERIAL
     matrix = cell_summary["supercell_matrix"] if cell_summary else None
     summaries, comparison, failures = [], [], []
@@ -368,7 +371,9 @@ def study_document(
     def compare(
         quantity: str, ours: float | None, uuid: str | None, u: dict | None, **extra: Any
     ) -> None:
-        study_values = STUDY_LATTICE_U0 if u and u.get("Ti") == 0.0 else STUDY_VALUES
+        # The paper's lattice without U (STUDY_LATTICE_U0) beside a branch with no U > 0.
+        no_u = u is not None and not any(value > 0 for value in u.values())
+        study_values = STUDY_LATTICE_U0 if no_u else STUDY_VALUES
         comparison.append(
             ComparisonRow(
                 quantity=quantity,
@@ -599,10 +604,10 @@ def _failure(
 
 def _reference_s_per_atom_step(aimd: list[AimdRunInputs], n_steps: int) -> float | None:
     """Wall time per atom and MD step of the reference runs that report one."""
-    timed = [a for a in aimd if a.wall_time_s and a.n_atoms]
+    timed = [a for a in aimd if a.walltime_s and a.n_atoms]
     if not timed:
         return None
-    return sum(a.wall_time_s for a in timed) / sum(a.n_atoms * n_steps for a in timed)
+    return sum(a.walltime_s for a in timed) / sum(a.n_atoms * n_steps for a in timed)
 
 
 def _mlmd_s_per_atom_step(runs: list[TransportRunDocument]) -> float | None:

@@ -61,7 +61,7 @@ class ReferenceEngineMeta(DocumentMeta):
     n_frames: int | None = Field(
         None, description="Frames in the stored trajectory (AIMD) or ionic steps (relaxation)."
     )
-    wall_time_s: float | None = Field(
+    walltime_s: float | None = Field(
         None,
         description="Wall time of the engine run, s (VASP: OUTCAR elapsed time; CHGNet: the "
         "atomate2 job body); with n_frames and nsites it gives the cost per atom-step.",

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from litcl_flows.labels import parse_u_label, u_label
 from litcl_flows.schemas.study import ArrheniusDocument, TransportRunDocument
 from litcl_flows.settings import LitclSettings
 from litcl_flows.store.config import connected_job_store
@@ -56,23 +57,15 @@ PROPERTIES: dict[str, str] = {
     if (sibling := _uncertainty_field(name, model.model_fields))
 }
 
-_U_ITEM = re.compile(r"^(?:U\()?([A-Z][a-z]?)\)?=(\d+(?:\.\d*)?|\.\d+)$")
-
 
 def parse_hubbard_u(text: str) -> dict[str, float]:
-    """``"Ti=4"`` or ``"Ti=4,V=3"`` (``U(Ti)=4`` too) → ``{"Ti": 4.0, ...}``."""
-    u_set: dict[str, float] = {}
-    for item in text.replace(" ", "").split(","):
-        match = _U_ITEM.match(item)
-        if match is None:
-            raise ValueError(f"U set {text!r}: expected ELEMENT=eV[,ELEMENT=eV], e.g. Ti=4")
-        u_set[match[1]] = float(match[2])
+    """The ``--u`` filter: a U label (:func:`~litcl_flows.labels.parse_u_label`: ``U(Ti)=4``,
+    ``Ti=4``, ``Ti=4,V=3``) naming each element it matches."""
+    u_set = parse_u_label(text)
+    if not u_set:
+        # Stored U sets keep their zeros ({"Ti": 0.0}); "no U" is no filter on a field.
+        raise ValueError(f"U set {text!r} names no element: filter on one, e.g. Ti=0")
     return u_set
-
-
-def u_label(hubbard_u_eV: dict[str, float] | None) -> str:
-    """``{"Ti": 4.0}`` → ``"Ti=4"``: the form :func:`parse_hubbard_u` reads."""
-    return ",".join(f"{el}={u:g}" for el, u in sorted((hubbard_u_eV or {}).items()))
 
 
 def _with_uncertainty(value: float | None, uncertainty: float | list[float] | None) -> str:
@@ -84,12 +77,12 @@ def _with_uncertainty(value: float | None, uncertainty: float | list[float] | No
 
 
 def property_table(records: list[dict[str, Any]], properties: list[str]) -> list[dict[str, Any]]:
-    """The rows ``litcl query --property`` prints for :func:`query_properties`' records:
-    the U set as ``Ti=4``, each property as ``value ± stderr`` (``value [interval]``)."""
+    """The rows ``litcl query --property`` prints for :func:`query_properties`' records: the
+    U set as its label (``U(Ti)=4``), each property as ``value ± stderr`` (``value [interval]``)."""
     return [
         {
             "study": record["study"],
-            "U": u_label(record["hubbard_u_eV"]),
+            "U": "" if record["hubbard_u_eV"] is None else u_label(record["hubbard_u_eV"]),
             "T_K": record["temperature_K"],
             **{
                 name: _with_uncertainty(record[name], record[PROPERTIES[name]])

@@ -94,16 +94,20 @@ def test_bad_schedule_is_a_one_line_spec_error():
 
 def test_dataset_settings_follow_the_aimd_frames():
     """CHGNet stores every traj_interval steps, VASP every ionic step."""
-    from litcl_flows.flows.spec import AimdSpec, DeepmdSpec
+    from litcl_flows.flows.spec import DeepmdSpec
+    from litcl_flows.makers.reference import AimdTemperaturesMaker
 
-    aimd = AimdSpec(time_step_fs=2.0, traj_interval=5)
+    def frame_interval_fs(engine: str) -> float:
+        maker = AimdTemperaturesMaker(reference_engine=engine, time_step_fs=2.0, traj_interval=5)
+        return maker.frame_interval_fs
+
+    assert frame_interval_fs("chgnet") == 10.0
+    assert frame_interval_fs("vasp") == 2.0
     deepmd = DeepmdSpec(preset="demo")
-    assert deepmd.dataset_settings(aimd, "chgnet")["frame_interval_fs"] == 10.0
-    assert deepmd.dataset_settings(aimd, "vasp")["frame_interval_fs"] == 2.0
-    assert deepmd.dataset_settings(aimd, "vasp") | {"frame_interval_fs": None} == {
+    assert deepmd.dataset_settings(2.0) == {
         "valid_fraction": 0.1,
         "split": "blocks",
-        "frame_interval_fs": None,
+        "frame_interval_fs": 2.0,
         "frame_stride_fs": 10.0,
         "gap_fs": 100.0,
     }

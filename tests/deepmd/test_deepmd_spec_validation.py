@@ -154,7 +154,11 @@ BAD_SPECS = [
         "deepmd.overrides: start_pref_f = -1.0: must be ≥ 0",
     ),
     (_overrides("rcut_A: .inf"), "deepmd.overrides: rcut_A = inf: must be a finite number"),
-    (GOOD + "mlmd:\n  timestep_fs: .nan\n", "mlmd.timestep_fs: Input should be a finite number"),
+    (GOOD + "mlmd:\n  time_step_fs: .nan\n", "mlmd.time_step_fs: Input should be a finite number"),
+    (
+        GOOD + "mlmd:\n  timestep_fs: 1\n",
+        "mlmd: timestep_fs is now time_step_fs (as in the aimd section)",
+    ),
     (
         GOOD + "analysis:\n  stacking_hkl: [0, 0, 0]\n",
         "analysis.stacking_hkl: (0, 0, 0) is not a lattice plane",

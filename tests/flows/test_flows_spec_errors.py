@@ -113,8 +113,8 @@ def test_reference_engine_not_installed_is_one_line(
     spec = tmp_path / "study.yaml"
     spec.write_text(GOOD)
     patched = (
-        "import sys, litcl_flows.flows.preflight as preflight; "
-        "preflight.REFERENCE_ENGINE_MODULES['chgnet'] = 'chgnet_is_not_here'; "
+        "import sys, litcl_flows.makers.reference as reference; "
+        "reference.CHGNET.package = 'chgnet_is_not_here'; "
         "from litcl_flows.cli.main import cli; cli(['submit', sys.argv[1]])"
     )
     result = subprocess.run(
@@ -176,7 +176,7 @@ def test_vasp_check_passes_with_a_vasp_command_and_potcars(
         lambda symbol, functional: asked.append((symbol, functional)),
     )
     check_vasp_runs_here(["Li", "Ti", "Cl"])
-    # atomate2's PAW sets for the study (STACK.md §1.3: Li_sv, Ti_sv, Cl) in its PBE_54.
+    # atomate2's PAW sets for the study (Li_sv, Ti_sv, Cl) in its PBE_54.
     assert sorted(asked) == [("Cl", "PBE_54"), ("Li_sv", "PBE_54"), ("Ti_sv", "PBE_54")]
     monkeypatch.setattr(atomate2.SETTINGS, "VASP_CMD", "mpirun -np 4 vasp_std")
     with pytest.raises(ValueError, match=r"'mpirun -np 4 vasp_std' \(mpirun not on PATH"):
@@ -204,3 +204,29 @@ def test_mongodb_mode_leaves_the_engines_to_the_workers(litcl_home: Path) -> Non
         {"name": "x", "material": {"structure": "li3ticl6"}, "reference_engine": "vasp"}
     )
     check_runs_here(spec, load_settings(mode="mongodb", dp_cmd="no-such-dp"))  # no error
+
+
+def test_u_set_of_an_element_not_in_another_conductor_is_one_line(tmp_path: Path) -> None:
+    """The default U sets are Li3TiCl6's (Ti): a Ti-free conductor must give its own."""
+    from pymatgen.core import Lattice, Structure
+
+    from litcl_flows.flows.spec import SpecError, load_spec
+
+    rock_salt = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.13), ["Li", "Cl"], [[0] * 3, [0.5] * 3]
+    )
+    rock_salt.to(filename=str(tmp_path / "LiCl.cif"))
+    spec = tmp_path / "licl.yaml"
+    spec.write_text("name: licl\nmaterial:\n  structure: LiCl.cif\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(spec)
+    assert str(error.value) == (
+        f"{spec}: hubbard_u_eV.0: Ti not in the structure (it holds Cl, Li); the default U "
+        "sets are the Li3TiCl6 paper's, give this material's"
+    )
+    # U = 0 for an absent element too: a copy from another material, or a typo.
+    spec.write_text(spec.read_text() + "hubbard_u_eV: [{Cl: 0.0}, {Fe: 0.0}]\n")
+    with pytest.raises(SpecError, match=r"hubbard_u_eV\.1: Fe not in the structure"):
+        load_spec(spec)
+    spec.write_text(spec.read_text().replace("{Fe: 0.0}", "{}"))
+    assert load_spec(spec).hubbard_u_eV == [{"Cl": 0.0}, {}]

@@ -10,7 +10,7 @@ from pymatgen.core import Composition
 from pymatgen.io.vasp import Incar, Kpoints
 
 from litcl_flows.engines.vasp.sets import relax_set_generator
-from litcl_flows.makers.neb import VaspHopNebMaker, charge_model
+from litcl_flows.makers.neb import VaspHopNebMaker
 from litcl_flows.neb.endpoints import hop_endpoints, neb_images
 from litcl_flows.neb.hops import NebSetupError, select_hops
 from litcl_flows.neb.vasp_inputs import neb_set_generator, potcar_zval
@@ -122,8 +122,8 @@ def test_nelect_makes_a_li_ion_vacancy(li3ticl6_images) -> None:
     cell = order_by_majority_occupancy(load_structure("li3ticl6"))
     assert _incar(maker.neb_maker.input_set_generator, cell)["NELECT"] == 126
     # The document says which: an ion vacancy for VASP's vacancy hops, neutral otherwise.
-    assert "Li ion vacancy" in charge_model("vasp", "vacancy", "Li")
-    assert charge_model("vasp", "interstitial", "Li").startswith("neutral stoichiometric")
+    assert "Li ion vacancy" in maker.charge_model("vacancy", "Li")
+    assert maker.charge_model("interstitial", "Li").startswith("neutral stoichiometric")
 
 
 def test_unknown_potcar_fails_in_one_line() -> None:

@@ -10,8 +10,10 @@ from jobflow import Flow, OutputReference, run_locally
 from pymatgen.core import Structure
 
 from litcl_flows.engines.vasp.sets import md_set_generator
-from litcl_flows.engines.vasp.validation import ReferenceInputError, validate_reference_request
+from litcl_flows.engines.vasp.validation import ReferenceInputError
 from litcl_flows.makers.reference import (
+    CHGNET,
+    VASP,
     AimdTemperaturesMaker,
     ReferenceDataMaker,
     reference_aimd_maker,
@@ -117,7 +119,7 @@ def test_study_flow_runs_under_mock_vasp(mock_vasp, memory_job_store, tmp_path) 
 )
 def test_bad_requests_fail_in_one_line(elements, hubbard_u_eV, temperatures_K, message) -> None:
     with pytest.raises(ReferenceInputError, match=r".*") as error:
-        validate_reference_request(elements, hubbard_u_eV, temperatures_K)
+        VASP.check_request(elements, hubbard_u_eV, temperatures_K)
     assert message in str(error.value)
     assert "\n" not in str(error.value)
 
@@ -132,4 +134,4 @@ def test_makers_refuse_bad_requests(cell: Structure) -> None:
     with pytest.raises(ReferenceInputError, match="not vasp or chgnet"):
         reference_aimd_maker("cp2k", 600.0)
     # CHGNet needs no POTCAR, so an element without a mapping is fine there.
-    validate_reference_request(["Li", "Bk"], {}, (600.0,), engine="chgnet")
+    CHGNET.check_request(["Li", "Bk"], {}, (600.0,))

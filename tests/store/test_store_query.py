@@ -445,7 +445,7 @@ def test_cli_json_table_and_errors(embedded: LitclSettings, process_env) -> None
     assert table.returncode == 0, table.stderr
     (line,) = [line for line in table.stdout.splitlines() if "run-4-800" in line]
     cells = [cell.strip() for cell in re.split(r"[│|]", line) if cell.strip()]
-    assert cells == [STUDY, "Ti=4", "800", "1.9 ± 0.19", "chgnet", "run-4-800"]
+    assert cells == [STUDY, "U(Ti)=4", "800", "1.9 ± 0.19", "chgnet", "run-4-800"]
     header = next(line for line in table.stdout.splitlines() if "conductivity_mS_cm" in line)
     assert [cell.strip() for cell in re.split(r"[┃|]", header) if cell.strip()] == [
         "study",

@@ -40,8 +40,8 @@ def test_paper_spec_carries_the_study_numbers(paper: StudySpec) -> None:
     assert (model.start_pref_v, model.limit_pref_v) == (0.0, 0.0)  # energy and force only
     assert paper.mlmd.n_atoms == 20_000
     assert paper.mlmd.temperatures_K == [298, 313, 328, 333, 358, 373]
-    assert paper.mlmd.n_steps * paper.mlmd.timestep_fs == 5.5e6  # 5.5 ns in fs
-    assert paper.mlmd.timestep_fs == 1.0
+    assert paper.mlmd.n_steps * paper.mlmd.time_step_fs == 5.5e6  # 5.5 ns in fs
+    assert paper.mlmd.time_step_fs == 1.0
     assert paper.mlmd.tdamp_fs == 100.0
     assert paper.mlmd.minimize is True
     assert paper.analysis.rdf_pairs == ["Cl-Ti", "Cl-Li", "Ti-Li", "Li-Li", "Cl-Cl"]

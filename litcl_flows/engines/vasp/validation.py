@@ -74,10 +74,10 @@ def validate_reference_request(
     elements: Iterable[str],
     hubbard_u_eV: Mapping[str, float],
     temperatures_K: Iterable[float] = (),
-    engine: str = "vasp",
-    potcar_settings: Mapping[str, str] | None = None,
 ) -> None:
-    """Every check above for one study request; raises :class:`ReferenceInputError`.
+    """The U and temperature checks above for one study request, any engine; raises
+    :class:`ReferenceInputError`. The VASP engine adds :func:`check_potcar_mapping`
+    (:meth:`~litcl_flows.makers.reference.ReferenceEngine.check_request`).
 
     Parameters
     ----------
@@ -87,19 +87,12 @@ def validate_reference_request(
         Requested U_eff (Dudarev U − J) per element, eV.
     temperatures_K
         AIMD temperatures, K (empty: relaxation only).
-    engine
-        ``"vasp"`` also checks the POTCAR mapping; ``"chgnet"`` does not need one.
-    potcar_settings
-        Element → POTCAR symbol overrides of atomate2's base set.
     """
-    elements = list(elements)
     check_hubbard_u(hubbard_u_eV)
     check_hubbard_elements_present(elements, hubbard_u_eV)
     temperatures_K = list(temperatures_K)
     if temperatures_K:
         check_temperatures(temperatures_K)
-    if engine == "vasp":
-        check_potcar_mapping(elements, potcar_settings)
 
 
 def check_vasp_runs_here(
