@@ -67,7 +67,7 @@ def mobile_transport(
     frames: Iterable[Frame],
     mobile: str,
     temperature_K: float,
-    timestep_fs: float,
+    time_step_fs: float,
     *,
     label: str,
     drift_correction: bool = True,
@@ -92,7 +92,7 @@ def mobile_transport(
     transport = analyze_trajectory(
         trajectory,
         temperature_K,
-        timestep_fs,
+        time_step_fs,
         charge=charge,
         n_blocks=n_blocks,
         fit_window_ps=fit_window_ps,
@@ -181,7 +181,7 @@ def analyze_md_run(
     type_map: Sequence[str],
     mobile: str,
     temperature_K: float,
-    timestep_fs: float,
+    time_step_fs: float,
     equilibration_steps: int = 0,
     n_blocks: int = 5,
     fit_window_ps: tuple[float, float] | None = None,
@@ -203,7 +203,7 @@ def analyze_md_run(
         Element of each LAMMPS type, type 1 first.
     mobile
         Mobile element.
-    temperature_K, timestep_fs
+    temperature_K, time_step_fs
         Of the run.
     equilibration_steps
         Frames before this step are left out of every statistic.
@@ -230,7 +230,7 @@ def analyze_md_run(
             frames,
             mobile,
             temperature_K,
-            timestep_fs,
+            time_step_fs,
             label=str(mobile_dumps[0]),
             host_com_files=host_com_files,
             n_blocks=n_blocks,
@@ -249,7 +249,7 @@ def analyze_md_run(
             warnings.warn(f"hops not counted: {error}", stacklevel=1)
         else:
             hops = result.to_json_dict()
-            time_ps = (trajectory.steps - trajectory.steps[0]) * timestep_fs / 1000
+            time_ps = (trajectory.steps - trajectory.steps[0]) * time_step_fs / 1000
             traced = np.argsort(result.hops_per_ion)[::-1][:N_TRACED_IONS]
             traces = {
                 "time_ps": time_ps.tolist(),

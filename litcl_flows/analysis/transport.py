@@ -362,7 +362,7 @@ def analyze_transport(
 
 
 def analyze_trajectory(
-    trajectory: MobileTrajectory, temperature_K: float, timestep_fs: float, **kwargs: object
+    trajectory: MobileTrajectory, temperature_K: float, time_step_fs: float, **kwargs: object
 ) -> TransportResult:
     """`analyze_transport` on a `MobileTrajectory`; frame interval = step spacing × timestep.
 
@@ -370,7 +370,7 @@ def analyze_trajectory(
     """
     steps = trajectory.steps
     spacing = int(steps[1] - steps[0]) if len(steps) > 1 else 1
-    interval_ps = spacing * timestep_fs * units.S_PER_FS / units.S_PER_PS
+    interval_ps = spacing * time_step_fs * units.S_PER_FS / units.S_PER_PS
     result = analyze_transport(
         trajectory.positions_A,
         interval_ps,

@@ -113,7 +113,7 @@ class _FrameTap:
     help="Temperature of the run (K).",
 )
 @click.option(
-    "--timestep-fs", type=float, required=True, callback=_positive, help="MD time step (fs)."
+    "--time-step-fs", type=float, required=True, callback=_positive, help="MD time step (fs)."
 )
 @click.option(
     "--type-map",
@@ -220,7 +220,7 @@ def analyze(
     traj: tuple[Path, ...],
     mobile: str,
     temperature: float,
-    timestep_fs: float,
+    time_step_fs: float,
     type_map: list[str] | None,
     fmt: str | None,
     charge: float,
@@ -257,7 +257,7 @@ def analyze(
                 tap(_read_chunks(traj, fmt, type_map)),
                 mobile,
                 temperature,
-                timestep_fs,
+                time_step_fs,
                 label=label,
                 drift_correction=not no_drift_correction,
                 host_com_files=host_com,

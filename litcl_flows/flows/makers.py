@@ -99,7 +99,7 @@ def mlmd_maker(
         parent_structure=load_structure(spec.material.structure) if disordered else None,
         site_occupancies=supercell.site_occupancies if disordered and supercell else None,
         n_steps=md.n_steps,
-        timestep_fs=md.time_step_fs,
+        time_step_fs=md.time_step_fs,
         tdamp_fs=md.tdamp_fs,
         seed=md.seed,
         minimize=md.minimize,

@@ -128,7 +128,7 @@ class LammpsDeepmdMDMaker(Maker):
         (e.g. ``{"2a": {"Ti": 0.754}, "4g": {"Ti": 0.123}}``); None: the parent's.
     n_steps
         MD steps after the minimisation (5.5 ns at 1 fs for the study).
-    timestep_fs, tdamp_fs
+    time_step_fs, tdamp_fs
         Time step and Nosé–Hoover damping time.
     seed
         Seed of the initial velocities.
@@ -168,7 +168,7 @@ class LammpsDeepmdMDMaker(Maker):
     parent_structure: Structure | None = None
     site_occupancies: dict[str, dict[str, float]] | None = None
     n_steps: int = 5_500_000
-    timestep_fs: float = 1.0
+    time_step_fs: float = 1.0
     tdamp_fs: float = 100.0
     seed: int = 12345
     minimize: bool = True
@@ -282,8 +282,8 @@ class LammpsDeepmdMDMaker(Maker):
         control = self.run_length
         assert control is not None
         params = LammpsMDInput.load(dirs[-1])
-        length_ps = (reached - self.equilibration_steps) * params.timestep_fs / 1000
-        at_most_ps = (self.n_steps - self.equilibration_steps) * params.timestep_fs / 1000
+        length_ps = (reached - self.equilibration_steps) * params.time_step_fs / 1000
+        at_most_ps = (self.n_steps - self.equilibration_steps) * params.time_step_fs / 1000
         target = dataclasses.replace(control.target, max_length_ps=at_most_ps)
         dumps = [str(Path(d) / MOBILE_DUMP) for d in dirs]
         host_com = [Path(d) / HOST_COM_FILE for d in dirs]
@@ -299,7 +299,7 @@ class LammpsDeepmdMDMaker(Maker):
                     ),
                     params.mobile_species[0],
                     params.temperature_K,
-                    params.timestep_fs,
+                    params.time_step_fs,
                     label=dumps[0],
                     host_com_files=[p for p in host_com if p.is_file()],
                     n_blocks=control.n_blocks,
@@ -340,7 +340,7 @@ class LammpsDeepmdMDMaker(Maker):
             elements=elements,
             temperature_K=temperature_K,
             n_steps=self.first_target_step(),
-            timestep_fs=self.timestep_fs,
+            time_step_fs=self.time_step_fs,
             tdamp_fs=self.tdamp_fs,
             seed=self.seed,
             minimize=self.minimize,
@@ -402,7 +402,7 @@ class LammpsDeepmdMDMaker(Maker):
         """Build the run's document from its chunk directories and run-length verdicts."""
         params = LammpsMDInput.load(dirs[-1])
         logs = [parse_log(Path(d) / LOG_FILE) for d in dirs]
-        stats = summarize_thermo(logs, self.equilibration_steps, params.timestep_fs)
+        stats = summarize_thermo(logs, self.equilibration_steps, params.time_step_fs)
         n_atoms = data_file_atom_count(Path(dirs[0]))
         chunks, blobs = [], {}
         first = 0
@@ -428,7 +428,7 @@ class LammpsDeepmdMDMaker(Maker):
             n_atoms=n_atoms,
             cell=params.cell,
             temperature_K=params.temperature_K,
-            timestep_fs=params.timestep_fs,
+            time_step_fs=params.time_step_fs,
             tdamp_fs=params.tdamp_fs,
             seed=params.seed,
             n_steps_requested=params.n_steps,
@@ -444,7 +444,7 @@ class LammpsDeepmdMDMaker(Maker):
             n_frames_mobile=sum(f.n_frames for f in dumps if f.kind == "mobile"),
             n_frames_all=sum(f.n_frames for f in dumps if f.kind == "all"),
             throughput_katom_step_s=n_atoms * steps / loop_s / 1000 if loop_s else None,
-            ns_per_day=steps * params.timestep_fs * 1e-6 / loop_s * 86400 if loop_s else None,
+            ns_per_day=steps * params.time_step_fs * 1e-6 / loop_s * 86400 if loop_s else None,
             corrections=[c for chunk in chunks for c in chunk.corrections],
             chunks=chunks,
             dump_files=dumps,
@@ -476,7 +476,7 @@ class LammpsDeepmdMDMaker(Maker):
             directory=str(directory),
             first_step=first_step,
             last_step=latest_restart(directory)[1],
-            timestep_fs=params.timestep_fs,
+            time_step_fs=params.time_step_fs,
             corrections=custodian_corrections(directory),
             performance=[b.performance for b in log.md_blocks if b.performance is not None],
             dump_files=files,

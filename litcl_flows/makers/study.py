@@ -159,7 +159,7 @@ def analyze_run(
             md.elements,
             mobile,
             temperature_K,
-            md.timestep_fs,
+            md.time_step_fs,
             equilibration_steps=md.equilibration_steps,
             n_blocks=settings["n_blocks"],
             fit_window_ps=settings["fit_window_ps"],

@@ -47,7 +47,7 @@ class LammpsChunk(BaseModel):
     directory: str = Field(description="Job directory holding the chunk's files.")
     first_step: int = Field(description="Step the chunk started from.")
     last_step: int = Field(description="Step of its last restart file.")
-    timestep_fs: float = Field(description="Time step at the end of the chunk.")
+    time_step_fs: float = Field(description="Time step at the end of the chunk.")
     corrections: list[dict] = Field(description="custodian corrections (errors, actions).")
     performance: list[Performance] = Field(description="One entry per MD segment run.")
     dump_files: list[DumpFile] = Field(description="Dump files of the chunk.")
@@ -158,7 +158,7 @@ class LammpsMDDocument(MaterialMeta, DocumentMeta):
         None, description="How the MD cell was made (None: runs from before this record)."
     )
     temperature_K: float = Field(description="Thermostat temperature.")
-    timestep_fs: float = Field(description="Time step at the end of the run (see corrections).")
+    time_step_fs: float = Field(description="Time step at the end of the run (see corrections).")
     tdamp_fs: float = Field(description="Nosé–Hoover damping time.")
     seed: int = Field(description="Seed of the initial velocities.")
     n_steps_requested: int = Field(description="Final step asked for.")

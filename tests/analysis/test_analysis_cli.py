@@ -54,7 +54,7 @@ def test_analyze_json(dump: Path, tmp_path: Path) -> None:
             "Li",
             "--temperature",
             "600",
-            "--timestep-fs",
+            "--time-step-fs",
             "1",
             "--type-map",
             "Li,Cl",
@@ -84,7 +84,7 @@ def test_analyze_json(dump: Path, tmp_path: Path) -> None:
 
 
 def test_analyze_without_drift_correction_sees_the_drift(dump: Path) -> None:
-    args = [str(dump), "--temperature", "600", "--timestep-fs", "1", "--type-map", "Li,Cl"]
+    args = [str(dump), "--temperature", "600", "--time-step-fs", "1", "--type-map", "Li,Cl"]
     corrected = json.loads(_run(analyze, [*args, "--json"])[1])
     raw = json.loads(_run(analyze, [*args, "--json", "--no-drift-correction"])[1])
     # A uniform 3 Å drift over 15 ps adds ~|v|²t² to both MSDs: D_total inflates most.
@@ -93,7 +93,7 @@ def test_analyze_without_drift_correction_sees_the_drift(dump: Path) -> None:
 
 def test_analyze_text_output(dump: Path) -> None:
     code, out, _ = _run(
-        analyze, [str(dump), "--temperature", "600", "--timestep-fs", "1", "--type-map", "Li,Cl"]
+        analyze, [str(dump), "--temperature", "600", "--time-step-fs", "1", "--type-map", "Li,Cl"]
     )
     assert code == 0
     assert "D_self" in out and "H_R" in out and "mS/cm" in out
@@ -107,7 +107,7 @@ def test_analyze_text_output(dump: Path) -> None:
     ],
 )
 def test_analyze_bad_input_is_one_line(dump: Path, args: list[str], message: str) -> None:
-    code, _, err = _run(analyze, [str(dump), "--temperature", "600", "--timestep-fs", "1", *args])
+    code, _, err = _run(analyze, [str(dump), "--temperature", "600", "--time-step-fs", "1", *args])
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1
@@ -118,7 +118,7 @@ def test_analyze_truncated_file(dump: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.dump"
     broken.write_bytes(dump.read_bytes()[:-40])
     code, _, err = _run(
-        analyze, [str(broken), "--temperature", "600", "--timestep-fs", "1", "--type-map", "Li,Cl"]
+        analyze, [str(broken), "--temperature", "600", "--time-step-fs", "1", "--type-map", "Li,Cl"]
     )
     assert code == 1
     assert "frame 1499 (step 14990)" in err and len(err.strip().splitlines()) == 1
@@ -179,7 +179,7 @@ def _layered_dump(path: Path, n_frames: int = 200) -> None:
 def test_analyze_rdf_and_hops_sections(tmp_path: Path, stacking: str) -> None:
     path = tmp_path / "layered.dump"
     _layered_dump(path)
-    base = [str(path), "--temperature", "300", "--timestep-fs", "1", "--type-map", "Li,Ti"]
+    base = [str(path), "--temperature", "300", "--time-step-fs", "1", "--type-map", "Li,Ti"]
     rdf = ["--rdf", "Li-Ti,Li-Li", "--rdf-r-max", "5.5", "--rdf-bins", "110", "--rdf-stride", "4"]
     hop_args = ["--stacking", stacking, "--json", "--plot", str(tmp_path / "p")]
     code, out, err = _run(analyze, [*base, *rdf, *hop_args])
@@ -212,7 +212,7 @@ def test_analyze_chained_files_and_bad_rdf_radius(tmp_path: Path) -> None:
     # Restart at frame 150: it appears at the end of part 1 and the start of part 2.
     first.write_text("".join("ITEM: TIMESTEP" + f for f in frames[:151]))
     second.write_text("".join("ITEM: TIMESTEP" + f for f in frames[150:]))
-    base = ["--temperature", "600", "--timestep-fs", "1", "--type-map", "Li,Cl", "--json"]
+    base = ["--temperature", "600", "--time-step-fs", "1", "--type-map", "Li,Cl", "--json"]
     code, out, err = _run(analyze, [str(first), str(second), *base])
     assert code == 0, err
     chained = json.loads(out)
@@ -233,7 +233,7 @@ def _imported(probe: str, modules: list[str]) -> list[str]:
 def test_transport_numbers_cost_neither_side_the_others_imports(dump: Path) -> None:
     """``litcl analyze`` and the stored document share the transport numbers' names and
     descriptions, yet ``analyze`` loads no pydantic and the schemas (``litcl query``) no numpy."""
-    args = [str(dump), "--temperature", "600", "--timestep-fs", "1", "--type-map", "Li,Cl"]
+    args = [str(dump), "--temperature", "600", "--time-step-fs", "1", "--type-map", "Li,Cl"]
     run_analyze = (
         "from click.testing import CliRunner\n"
         "from litcl_flows.cli.analyze import analyze\n"

@@ -41,8 +41,8 @@ def _refused(command, args: list[str], says: str) -> None:
         ("--temperature", "0", "not a finite number above 0"),
         ("--temperature", "nan", "not a finite number above 0"),
         ("--temperature", "inf", "not a finite number above 0"),
-        ("--timestep-fs", "0", "not a finite number above 0"),
-        ("--timestep-fs", "-1", "not a finite number above 0"),
+        ("--time-step-fs", "0", "not a finite number above 0"),
+        ("--time-step-fs", "-1", "not a finite number above 0"),
         ("--charge", "0", "charge number must be non-zero"),
         ("--type-map", "Li,Xx", "Xx: not element symbols"),
         ("--type-map", "Li,Li", "an element is named twice"),
@@ -50,7 +50,7 @@ def _refused(command, args: list[str], says: str) -> None:
     ],
 )
 def test_analyze_refuses_impossible_physics(dump: Path, option: str, value: str, says: str):
-    args = {"--temperature": "600", "--timestep-fs": "1", "--type-map": "Li"}
+    args = {"--temperature": "600", "--time-step-fs": "1", "--type-map": "Li"}
     args[option] = value
     flat = [item for pair in args.items() for item in pair]
     _refused(analyze, [str(dump), *flat, "--json"], says)
@@ -73,7 +73,7 @@ def test_an_empty_dump_is_one_line_in_a_log(tmp_path: Path) -> None:
 
     empty = tmp_path / "empty.lammpstrj"
     empty.touch()
-    command = ["analyze", str(empty), "--temperature", "600", "--timestep-fs", "1"]
+    command = ["analyze", str(empty), "--temperature", "600", "--time-step-fs", "1"]
     result = subprocess.run(
         [sys.executable, "-m", "litcl_flows", *command],
         capture_output=True,

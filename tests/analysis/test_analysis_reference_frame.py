@@ -102,7 +102,7 @@ def test_study_analysis_reads_the_lammps_host_com_file(tmp_path: Path) -> None:
         )
         (tmp_path / name).write_text(header + body)
     kwargs = dict(
-        type_map=["Li", "Ti", "Cl"], mobile="Li", temperature_K=600.0, timestep_fs=1.0, n_blocks=3
+        type_map=["Li", "Ti", "Cl"], mobile="Li", temperature_K=600.0, time_step_fs=1.0, n_blocks=3
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

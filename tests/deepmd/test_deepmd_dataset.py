@@ -164,7 +164,7 @@ def test_bad_data_fails_before_training(h2o_system, tmp_path):
     assert not (tmp_path / "train.log").exists() and not (tmp_path / "input.json").exists()
 
 
-def _indexed_trajectory(n_frames: int, first: int = 0, timestep_fs: float | None = None):
+def _indexed_trajectory(n_frames: int, first: int = 0, time_step_fs: float | None = None):
     """A 4-atom MD stand-in whose frame i has energy ``first + i`` eV (its index in time)."""
     from pymatgen.core import Lattice, Structure
     from pymatgen.core.trajectory import Trajectory
@@ -181,7 +181,7 @@ def _indexed_trajectory(n_frames: int, first: int = 0, timestep_fs: float | None
         )
         props.append({"energy": float(i), "forces": rng.normal(size=(4, 3))})
     return Trajectory.from_structures(
-        structures, frame_properties=props, constant_lattice=False, time_step=timestep_fs
+        structures, frame_properties=props, constant_lattice=False, time_step=time_step_fs
     )
 
 
@@ -222,7 +222,7 @@ def test_block_split_stride_and_gap_by_hand(tmp_path):
 def test_stride_rounds_up_to_whole_frames_and_reads_time_step(tmp_path):
     """Frames 3 fs apart (pymatgen time_step): a 10 fs stride keeps every 4th (12 fs)."""
     report = trajectories_to_deepmd(
-        [_indexed_trajectory(40, timestep_fs=3.0)], tmp_path, frame_stride_fs=10.0, gap_fs=20.0
+        [_indexed_trajectory(40, time_step_fs=3.0)], tmp_path, frame_stride_fs=10.0, gap_fs=20.0
     )
     assert report.frame_interval_fs == 3.0
     assert (report.frame_stride_frames, report.frame_stride_fs) == (4, 12.0)

@@ -209,7 +209,7 @@ def test_lost_atoms_restart_from_restart_file_at_half_step(
 ):
     # a 20 fs step loses atoms after a few steps (10 fs runs stably)
     directory = _start(
-        tmp_path, li7p3s11, deepmd_model, n_steps=300, timestep_fs=20.0, restart_every=2
+        tmp_path, li7p3s11, deepmd_model, n_steps=300, time_step_fs=20.0, restart_every=2
     )
     LammpsJob(lmp_cmd, THREADS_ENV).run(str(directory)).wait()
     handler = LammpsUnstableHandler()
@@ -218,7 +218,7 @@ def test_lost_atoms_restart_from_restart_file_at_half_step(
     restart_step = max(int(p.name.split(".")[1]) for p in directory.glob("restart.*"))
     result = handler.correct(str(directory))
     action = result["actions"][0]["action"]["_set"]
-    assert action["timestep_fs"] == 10.0
+    assert action["time_step_fs"] == 10.0
     assert action["restart_file"] == f"restart.{restart_step}"
     assert max(dump_timesteps(directory / "dump.mobile.lammpstrj")) <= restart_step
     text = (directory / "in.lammps").read_text()

@@ -72,7 +72,7 @@ def _md_document(mobile: list[str], every: list[str], host_com: list[str]) -> di
         mobile_species=["Li"],
         n_atoms=160,
         temperature_K=600.0,
-        timestep_fs=1.0,
+        time_step_fs=1.0,
         tdamp_fs=100.0,
         seed=1,
         n_steps_requested=8990,

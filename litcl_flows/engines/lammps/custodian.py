@@ -96,8 +96,8 @@ class LammpsUnstableHandler(ErrorHandler):
         """Halve the time step and restart from the newest restart file."""
         params = LammpsMDInput.load(directory)
         restart = latest_restart(directory)
-        old_fs = params.timestep_fs
-        params.timestep_fs = old_fs / 2
+        old_fs = params.time_step_fs
+        params.time_step_fs = old_fs / 2
         if restart is None:
             params.restart_file = None
             step = 0
@@ -117,7 +117,7 @@ class LammpsUnstableHandler(ErrorHandler):
                     "file": INPUT_FILE,
                     "action": {
                         "_set": {
-                            "timestep_fs": params.timestep_fs,
+                            "time_step_fs": params.time_step_fs,
                             "restart_file": params.restart_file,
                             "restart_step": step,
                         }

@@ -56,7 +56,7 @@ class LammpsMDInput:
         Thermostat temperature and temperature of the initial velocities.
     n_steps
         Final MD step: the run ends when the step counter reaches it (``run N upto``).
-    timestep_fs
+    time_step_fs
         MD time step.
     tdamp_fs
         Nosé–Hoover damping time.
@@ -91,7 +91,7 @@ class LammpsMDInput:
     elements: list[str]
     temperature_K: float
     n_steps: int
-    timestep_fs: float = 1.0
+    time_step_fs: float = 1.0
     tdamp_fs: float = 100.0
     seed: int = 12345
     minimize: bool = True
@@ -147,7 +147,7 @@ class LammpsMDInput:
             start,
             self._pair_style(),
             f"pair_coeff * * {names}",
-            f"timestep {self.timestep_fs / 1000:.10g}",
+            f"timestep {self.time_step_fs / 1000:.10g}",
             f"group mobile type {mobile_types}",
             "thermo_style custom step temp pe etotal econserve press vol",
             "thermo_modify format float %.10g",

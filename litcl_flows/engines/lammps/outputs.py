@@ -51,14 +51,14 @@ class ThermoSummary:
 
 
 def summarize_thermo(
-    logs: list[LammpsLog], equilibration_steps: int, timestep_fs: float
+    logs: list[LammpsLog], equilibration_steps: int, time_step_fs: float
 ) -> ThermoSummary:
     """Merge the chunks' MD thermo (:func:`merge_md_thermo`) and take its statistics."""
     columns, rows = merge_md_thermo(logs)
     table = np.array(rows)
     steady = table[table[:, 0] >= equilibration_steps]
     temp = steady[:, columns.index("Temp")]
-    time_ps = steady[:, 0] * timestep_fs / 1000
+    time_ps = steady[:, 0] * time_step_fs / 1000
     econs = steady[:, columns.index("Econserve")]
     drift = float(np.polyfit(time_ps, econs, 1)[0]) if len(steady) > 1 else math.nan
     return ThermoSummary(
