@@ -7,3 +7,9 @@ MD_THERMO_EVERY = 1000
 MD_DUMP_MOBILE_EVERY = 1000
 MD_DUMP_ALL_EVERY = 10_000
 MD_RESTART_EVERY = 100_000
+
+#: Time blocks of the transport error bars (analysis/transport.py).
+DEFAULT_N_BLOCKS = 5
+#: A fit window whose MSD exponent d ln MSD / d ln t lies further than this from 1 is flagged
+#: as not diffusive (0.25: the vibrational offset is still over a quarter of the MSD).
+DEFAULT_MAX_EXPONENT_DEVIATION = 0.25

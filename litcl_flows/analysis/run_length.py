@@ -33,9 +33,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from litcl_flows.analysis.transport import DEFAULT_MAX_EXPONENT_DEVIATION, TransportResult
+from litcl_flows.defaults import DEFAULT_MAX_EXPONENT_DEVIATION
+
+if TYPE_CHECKING:
+    from litcl_flows.analysis.transport import TransportResult
 
 StopReason = Literal["converged", "max_length", "continue"]
 

@@ -32,17 +32,14 @@ from litcl_flows.analysis import units
 from litcl_flows.analysis.msd import MSD, compute_msd, msd_self_and_total
 from litcl_flows.analysis.trajectory import MobileTrajectory, TransportWarning
 from litcl_flows.analysis.transport_numbers import TransportNumbers
+from litcl_flows.defaults import DEFAULT_MAX_EXPONENT_DEVIATION, DEFAULT_N_BLOCKS
 
 #: Default fit window as fractions of one block's duration: skip the ballistic/vibrational
 #: first 10 %, stop at half the block where the number of time origins is still large.
 DEFAULT_FIT_FRACTION: tuple[float, float] = (0.1, 0.5)
-DEFAULT_N_BLOCKS: int = 5
 #: Below this self MSD (Å²) at the end of the fit window the ions have hardly left their
 #: sites (a Li hop is ~2–3 Å, so one hop per ion gives ~4–9 Å²).
 MIN_DIFFUSIVE_MSD_A2: float = 4.0
-#: A fit window whose MSD exponent d ln MSD / d ln t lies further than this from 1 is flagged
-#: as not diffusive (0.25: the vibrational offset is still over a quarter of the MSD).
-DEFAULT_MAX_EXPONENT_DEVIATION: float = 0.25
 #: Frames one block needs for a fit with an intercept over a window inside it.
 MIN_FRAMES_PER_BLOCK: int = 4
 #: Confidence level of every interval reported.

@@ -21,13 +21,14 @@ from jobflow import Flow, Job, Maker, Response, job
 from pymatgen.core import Structure
 
 from litcl_flows.analysis.run_length import RunLengthTarget, run_length_verdict
-from litcl_flows.analysis.transport import DEFAULT_N_BLOCKS
 from litcl_flows.defaults import (
+    DEFAULT_N_BLOCKS,
     MD_DUMP_ALL_EVERY,
     MD_DUMP_MOBILE_EVERY,
     MD_RESTART_EVERY,
     MD_THERMO_EVERY,
 )
+from litcl_flows.engines.deepmd.trust import TrustLevels, read_model_deviation, select_frames
 from litcl_flows.engines.lammps import (
     LammpsLog,
     LammpsMDInput,
@@ -39,7 +40,13 @@ from litcl_flows.engines.lammps import (
     type_order,
     write_inputs,
 )
-from litcl_flows.engines.lammps.inputs import ALL_DUMP, HOST_COM_FILE, LOG_FILE, MOBILE_DUMP
+from litcl_flows.engines.lammps.inputs import (
+    ALL_DUMP,
+    DEVIATION_FILE,
+    HOST_COM_FILE,
+    LOG_FILE,
+    MOBILE_DUMP,
+)
 from litcl_flows.engines.lammps.outputs import (
     custodian_corrections,
     data_file_atom_count,
@@ -55,6 +62,7 @@ from litcl_flows.schemas.lammps import (
     DumpFile,
     LammpsChunk,
     LammpsMDDocument,
+    ModelDeviationRecord,
     RunLengthRecord,
 )
 from litcl_flows.settings import load_settings
@@ -159,6 +167,12 @@ class LammpsDeepmdMDMaker(Maker):
     run_length
         Stop once D_self is known to the target (``n_steps`` is then the maximum); None: run
         ``n_steps``.
+    deviation_every
+        With further models of an ensemble (``make(deviation_models=...)``): steps between
+        two evaluations of their force deviation; None: ``dump_all_every``, so that every
+        evaluated frame is also dumped whole and can be labelled.
+    trust_levels
+        Levels the deviation is sorted by in the run's document (fraction out of domain).
     """
 
     name: str = "lammps deepmd nvt"
@@ -186,6 +200,8 @@ class LammpsDeepmdMDMaker(Maker):
     data_store_max_bytes: int = 50_000_000
     polling_time_s: int = 5
     run_length: RunLengthControl | None = None
+    deviation_every: int | None = None
+    trust_levels: TrustLevels = field(default_factory=TrustLevels)
 
     @job(data=["dump_blobs", "thermo"], output_schema=LammpsMDDocument)
     def make(
@@ -198,6 +214,7 @@ class LammpsDeepmdMDMaker(Maker):
         previous_dirs: list[str] | None = None,
         verdicts: list[RunLengthRecord] | None = None,
         target_step: int | None = None,
+        deviation_models: list[str] | None = None,
     ) -> Response:
         """Run (a chunk of) the MD; continue in a replacement job until ``n_steps`` or, with
         ``run_length``, until its rule stops the run.
@@ -215,15 +232,25 @@ class LammpsDeepmdMDMaker(Maker):
         prev_dir, previous_dirs, verdicts, target_step
             Set by the job itself when it continues: the last chunk's directory, all of them,
             the run-length verdicts so far and the step the next chunk runs to.
+        deviation_models
+            Further frozen models of an ensemble: LAMMPS writes their force deviation from
+            ``model_path`` every ``deviation_every`` steps (the dynamics follow
+            ``model_path``), and the document reports the fraction of frames out of domain.
         """
         directory = Path.cwd()
-        model = str(Path(model_path).expanduser().resolve())
-        if not Path(model).is_file():
-            raise FileNotFoundError(f"DeePMD model not found: {model}")
+        model, *others = (
+            str(Path(path).expanduser().resolve())
+            for path in [model_path, *(deviation_models or [])]
+        )
+        for path in (model, *others):
+            if not Path(path).is_file():
+                raise FileNotFoundError(f"DeePMD model not found: {path}")
         if prev_dir is None:
             if structure is None:
                 raise ValueError("a structure is needed to start a run")
             structure, params = self.fresh_input(structure, model, temperature_K, type_map)
+            params.deviation_models = others
+            params.deviation_every = self.deviation_every or self.dump_all_every
         else:
             params = LammpsMDInput.load(prev_dir)
             restart = latest_restart(prev_dir)
@@ -453,6 +480,34 @@ class LammpsDeepmdMDMaker(Maker):
             dump_blobs=blobs,
             run_length=verdicts or [],
             stop_reason=verdicts[-1].reason if verdicts else None,
+            model_deviation=self.model_deviation(dirs, params),
+        )
+
+    def model_deviation(
+        self, dirs: list[str], params: LammpsMDInput
+    ) -> ModelDeviationRecord | None:
+        """The ensemble's force deviation over the run after equilibration, by trust level."""
+        if not params.deviation_models:
+            return None
+        files = [Path(d) / DEVIATION_FILE for d in dirs]
+        deviation = read_model_deviation([f for f in files if f.is_file()])
+        after = deviation.max_devi_f_eV_A[deviation.steps >= self.equilibration_steps]
+        if not len(after):
+            return None
+        selection = select_frames(after, self.trust_levels)
+        return ModelDeviationRecord(
+            n_models=1 + len(params.deviation_models),
+            every_steps=params.deviation_every,
+            n_frames=selection.n_frames,
+            level_f_lo_eV_A=self.trust_levels.level_f_lo_eV_A,
+            level_f_hi_eV_A=self.trust_levels.level_f_hi_eV_A,
+            accurate_fraction=selection.accurate_fraction,
+            candidate_fraction=selection.candidate_fraction,
+            failed_fraction=selection.failed_fraction,
+            out_of_domain_fraction=selection.out_of_domain_fraction,
+            max_devi_f_mean_eV_A=float(after.mean()),
+            max_devi_f_max_eV_A=float(after.max()),
+            files=[str(f) for f in files if f.is_file()],
         )
 
     def _chunk(self, directory: Path, log: LammpsLog, first_step: int) -> LammpsChunk:

@@ -142,6 +142,30 @@ class RunLengthRecord(BaseModel):
         )
 
 
+class ModelDeviationRecord(BaseModel):
+    """Force deviation of a model ensemble along a run, sorted by trust level.
+
+    ``max_devi_f`` is the largest, over atoms, standard deviation of the models' forces;
+    frames below the lower level are accurate, from it to the upper level candidates, above
+    failed (engines/deepmd/trust.py).
+    """
+
+    n_models: int = Field(description="Models in the ensemble, the driving one included.")
+    every_steps: int = Field(description="MD steps between two evaluated frames.")
+    n_frames: int = Field(description="Frames evaluated after equilibration.")
+    level_f_lo_eV_A: float = Field(description="Lower force trust level, eV/Å.")
+    level_f_hi_eV_A: float = Field(description="Upper force trust level, eV/Å.")
+    accurate_fraction: float = Field(description="Fraction of frames below the lower level.")
+    candidate_fraction: float = Field(description="Fraction between the two levels.")
+    failed_fraction: float = Field(description="Fraction at or above the upper level.")
+    out_of_domain_fraction: float = Field(
+        description="Fraction at or above the lower level: frames the ensemble does not trust."
+    )
+    max_devi_f_mean_eV_A: float = Field(description="Mean max_devi_f over the frames, eV/Å.")
+    max_devi_f_max_eV_A: float = Field(description="Largest max_devi_f over the frames, eV/Å.")
+    files: list[str] = Field(description="model_devi.out of every chunk, in order.")
+
+
 class LammpsMDDocument(MaterialMeta, DocumentMeta):
     """Summary of one NVT run of LAMMPS with a DeePMD model (all chunks together).
 
@@ -205,4 +229,7 @@ class LammpsMDDocument(MaterialMeta, DocumentMeta):
         None,
         description="Why the run stopped: 'converged' or 'max_length' by the run-length rule; "
         "None: it ran its fixed n_steps.",
+    )
+    model_deviation: ModelDeviationRecord | None = Field(
+        None, description="Force deviation of the model ensemble (None: one model, none)."
     )

@@ -70,3 +70,42 @@ def test_lammps_deviation_equals_deepmd_python_on_the_dumped_frames(
     python = max_force_deviation(model_ensemble, frames)
     # the dump's 6 significant digits of position limit the agreement
     np.testing.assert_allclose(deviation.max_devi_f_eV_A, python, rtol=1e-3)
+
+
+@pytest.mark.slow
+def test_md_document_reports_the_fraction_out_of_domain(
+    tmp_path, monkeypatch, li7p3s11, model_ensemble, lmp_cmd, memory_job_store
+) -> None:
+    from jobflow import run_locally
+
+    from litcl_flows.engines.deepmd.trust import TrustLevels
+    from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
+
+    monkeypatch.chdir(tmp_path)
+    levels = TrustLevels(level_f_lo_eV_A=0.02, level_f_hi_eV_A=0.5)
+    maker = LammpsDeepmdMDMaker(
+        n_steps=60,
+        equilibration_steps=20,
+        minimize=False,
+        thermo_every=10,
+        dump_mobile_every=10,
+        dump_all_every=10,
+        restart_every=20,
+        lmp_cmd=lmp_cmd,
+        lmp_env=THREADS_ENV,
+        polling_time_s=1,
+        trust_levels=levels,
+    )
+    job = maker.make(
+        li7p3s11, str(model_ensemble[0]), 600.0, deviation_models=[str(model_ensemble[1])]
+    )
+    responses = run_locally(job, store=memory_job_store, create_folders=True, ensure_success=True)
+    record = responses[job.uuid][1].output.model_deviation
+    # by hand from the file LAMMPS wrote: frames at steps ≥ 20, sorted against 0.02 / 0.5
+    table = np.loadtxt(record.files[0])
+    devi = table[table[:, 0] >= 20, 4]
+    assert record.n_models == 2 and record.every_steps == 10 and record.n_frames == len(devi) == 5
+    assert record.accurate_fraction == np.mean(devi < 0.02)
+    assert record.failed_fraction == np.mean(devi >= 0.5)
+    assert record.out_of_domain_fraction == np.mean(devi >= 0.02)
+    assert record.max_devi_f_max_eV_A == devi.max()
