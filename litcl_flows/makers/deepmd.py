@@ -83,7 +83,9 @@ class DeepmdDatasetMaker(Maker):
     stress_unit: Literal["eV/A3", "kBar"] = "eV/A3"
 
     @job(data=["dataset_blob"], output_schema=DeepmdDatasetDocument)
-    def make(self, trajectories: list[Any]) -> DeepmdDatasetDocument:
+    def make(
+        self, trajectories: list[Any], labelled: list[Any] | None = None
+    ) -> DeepmdDatasetDocument:
         """Build the dataset in the job folder; the folder goes to the ``data`` store.
 
         Parameters
@@ -93,6 +95,9 @@ class DeepmdDatasetMaker(Maker):
             ``frame_properties``), a task document holding one in ``objects["trajectory"]``,
             a dpdata ``LabeledSystem``, or a list of these (consecutive segments of one run)
             — or references to any of these.
+        labelled
+            Frames labelled one by one (concurrent learning), the same kinds of item: they
+            join the training set only (``trajectories_to_deepmd``'s ``labelled``).
         """
         folder = Path.cwd() / DATASET_FOLDER
         report = trajectories_to_deepmd(
@@ -106,6 +111,7 @@ class DeepmdDatasetMaker(Maker):
             frame_stride_fs=self.frame_stride_fs,
             gap_fs=self.gap_fs,
             stress_unit=self.stress_unit,
+            labelled=[_trajectory_of(item) for item in labelled or []],
         )
         return DeepmdDatasetDocument(
             dir_name=str(folder),

@@ -79,6 +79,9 @@ class DeepmdDatasetDocument(MaterialMeta, DocumentMeta):
     n_frames_in: int = Field(description="Frames given, before dropping.")
     n_frames_train: int = Field(description="Training frames written.")
     n_frames_valid: int = Field(description="Validation frames written.")
+    n_frames_labelled: int = Field(
+        0, description="Training frames labelled one by one (concurrent learning), of the total."
+    )
     n_dropped_unconverged: int = Field(description="Frames dropped: electronic SCF unconverged.")
     n_dropped_nonfinite: int = Field(description="Frames dropped: NaN/inf energy, force, coords.")
     n_dropped_duplicate: int = Field(description="Frames dropped: same cell and coordinates.")

@@ -219,6 +219,26 @@ def test_block_split_stride_and_gap_by_hand(tmp_path):
     assert distance.min() >= 50  # no validation frame within the gap of a training frame
 
 
+def test_labelled_frames_join_training_only(tmp_path):
+    """The by-hand case above plus five labelled frames and a copy of reference frame 10:
+    the five join training whole, the copy is dropped, validation is unchanged."""
+    reference = _indexed_trajectory(301)
+    report = trajectories_to_deepmd(
+        [reference],
+        tmp_path,
+        frame_interval_fs=1.0,
+        frame_stride_fs=10.0,
+        gap_fs=50.0,
+        labelled=[_indexed_trajectory(5, first=1000), reference[10:11]],
+    )
+    train = sorted(i for part in _frame_indices(tmp_path, report.train_systems) for i in part)
+    (valid,) = _frame_indices(tmp_path, report.valid_systems)
+    assert valid == [280, 290, 300]
+    assert train == [*range(0, 231, 10), *range(1000, 1005)]
+    assert report.n_frames_labelled == 5 and report.n_frames_train == 24 + 5
+    assert report.n_frames_in == 301 + 6 and report.n_dropped_duplicate == 1
+
+
 def test_stride_rounds_up_to_whole_frames_and_reads_time_step(tmp_path):
     """Frames 3 fs apart (pymatgen time_step): a 10 fs stride keeps every 4th (12 fs)."""
     report = trajectories_to_deepmd(

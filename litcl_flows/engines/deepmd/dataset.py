@@ -10,6 +10,7 @@ before ``dp train`` starts instead of deep inside TensorFlow.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -63,6 +64,7 @@ class DatasetReport:
     n_dropped_gap: int
     min_valid_train_separation_fs: float | None
     has_virials: bool
+    n_frames_labelled: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-dict form, stored in output documents."""
@@ -239,18 +241,23 @@ def _keep_mask(
     keep = converged & finite
     n_duplicate = 0
     for i in np.flatnonzero(keep):
-        key = (
-            np.round(
-                np.concatenate([system["cells"][i].ravel(), system["coords"][i].ravel()]),
-                DUPLICATE_DECIMALS,
-            ).tobytes()
-            + np.asarray(system["atom_types"]).tobytes()
-        )
+        key = _frame_key(system, i)
         if key in seen:
             keep[i] = False
             n_duplicate += 1
         seen.add(key)
     return keep, int((~converged).sum()), int((converged & ~finite).sum()), n_duplicate
+
+
+def _frame_key(system: dpdata.LabeledSystem, i: int) -> bytes:
+    """Identity of a frame: its cell, coordinates and atom types, rounded."""
+    return (
+        np.round(
+            np.concatenate([system["cells"][i].ravel(), system["coords"][i].ravel()]),
+            DUPLICATE_DECIMALS,
+        ).tobytes()
+        + np.asarray(system["atom_types"]).tobytes()
+    )
 
 
 def trajectories_to_deepmd(
@@ -264,6 +271,7 @@ def trajectories_to_deepmd(
     frame_stride_fs: float = 0.0,
     gap_fs: float = 0.0,
     stress_unit: Literal["eV/A3", "kBar"] = "eV/A3",
+    labelled: Sequence[Any] = (),
 ) -> DatasetReport:
     """Write a DeePMD-kit training and validation set (deepmd/npy) from labelled trajectories.
 
@@ -303,6 +311,11 @@ def trajectories_to_deepmd(
         trajectory (``split="blocks"``).
     stress_unit
         Unit and sign convention of pymatgen ``stress`` (see :func:`system_from_trajectory`).
+    labelled
+        Frames labelled one by one (concurrent learning), items as in ``trajectories``: they
+        join the training set whole (no stride, no split) after the same drop of bad or
+        repeated frames, so that the validation set stays the reference runs' own and the
+        validation errors of successive models compare.
 
     Returns
     -------
@@ -316,7 +329,33 @@ def trajectories_to_deepmd(
         trajectories, type_map, frame_interval_fs, frame_stride_fs, uses_time, stress_unit
     )
     parts = _split_frames(selection.pairs, split, valid_fraction, seed, gap_fs)
-    return _write_dataset(Path(out_dir), selection, parts, split, seed, valid_fraction, gap_fs)
+    added = _labelled_systems(labelled, selection, stress_unit)
+    parts.train.extend(added)
+    report = _write_dataset(Path(out_dir), selection, parts, split, seed, valid_fraction, gap_fs)
+    report.n_frames_labelled = sum(system.get_nframes() for system in added)
+    return report
+
+
+def _labelled_systems(
+    labelled: Sequence[Any], selection: _Selection, stress_unit: Literal["eV/A3", "kBar"]
+) -> list[dpdata.LabeledSystem]:
+    """The labelled frames as training systems; bad or repeated frames counted as dropped."""
+    systems = []
+    seen = {_frame_key(s, i) for s, _ in selection.pairs for i in range(s.get_nframes())}
+    for k, item in enumerate(labelled):
+        system, converged, _ = _as_run(item, stress_unit, f"labelled frames {k}")
+        selection.n_in += system.get_nframes()
+        keep, n_unconverged, n_nonfinite, n_duplicate = _keep_mask(system, converged, seen)
+        selection.n_unconverged += n_unconverged
+        selection.n_nonfinite += n_nonfinite
+        selection.n_duplicate += n_duplicate
+        present = {n for n, c in zip(system["atom_names"], system["atom_numbs"], strict=True) if c}
+        missing = sorted(present - set(selection.type_map))
+        if missing:
+            raise DeepmdDataError(f"labelled frames {k}: element(s) {missing} not in the type map")
+        if keep.any():
+            systems.append(system.sub_system(np.flatnonzero(keep)))
+    return systems
 
 
 @dataclass
