@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import shutil
 import warnings
 from dataclasses import dataclass, field
@@ -67,6 +68,8 @@ from litcl_flows.schemas.lammps import (
 )
 from litcl_flows.settings import load_settings
 
+#: Suffix of the name of a continuation job (" chunk 3").
+CHUNK_SUFFIX = re.compile(r" chunk \d+$")
 #: Temperatures of the study (workflows/li3ticl6_paper.yaml).
 PAPER_TEMPERATURES_K = (298.0, 313.0, 328.0, 333.0, 358.0, 373.0)
 
@@ -252,21 +255,47 @@ class LammpsDeepmdMDMaker(Maker):
             params.deviation_models = others
             params.deviation_every = self.deviation_every or self.dump_all_every
         else:
-            params = LammpsMDInput.load(prev_dir)
-            restart = latest_restart(prev_dir)
-            if restart is None:
-                raise FileNotFoundError(f"no restart file in {prev_dir}")
-            shutil.copy2(restart[0], directory / restart[0].name)
-            params.restart_file = restart[0].name
-            params.walltime_s = self.walltime_s
-            params.n_steps = target_step or params.n_steps
+            params = self._continued_input(prev_dir, directory, target_step)
         write_inputs(structure, directory, params)
         lmp_cmd = self.lmp_cmd or load_settings().lmp_cmd
         run_lammps(directory, lmp_cmd, self.lmp_env, self.max_restarts, self.polling_time_s)
         keep_latest_restart(directory)
         dirs = [*(previous_dirs or []), str(directory)]
         verdicts = list(verdicts or [])
-        reached = latest_restart(directory)[1]
+        next_step = self._next_target(params, prev_dir, dirs, verdicts)
+        if next_step is None:
+            return Response(output=self.summarize(dirs, verdicts))
+        follow = self.make(
+            None, model, temperature_K, type_map, str(directory), dirs, verdicts, next_step
+        )
+        # jobflow names a job's Maker after the job: strip this chunk's suffix, or names pile up
+        base = CHUNK_SUFFIX.sub("", self.name)
+        follow.name = f"{base} chunk {len(dirs) + 1}"
+        return Response(replace=follow)
+
+    def _continued_input(
+        self, prev_dir: str, directory: Path, target_step: int | None
+    ) -> LammpsMDInput:
+        """The previous chunk's input, restarting from its last restart file in ``directory``."""
+        params = LammpsMDInput.load(prev_dir)
+        restart = latest_restart(prev_dir)
+        if restart is None:
+            raise FileNotFoundError(f"no restart file in {prev_dir}")
+        shutil.copy2(restart[0], directory / restart[0].name)
+        params.restart_file = restart[0].name
+        params.walltime_s = self.walltime_s
+        params.n_steps = target_step or params.n_steps
+        return params
+
+    def _next_target(
+        self,
+        params: LammpsMDInput,
+        prev_dir: str | None,
+        dirs: list[str],
+        verdicts: list[RunLengthRecord],
+    ) -> int | None:
+        """Step the next chunk runs to, or None when the run is over (verdict appended)."""
+        reached = latest_restart(dirs[-1])[1]
         next_step = None
         if reached < params.n_steps:
             start = latest_restart(prev_dir)[1] if prev_dir else 0
@@ -277,15 +306,9 @@ class LammpsDeepmdMDMaker(Maker):
             verdicts.append(self.verdict(dirs, reached))
             if verdicts[-1].reason == "continue":
                 next_step = min(self.n_steps, reached + self.run_length.check_every_steps)
-        if next_step is not None:
-            if len(dirs) >= self.max_chunks:
-                raise RuntimeError(f"MD not finished after {len(dirs)} chunks (max_chunks)")
-            follow = self.make(
-                None, model, temperature_K, type_map, str(directory), dirs, verdicts, next_step
-            )
-            follow.name = f"{self.name} {temperature_K:g}K chunk {len(dirs) + 1}"
-            return Response(replace=follow)
-        return Response(output=self.summarize(dirs, verdicts))
+        if next_step is not None and len(dirs) >= self.max_chunks:
+            raise RuntimeError(f"MD not finished after {len(dirs)} chunks (max_chunks)")
+        return next_step
 
     def first_target_step(self) -> int:
         """Step the first chunk runs to: ``n_steps``, or the first run-length verdict's."""

@@ -60,6 +60,11 @@ def test_run_stops_when_its_error_meets_the_target(
     assert last.rel_stderr_D_self <= 0.5 and last.length_ps == (doc.n_steps_done - 200) / 1000
     # the first verdicts came before the fixed window fitted in a block: they say so
     assert "too short" in doc.run_length[0].explanation
+    # each continuation is one more chunk of the same run, named so
+    names = [d["name"] for d in sorted(memory_job_store.query({}), key=lambda d: d["index"])]
+    assert names == ["lammps deepmd nvt"] + [
+        f"lammps deepmd nvt chunk {k}" for k in range(2, doc.n_chunks + 1)
+    ]
 
 
 @pytest.mark.slow
