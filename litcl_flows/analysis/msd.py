@@ -2,8 +2,13 @@
 
 pymatgen-analysis-diffusion has the same S1 − 2·S2 algorithm (``_msd_from_positions_fft``),
 but it is private and returns the per-atom MSD (as large as the trajectory itself); here the
-atoms are transformed in bounded blocks and summed on the fly, so the extra memory stays small
-at 6,000 ions × 5,500 frames.
+atoms are transformed in bounded blocks and only sums over atoms are kept, so the extra memory
+stays small at 6,000 ions × 5,500 frames. S1 and S2 are both sums of per-atom terms, so the
+self MSD sums the atoms' squares and power spectra first and needs one inverse FFT per
+Cartesian component instead of one per atom (~3× faster than per atom; the rounding of the
+larger sums moves the MSD at the first lags by ~1e-12 of its value, the fits by ~1e-14).
+Series are laid out time-last: pocketfft runs ~3× faster along contiguous rows than along
+axis 0.
 """
 
 from __future__ import annotations
@@ -11,10 +16,53 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.fft import irfft, next_fast_len, rfft
 
 #: Transient memory budget for one block of atoms in the FFT, bytes.
 _BLOCK_BYTES = 128 * 2**20
+
+
+def fft_length(n: int) -> int:
+    """Smallest 2^a·3^b·5^c ≥ ``n``, the sizes pocketfft transforms fastest: what
+    ``scipy.fft.next_fast_len(n, real=True)`` gives, without its ~0.1 s import."""
+    best = 1 << max(0, n - 1).bit_length()
+    five = 1
+    while five < best:
+        odd = five  # 3^b·5^c
+        while odd < best:
+            # Times the smallest power of two that takes it to ≥ n.
+            best = min(best, odd << (-(-n // odd) - 1).bit_length())
+            odd *= 3
+        five *= 5
+    return best
+
+
+def _msd_from_sums(power: np.ndarray, squares: np.ndarray, n_fft: int) -> np.ndarray:
+    """MSD at every lag (time last) of displacement series x from Σ|rfft(x, n_fft)|² and Σ x²,
+    each summed over any number of series: (S1 − 2·S2) / (T − m).
+
+    S2 is the autocorrelation by FFT (Wiener–Khinchin), S1[m] = Σ_{k<T−m} x_k² + Σ_{k≥m} x_k²
+    from cumulative sums.
+    """
+    n = squares.shape[-1]
+    s2 = np.fft.irfft(power, n=n_fft, axis=-1)[..., :n]
+    cumulative = np.cumsum(squares, axis=-1)
+    lag = np.arange(n)
+    head = cumulative[..., n - 1 - lag]  # Σ_{k=0}^{T-m-1} x_k²
+    before = np.concatenate([np.zeros_like(cumulative[..., :1]), cumulative[..., :-1]], axis=-1)
+    tail = cumulative[..., -1:] - before[..., lag]  # Σ_{k=m}^{T-1} x_k²
+    return (head + tail - 2.0 * s2) / (n - lag)
+
+
+def _displacements(x: np.ndarray) -> np.ndarray:
+    """``x`` (T, ...) relative to its first frame, time moved last and contiguous (less
+    cancellation in S1 − 2·S2 than raw positions; the MSD is the same)."""
+    return np.ascontiguousarray(np.moveaxis(x - x[:1], 0, -1))
+
+
+def _power(x: np.ndarray, n_fft: int) -> np.ndarray:
+    """|rfft|² of every row of ``x`` (time last), zero-padded to ``n_fft``."""
+    spectrum = np.fft.rfft(x, n=n_fft, axis=-1)
+    return spectrum.real**2 + spectrum.imag**2
 
 
 def msd_fft(x: np.ndarray) -> np.ndarray:
@@ -33,21 +81,10 @@ def msd_fft(x: np.ndarray) -> np.ndarray:
     np.ndarray
         Same shape as ``x``; row m is the MSD at lag m.
     """
-    x = np.asarray(x, dtype=np.float64)
-    n = x.shape[0]
-    # Displacements from the first frame: same MSD, less cancellation in S1 − 2·S2.
-    x = x - x[:1]
-    n_fft = next_fast_len(2 * n, real=True)
-    spectrum = rfft(x, n=n_fft, axis=0)
-    s2 = irfft(spectrum.real**2 + spectrum.imag**2, n=n_fft, axis=0)[:n]
-    del spectrum
-    cumulative = np.cumsum(x**2, axis=0)
-    lag = np.arange(n)
-    head = cumulative[n - 1 - lag]  # Σ_{k=0}^{T-m-1} x_k²
-    before = np.concatenate([np.zeros_like(cumulative[:1]), cumulative[:-1]])
-    tail = cumulative[-1] - before[lag]  # Σ_{k=m}^{T-1} x_k²
-    norm = (n - lag).reshape((n,) + (1,) * (x.ndim - 1))
-    return (head + tail - 2.0 * s2) / norm
+    series = _displacements(np.asarray(x, dtype=np.float64))
+    n_fft = fft_length(2 * series.shape[-1])
+    msd = _msd_from_sums(_power(series, n_fft), series**2, n_fft)
+    return np.moveaxis(msd, -1, 0)
 
 
 def msd_self_and_total(positions_A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -65,15 +102,21 @@ def msd_self_and_total(positions_A: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         (T, 3) in Å², per Cartesian component α.
     """
     n_frames, n_ions, _ = positions_A.shape
-    per_atom_bytes = 3 * 8 * 6 * next_fast_len(2 * n_frames, real=True)
-    block = max(1, _BLOCK_BYTES // per_atom_bytes)
-    msd_self = np.zeros((n_frames, 3))
-    collective = np.zeros((n_frames, 3))
+    n_fft = fft_length(2 * n_frames)
+    # Per atom: its displacements, their squares and the spectrum with its power (≈ 3 n_fft
+    # complex values each way), float64.
+    block = max(1, _BLOCK_BYTES // (3 * 8 * (2 * n_frames + 3 * n_fft)))
+    power = np.zeros((3, n_fft // 2 + 1))
+    squares = np.zeros((3, n_frames))
+    collective = np.zeros((3, n_frames))
     for start in range(0, n_ions, block):
-        chunk = positions_A[:, start : start + block]
-        msd_self += msd_fft(chunk).sum(axis=1)
-        collective += chunk.sum(axis=1)
-    return msd_self / n_ions, msd_fft(collective) / n_ions
+        series = _displacements(np.asarray(positions_A[:, start : start + block], np.float64))
+        power += _power(series, n_fft).sum(axis=0)
+        squares += (series**2).sum(axis=0)
+        collective += series.sum(axis=0)
+    msd_self = _msd_from_sums(power, squares, n_fft) / n_ions
+    msd_total = _msd_from_sums(_power(collective, n_fft), collective**2, n_fft) / n_ions
+    return msd_self.T, msd_total.T
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,147 @@ def _mass_weights(symbols: np.ndarray) -> np.ndarray:
     return masses / masses.sum()
 
 
+class _Collector:
+    """What `collect_mobile` keeps of the frames it has read: steps, cells, the host centre of
+    every frame, and the mobile ions' unwrapped positions, one array per batch of frames."""
+
+    def __init__(
+        self,
+        mobile: str,
+        drift_correction: bool,
+        unwrap_warn_fraction: float,
+        label: str,
+        host_com_A: Mapping[int, np.ndarray] | None,
+    ) -> None:
+        self.mobile = mobile
+        self.label = label
+        self.host_com_A = host_com_A
+        #: Whether displacements are measured against the host's centre of mass.
+        self.correct = drift_correction
+        self.unwrap_mobile = _Unwrapper(unwrap_warn_fraction, label)
+        self.unwrap_framework = _Unwrapper(unwrap_warn_fraction, label)
+        self.is_mobile: np.ndarray | None = None
+        self.weights: np.ndarray | None = None
+        self.mobile_rows: list[np.ndarray | None] = []
+        self.steps: list[int] = []
+        self.cells: list[np.ndarray] = []
+        self.centres: list[np.ndarray] = []
+        # Frames wait in `batch` (from frame `batch_start`) and are unwrapped together; a batch
+        # holds at most `limit` frames, alike in size and kind (unwrapped or not).
+        self.batch: list[Frame] = []
+        self.batch_start = 0
+        self.limit = 1
+
+    def _start(self, frame: Frame) -> None:
+        """Fix the mobile ions, the drift correction and the batch size from frame 0."""
+        self.is_mobile = frame.symbols == self.mobile
+        if not self.is_mobile.any():
+            present = ", ".join(sorted(set(frame.symbols.tolist())))
+            raise TrajectoryFormatError(
+                f"{self.label}: frame 0: no {self.mobile} atoms (species present: {present})"
+            )
+        if self.correct and self.host_com_A is None and self.is_mobile.all():
+            self.correct = False
+            warnings.warn(
+                f"{self.label}: drift correction is impossible: the frames hold only "
+                f"{self.mobile} and no host centre of mass was given; displacements are in the "
+                "simulation box, so D_total and σ miss the host's recoil",
+                TransportWarning,
+                stacklevel=4,  # the caller of collect_mobile
+            )
+        if self.correct and self.host_com_A is None:
+            self.weights = _mass_weights(frame.symbols[~self.is_mobile])
+        self.limit = max(1, _BATCH_ATOMS // max(1, len(frame.positions_A)))
+
+    def check(self, index: int, frame: Frame) -> None:
+        """Check frame ``index`` (mobile ions present, even step spacing, a recorded host
+        centre) and note its host centre unless it comes from the frame's own host atoms."""
+        if self.is_mobile is None:
+            self._start(frame)
+        steps = self.steps
+        if steps:
+            spacing = frame.step - steps[-1]
+            expected = steps[1] - steps[0] if len(steps) > 1 else spacing
+            if spacing <= 0 or spacing != expected:
+                raise TrajectoryFormatError(
+                    f"{self.label}: frame {index} (step {frame.step}): steps are not evenly "
+                    f"spaced (previous step {steps[-1]}, spacing {expected})"
+                )
+        if not self.correct:
+            self.centres.append(np.zeros(3))
+        elif self.host_com_A is not None:
+            if frame.step not in self.host_com_A:
+                raise TrajectoryFormatError(
+                    f"{self.label}: frame {index} (step {frame.step}): no host centre of mass "
+                    "recorded at this step"
+                )
+            self.centres.append(np.asarray(self.host_com_A[frame.step], dtype=np.float64))
+
+    def fits_batch(self, frame: Frame) -> bool:
+        first = self.batch[0] if self.batch else frame
+        return (
+            frame.unwrapped == first.unwrapped
+            and frame.positions_A.shape == first.positions_A.shape
+        )
+
+    def add(self, frame: Frame) -> None:
+        self.batch.append(frame)
+        self.steps.append(frame.step)
+        self.cells.append(frame.cell_A)
+
+    @property
+    def batch_full(self) -> bool:
+        return len(self.batch) >= self.limit
+
+    def flush(self, on_frame: Callable[[int], None] | None) -> None:
+        """Unwrap the waiting frames; their host centres too when the frames hold the host."""
+        batch = self.batch
+        if not batch:
+            return
+        positions = np.array([frame.positions_A for frame in batch])
+        cells = np.array([frame.cell_A for frame in batch])
+        is_mobile = self.is_mobile
+        self.mobile_rows.append(
+            self.unwrap_mobile(positions[:, is_mobile], cells, batch, self.batch_start)
+        )
+        if self.correct and self.host_com_A is None:
+            host = self.unwrap_framework(positions[:, ~is_mobile], cells, batch, self.batch_start)
+            # One vector-matrix product per frame, on a fresh copy: BLAS may order its sum by
+            # memory alignment (a stacked product or a view into the batch differs in the last
+            # bit), and the centres must not depend on where a batch was cut (~2 % of the time).
+            self.centres.extend(self.weights @ rows.copy() for rows in host)
+        if on_frame is not None:
+            for index in range(self.batch_start, self.batch_start + len(batch)):
+                on_frame(index)
+        self.batch_start += len(batch)
+        self.batch = []
+
+    def trajectory(self) -> MobileTrajectory:
+        """The collected frames; TrajectoryFormatError when there were none."""
+        if not self.steps:
+            raise TrajectoryFormatError(f"{self.label}: no frames")
+        drift_A = np.array(self.centres) - self.centres[0]
+        # Fill a preallocated array and free each batch as it is copied: the peak is one copy.
+        positions = np.empty((len(self.steps), int(self.is_mobile.sum()), 3))  # type: ignore[union-attr]
+        rows = self.mobile_rows
+        start = 0
+        for i, batch in enumerate(rows):
+            stop = start + len(batch)  # type: ignore[arg-type]
+            positions[start:stop] = batch - drift_A[start:stop, None, :]
+            rows[i] = None
+            start = stop
+        cells_A = np.array(self.cells)
+        return MobileTrajectory(
+            positions_A=positions,
+            steps=np.array(self.steps, dtype=np.int64),
+            volume_A3=float(np.mean(np.abs(np.linalg.det(cells_A)))),
+            drift_A=drift_A,
+            species=self.mobile,
+            cells_A=cells_A,
+            reference_frame="host centre of mass" if self.correct else "simulation box",
+        )
+
+
 def collect_mobile(
     frames: Iterable[Frame],
     mobile: str,
@@ -184,109 +325,20 @@ def collect_mobile(
         No frames, mobile species absent, unevenly spaced steps, or a step missing from
         ``host_com_A``.
     """
-    mobile_rows: list[np.ndarray | None] = []
-    steps: list[int] = []
-    cells: list[np.ndarray] = []
-    centres: list[np.ndarray] = []
-    unwrap_mobile = _Unwrapper(unwrap_warn_fraction, label)
-    unwrap_framework = _Unwrapper(unwrap_warn_fraction, label)
-    is_mobile = weights = None
-    correct = drift_correction
-    # Frames wait in `batch` (from frame `batch_start`) and are unwrapped together.
-    batch: list[Frame] = []
-    batch_start, limit = 0, 1
-
-    def flush() -> None:
-        nonlocal batch, batch_start
-        if not batch:
-            return
-        positions = np.stack([frame.positions_A for frame in batch])
-        batch_cells = np.stack([frame.cell_A for frame in batch])
-        mobile_rows.append(unwrap_mobile(positions[:, is_mobile], batch_cells, batch, batch_start))
-        if correct and host_com_A is None:
-            host = unwrap_framework(positions[:, ~is_mobile], batch_cells, batch, batch_start)
-            # One vector-matrix product per frame, on a fresh copy: BLAS may order its sum by
-            # memory alignment (a stacked product or a view into the batch differs in the last
-            # bit), and the centres must not depend on where a batch was cut (~2 % of the time).
-            centres.extend(weights @ rows.copy() for rows in host)
-        if on_frame is not None:
-            for index in range(batch_start, batch_start + len(batch)):
-                on_frame(index)
-        batch_start += len(batch)
-        batch = []
-
+    collector = _Collector(mobile, drift_correction, unwrap_warn_fraction, label, host_com_A)
+    # Batches are flushed here, not inside the collector, so that an unwrapping warning's
+    # stack level names the same caller whichever frame fills a batch.
     try:
         for index, frame in enumerate(frames):
-            if is_mobile is None:
-                is_mobile = frame.symbols == mobile
-                if not is_mobile.any():
-                    present = ", ".join(sorted(set(frame.symbols.tolist())))
-                    raise TrajectoryFormatError(
-                        f"{label}: frame 0: no {mobile} atoms (species present: {present})"
-                    )
-                if correct and host_com_A is None and is_mobile.all():
-                    correct = False
-                    warnings.warn(
-                        f"{label}: drift correction is impossible: the frames hold only {mobile} "
-                        "and no host centre of mass was given; displacements are in the "
-                        "simulation box, so D_total and σ miss the host's recoil",
-                        TransportWarning,
-                        stacklevel=2,
-                    )
-                if correct and host_com_A is None:
-                    weights = _mass_weights(frame.symbols[~is_mobile])
-                limit = max(1, _BATCH_ATOMS // max(1, len(frame.positions_A)))
-            if steps:
-                spacing = frame.step - steps[-1]
-                expected = steps[1] - steps[0] if len(steps) > 1 else spacing
-                if spacing <= 0 or spacing != expected:
-                    raise TrajectoryFormatError(
-                        f"{label}: frame {index} (step {frame.step}): steps are not evenly "
-                        f"spaced (previous step {steps[-1]}, spacing {expected})"
-                    )
-            if not correct:
-                centres.append(np.zeros(3))
-            elif host_com_A is not None:
-                if frame.step not in host_com_A:
-                    raise TrajectoryFormatError(
-                        f"{label}: frame {index} (step {frame.step}): no host centre of mass "
-                        "recorded at this step"
-                    )
-                centres.append(np.asarray(host_com_A[frame.step], dtype=np.float64))
-            # A batch holds frames alike in size and kind (unwrapped or not).
-            if batch and (
-                frame.unwrapped != batch[0].unwrapped
-                or frame.positions_A.shape != batch[0].positions_A.shape
-            ):
-                flush()
-            batch.append(frame)
-            steps.append(frame.step)
-            cells.append(frame.cell_A)
-            if len(batch) >= limit:
-                flush()
-        flush()
+            collector.check(index, frame)
+            if not collector.fits_batch(frame):
+                collector.flush(on_frame)
+            collector.add(frame)
+            if collector.batch_full:
+                collector.flush(on_frame)
+        collector.flush(on_frame)
     except TrajectoryFormatError:
         # The frames before the bad one are unwrapped first, with any warning they raise.
-        flush()
+        collector.flush(on_frame)
         raise
-    if not steps:
-        raise TrajectoryFormatError(f"{label}: no frames")
-    drift_A = np.array(centres) - centres[0]
-    # Fill a preallocated array and free each batch as it is copied, so the peak is one copy.
-    positions = np.empty((len(steps), int(is_mobile.sum()), 3))
-    start = 0
-    for i, rows in enumerate(mobile_rows):
-        stop = start + len(rows)  # type: ignore[arg-type]
-        positions[start:stop] = rows - drift_A[start:stop, None, :]
-        mobile_rows[i] = None
-        start = stop
-    cells_A = np.array(cells)
-    return MobileTrajectory(
-        positions_A=positions,
-        steps=np.array(steps, dtype=np.int64),
-        volume_A3=float(np.mean(np.abs(np.linalg.det(cells_A)))),
-        drift_A=drift_A,
-        species=mobile,
-        cells_A=cells_A,
-        reference_frame="host centre of mass" if correct else "simulation box",
-    )
+    return collector.trajectory()

