@@ -141,7 +141,7 @@ def litcl_argv(path: Path) -> list[str]:
         "Li",
         "--temperature",
         "600",
-        "--timestep-fs",
+        "--time-step-fs",
         "1",
         "--type-map",
         "Li,Cl",

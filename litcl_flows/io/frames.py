@@ -19,7 +19,7 @@ class Frame:
     ----------
     step
         MD step number of the snapshot (LAMMPS ``TIMESTEP``, VASP ionic step); time is
-        ``step × timestep_fs``.
+        ``step × time_step_fs``.
     cell_A
         Lattice vectors as rows, shape (3, 3), in Å.
     positions_A
