@@ -27,6 +27,7 @@ from litcl_flows.defaults import (
     MD_DUMP_MOBILE_EVERY,
     MD_RESTART_EVERY,
     MD_THERMO_EVERY,
+    RUN_LENGTH_CHECK_EVERY_STEPS,
 )
 from litcl_flows.engines.lammps import (
     LammpsLog,
@@ -84,7 +85,7 @@ class RunLengthControl:
 
     fit_window_ps: tuple[float, float]
     target: RunLengthTarget = field(default_factory=RunLengthTarget)
-    check_every_steps: int = 500_000
+    check_every_steps: int = RUN_LENGTH_CHECK_EVERY_STEPS
     n_blocks: int = DEFAULT_N_BLOCKS
 
     def __post_init__(self) -> None:
