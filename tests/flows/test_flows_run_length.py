@@ -157,3 +157,40 @@ def test_demo_runs_until_its_maximum_with_a_first_verdict_where_the_window_fits(
     assert first == 2400 and fits(first) and first < maker.n_steps
     # the paper spec keeps the study's fixed length
     assert load_spec(WORKFLOWS / "li3ticl6_paper.yaml").mlmd.run_length is None
+
+
+def test_demo_summary_says_why_each_run_stopped() -> None:
+    from litcl_flows.cli.demo import summary_tables
+
+    def run(t: float, **stop: object) -> dict[str, object]:
+        numbers = dict.fromkeys(
+            ("D_self_cm2_s", "D_total_cm2_s", "haven_ratio", "conductivity_mS_cm"), 1.0
+        )
+        numbers |= dict.fromkeys(
+            ("D_self_stderr_cm2_s", "D_total_stderr_cm2_s", "haven_ratio_stderr"), 0.1
+        )
+        numbers |= {"conductivity_stderr_mS_cm": 0.1, "conductivity_self_mS_cm": 1.0}
+        numbers |= {"conductivity_self_stderr_mS_cm": 0.1}
+        return {"temperature_K": t, "completed": True, **numbers, **stop}
+
+    doc = {
+        "is_stand_in": False,
+        "comparison": [],
+        "failures": [],
+        "branches": [
+            {
+                "hubbard_u_eV": {"Ti": 4.0},
+                "runs": [
+                    run(500.0, stop_reason="max_length", stop_length_ps=2.8),
+                    run(600.0, stop_reason="converged", stop_length_ps=2.2),
+                ],
+            }
+        ],
+    }
+    _, rows, columns = summary_tables(doc)[0]
+    assert "stopped" in columns
+    assert [row["stopped"] for row in rows] == ["max length at 2.8 ps", "converged at 2.2 ps"]
+    for branch_run in doc["branches"][0]["runs"]:
+        branch_run["stop_reason"] = "fixed_length"
+    _, _, columns = summary_tables(doc)[0]
+    assert "stopped" not in columns  # fixed length, as every run before the rule
