@@ -33,6 +33,15 @@ def _run_note(run: dict[str, Any]) -> str:
     return ""
 
 
+def _stopped(run: dict[str, Any]) -> str:
+    """Why the ML-MD run stopped, for runs whose length the run-length rule set."""
+    length = run.get("stop_length_ps")
+    at = "" if length is None else f" at {length:g} ps"
+    return {"converged": f"converged{at}", "max_length": f"max length{at}"}.get(
+        run.get("stop_reason") or "", ""
+    )
+
+
 def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]], list[str]]]:
     """The study document as (title, rows, columns) tables for the terminal."""
     stand_in = " (CHGNet stand-in for DFT+U)" if doc["is_stand_in"] else ""
@@ -51,6 +60,7 @@ def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]],
                 "conductivity_self_mS_cm": _pm(
                     run["conductivity_self_mS_cm"], run["conductivity_self_stderr_mS_cm"]
                 ),
+                "stopped": _stopped(run),
                 "note": _run_note(run),
             }
             for run in branch["runs"]
@@ -63,8 +73,7 @@ def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]],
             "conductivity_mS_cm",
             "conductivity_self_mS_cm",
         ]
-        if any(row["note"] for row in runs):
-            columns.append("note")
+        columns += [key for key in ("stopped", "note") if any(row[key] for row in runs)]
         fitted = (branch.get("arrhenius") or {}).get("conductivity")
         fit_note = f"; Arrhenius fit of the σ from D_{fitted}" if fitted else ""
         tables.append(

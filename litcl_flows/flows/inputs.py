@@ -423,6 +423,15 @@ def _readme(
         lines.append(
             f"  - ../03_deepmd_<U>/{model_file} stands for the trained model's absolute path."
         )
+        rule = spec.mlmd.run_length
+        if rule is not None:
+            first = min(spec.mlmd.n_steps, spec.mlmd.equilibration_steps + rule.check_every_steps)
+            lines += [
+                f"  - in.lammps runs to step {first}, the first run-length verdict "
+                "(mlmd.run_length); the run",
+                f"    then goes on {rule.check_every_steps} steps at a time until D_self is "
+                f"known or step {spec.mlmd.n_steps}.",
+            ]
     if hop_maker is not None:
         lines.append(
             f"  - NEB images join the relaxed endpoints (in the {first_label} cell), "

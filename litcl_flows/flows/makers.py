@@ -13,7 +13,7 @@ from litcl_flows.flows.spec import StudySpec
 
 if TYPE_CHECKING:
     from litcl_flows.flows.study import TransportStudyMaker
-    from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
+    from litcl_flows.makers.lammps import LammpsDeepmdMDMaker, RunLengthControl
     from litcl_flows.makers.neb import HopNebMaker, NebBarriersMaker
     from litcl_flows.makers.reference import ReferenceDataMaker
 
@@ -76,6 +76,33 @@ def reference_maker(spec: StudySpec) -> ReferenceDataMaker:
     )
 
 
+def run_length_control(spec: StudySpec) -> RunLengthControl | None:
+    """The run-length rule of ``mlmd.run_length`` with the analysis's fit window and blocks,
+    so each verdict analyses the run as the study's analysis will; None: fixed length."""
+    from litcl_flows.analysis.run_length import RunLengthTarget
+    from litcl_flows.makers.lammps import RunLengthControl
+
+    rule = spec.mlmd.run_length
+    if rule is None:
+        return None
+    analysis = spec.analysis
+    assert analysis.fit_window_ps is not None  # the spec refuses run_length without one
+    deviation = rule.max_exponent_deviation
+    if deviation is None:
+        deviation = analysis.max_msd_exponent_deviation
+    return RunLengthControl(
+        fit_window_ps=analysis.fit_window_ps,
+        n_blocks=analysis.n_blocks,
+        target=RunLengthTarget(
+            rel_stderr_D_self=rule.rel_stderr_D_self,
+            rel_stderr_conductivity=rule.rel_stderr_conductivity,
+            max_exponent_deviation=deviation,
+            min_hops_per_ion=rule.min_hops_per_ion,
+        ),
+        check_every_steps=rule.check_every_steps,
+    )
+
+
 def mlmd_maker(
     spec: StudySpec, lmp_cmd: str | None = None, name: str = "lammps deepmd nvt"
 ) -> LammpsDeepmdMDMaker:
@@ -83,6 +110,8 @@ def mlmd_maker(
 
     With ``mlmd.cell: disordered`` the MD cell is built from ``material.structure`` at the
     ``material.supercell`` occupancies (the parent's own when there is no supercell section).
+    With ``mlmd.run_length`` each run stops once D is known (:func:`run_length_control`),
+    ``n_steps`` being its maximum.
     """
     from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
     from litcl_flows.structures.library import load_structure
@@ -111,6 +140,7 @@ def mlmd_maker(
         mobile_species=(spec.material.mobile_species,),
         lmp_cmd=lmp_cmd,
         walltime_s=spec.resources.mlmd.walltime_s,
+        run_length=run_length_control(spec),
     )
 
 

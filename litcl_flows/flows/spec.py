@@ -25,11 +25,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from litcl_flows.analysis.run_length import DEFAULT_MIN_HOPS_PER_ION, DEFAULT_TARGET_REL_STDERR
 from litcl_flows.defaults import (
     MD_DUMP_ALL_EVERY,
     MD_DUMP_MOBILE_EVERY,
     MD_RESTART_EVERY,
     MD_THERMO_EVERY,
+    RUN_LENGTH_CHECK_EVERY_STEPS,
 )
 from litcl_flows.engines.deepmd.inputs import (
     DeepmdSettingError,
@@ -301,6 +303,39 @@ class DeepmdSpec(_Strict):
         }
 
 
+class RunLengthSpec(_Strict):
+    """When an ML-MD run has run long enough: the rule of :mod:`litcl_flows.analysis.run_length`.
+
+    The run stops once D_self (and σ, when asked) is known to the target, its MSD is
+    diffusive over the fit window and the ions have hopped enough; else at ``mlmd.n_steps``.
+    """
+
+    rel_stderr_D_self: PositiveFloat = Field(
+        DEFAULT_TARGET_REL_STDERR,
+        description="Largest relative standard error of D_self at which a run stops (0.1: "
+        "Ea to about 0.015 eV over the study's six temperatures).",
+    )
+    rel_stderr_conductivity: PositiveFloat | None = Field(
+        None,
+        description="Same for the Nernst–Einstein σ from D_total; None: not required.",
+    )
+    min_hops_per_ion: NonNegativeFloat = Field(
+        DEFAULT_MIN_HOPS_PER_ION,
+        description="Hops each mobile ion must have made on average before a run may stop "
+        "(5: one per block of the default five), a guard against a lucky early estimate.",
+    )
+    max_exponent_deviation: PositiveFloat | None = Field(
+        None,
+        description="Largest |d ln MSD_self / d ln t − 1| over the fit window at which a run "
+        "may stop; None: analysis.max_msd_exponent_deviation.",
+    )
+    check_every_steps: PositiveInt = Field(
+        RUN_LENGTH_CHECK_EVERY_STEPS,
+        description="MD steps between two verdicts, each on the whole run so far (the first "
+        "after equilibration_steps + this).",
+    )
+
+
 class MlmdSpec(_Strict):
     """LAMMPS NVT with the DeePMD model, per U and per temperature (docs/lammps.md)."""
 
@@ -327,7 +362,15 @@ class MlmdSpec(_Strict):
         [298.0, 313.0, 328.0, 333.0, 358.0, 373.0],
         description="Thermostat temperatures, K: at least three for the Arrhenius fit.",
     )
-    n_steps: PositiveInt = Field(5_500_000, description="MD steps (study: 5.5 ns at 1 fs).")
+    n_steps: PositiveInt = Field(
+        5_500_000,
+        description="MD steps (study: 5.5 ns at 1 fs); with run_length, the maximum length.",
+    )
+    run_length: RunLengthSpec | None = Field(
+        None,
+        description="Stop each run once D_self is known to a target (needs "
+        "analysis.fit_window_ps); None: every run is n_steps long.",
+    )
     time_step_fs: PositiveFloat = Field(1.0, description="Time step, fs.")
     tdamp_fs: PositiveFloat = Field(100.0, description="Nosé–Hoover damping time, fs.")
     minimize: bool = Field(True, description="CG energy minimisation before MD.")
@@ -553,9 +596,22 @@ class StudySpec(_Strict):
     resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
 
     @model_validator(mode="after")
+    def _run_length_has_a_fixed_window(self) -> StudySpec:
+        # A window of a fraction of the block grows with the run: the error would not fall.
+        if self.mlmd.run_length is not None and self.analysis.fit_window_ps is None:
+            raise PydanticCustomError(
+                "run_length_window",
+                "mlmd.run_length needs analysis.fit_window_ps [start, end] in ps: the fit "
+                "window must stay the same from verdict to verdict (the default, 10–50 % of a "
+                "block, grows with the run and its error would not fall)",
+            )
+        return self
+
+    @model_validator(mode="after")
     def _runs_can_be_analysed(self) -> StudySpec:
         # The analysis job would fail after the whole ML-MD run: check its frame budget now,
-        # with the analysis's own rule (frames after equilibration, blocks, fit window).
+        # with the analysis's own rule (frames after equilibration, blocks, fit window). With
+        # run_length, n_steps is the longest a run gets: the window must fit by then.
         if not self.runs("mlmd"):
             return self
         from litcl_flows.analysis.transport import block_fit_window
@@ -579,8 +635,13 @@ class StudySpec(_Strict):
             raise PydanticCustomError(
                 "run_too_short",
                 "mlmd and analysis: {problem} (production frames = (n_steps − "
-                "equilibration_steps) / dump_mobile_every + 1)",
-                {"problem": str(error)},
+                "equilibration_steps) / dump_mobile_every + 1{maximum})",
+                {
+                    "problem": str(error),
+                    "maximum": "; n_steps: the maximum length of mlmd.run_length"
+                    if md.run_length is not None
+                    else "",
+                },
             ) from None
         return self
 

@@ -28,6 +28,7 @@ from litcl_flows.defaults import (
     MD_DUMP_MOBILE_EVERY,
     MD_RESTART_EVERY,
     MD_THERMO_EVERY,
+    RUN_LENGTH_CHECK_EVERY_STEPS,
 )
 from litcl_flows.engines.deepmd.trust import TrustLevels, read_model_deviation, select_frames
 from litcl_flows.engines.lammps import (
@@ -95,7 +96,7 @@ class RunLengthControl:
 
     fit_window_ps: tuple[float, float]
     target: RunLengthTarget = field(default_factory=RunLengthTarget)
-    check_every_steps: int = 500_000
+    check_every_steps: int = RUN_LENGTH_CHECK_EVERY_STEPS
     n_blocks: int = DEFAULT_N_BLOCKS
 
     def __post_init__(self) -> None:

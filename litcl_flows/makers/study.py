@@ -145,6 +145,7 @@ def analyze_run(
         return TransportRunDocument(
             **base, completed=False, failure_reason="the ML-MD job did not finish"
         )
+    base |= TransportRunDocument.stop_fields(md)
     if not md.completed:
         return TransportRunDocument(
             **base,

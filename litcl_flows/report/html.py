@@ -171,6 +171,7 @@ def _runs_table(page: _Page, branch: BranchSummary) -> None:
                 _e(_fmt(run.conductivity_self_mS_cm)),
                 _e(_exponents(run)),
                 _e(_fmt(run.n_frames)),
+                _stopped(run),
                 status + (f"<br><small>{_e(notes)}</small>" if notes else ""),
             ]
         )
@@ -183,6 +184,7 @@ def _runs_table(page: _Page, branch: BranchSummary) -> None:
         "σ_self (mS/cm)",
         "MSD exponent self / total",
         "frames",
+        "stopped",
         "status",
     ]
     page.add("<h3>Transport per temperature</h3>\n")
@@ -193,9 +195,27 @@ def _runs_table(page: _Page, branch: BranchSummary) -> None:
         f"{_e(' / '.join(sorted(frames)) or 'host centre of mass')}; ± block standard errors"
         + (f" ({_e(', '.join(map(str, sorted(dofs))))} degrees of freedom)" if dofs else "")
         + "; the MSD exponent d ln MSD / d ln t over the fit window is 1 for diffusion "
-        "(a run flagged not diffusive carries a warning).</p>\n"
+        "(a run flagged not diffusive carries a warning). <i>stopped</i>: why the run ended: "
+        "its D_self met the run-length target with the guards (converged), it reached "
+        "mlmd.n_steps first (max length), or its length was fixed; below it, the last verdict."
+        "</p>\n"
     )
     page.add(_table(headers, rows, numeric=set(range(8))))
+
+
+def _stopped(run: TransportRunDocument) -> str:
+    """Why the run ended (HTML): the reason, its length and the last run-length verdict."""
+    length = "" if run.stop_length_ps is None else f" at {run.stop_length_ps:g} ps"
+    label = {
+        "converged": f"converged{length}",
+        "max_length": f"max length{length}",
+        "fixed_length": "fixed length",
+    }.get(run.stop_reason or "", run.stop_reason or "–")
+    if not run.stop_explanation:
+        return _e(label)
+    n = run.n_run_length_verdicts
+    verdicts = f" ({n} verdict{'s' * (n != 1)})"
+    return f"{_e(label)}<br><small>{_e(run.stop_explanation + verdicts)}</small>"
 
 
 def _exponents(run: TransportRunDocument) -> str:

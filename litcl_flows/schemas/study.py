@@ -137,6 +137,39 @@ class TransportRunDocument(TransportNumberFields, MaterialMeta, DocumentMeta):
     )
     md_n_atoms: int | None = Field(None, description="Atoms in the ML-MD cell.")
     md_temperature_mean_K: float | None = Field(None, description="Mean MD temperature, K.")
+    stop_reason: str | None = Field(
+        None,
+        description="Why the ML-MD run stopped: 'converged' (its D_self met the run-length "
+        "target with the guards, analysis/run_length.py), 'max_length' (mlmd.n_steps reached "
+        "first), 'fixed_length' (no run-length rule: it ran mlmd.n_steps); None: no ML-MD "
+        "document.",
+    )
+    stop_explanation: str | None = Field(
+        None,
+        description="The last run-length verdict in one line: the criteria met or missed, "
+        "with their values (None: fixed length).",
+    )
+    stop_length_ps: float | None = Field(
+        None,
+        description="Length of the run at its last run-length verdict, after equilibration, "
+        "ps (None: fixed length).",
+    )
+    n_run_length_verdicts: int = Field(
+        0, description="Run-length verdicts taken during the run (0: fixed length)."
+    )
+
+    @staticmethod
+    def stop_fields(md: LammpsMDDocument) -> dict[str, Any]:
+        """``stop_reason`` and the last run-length verdict of an ML-MD run's document."""
+        if not md.run_length:
+            return {"stop_reason": "fixed_length"}
+        last = md.run_length[-1]
+        return {
+            "stop_reason": md.stop_reason,
+            "stop_explanation": last.explanation,
+            "stop_length_ps": last.length_ps,
+            "n_run_length_verdicts": len(md.run_length),
+        }
 
     @classmethod
     def from_analysis(

@@ -76,6 +76,21 @@ def _refused_submit(litcl, tmp_path: Path, spec_text: str, env: dict[str, str]) 
             "mlmd.equilibration_steps 50000 ≥ n_steps 10: no steps left to analyse",
         ),
         (
+            GOOD + "mlmd:\n  run_length: {}\n",
+            "mlmd.run_length needs analysis.fit_window_ps [start, end] in ps",
+        ),
+        (
+            GOOD + "mlmd:\n  run_length: {rel_stderr_D_self: .nan}\nanalysis:\n"
+            "  fit_window_ps: [10, 100]\n",
+            "mlmd.run_length.rel_stderr_D_self: Input should be a finite number",
+        ),
+        (
+            GOOD + "mlmd:\n  run_length: {}\nanalysis:\n  fit_window_ps: [10, 2000]\n",
+            "blocks of 1089 ps (5451 frames): the run is too short (production frames = "
+            "(n_steps − equilibration_steps) / dump_mobile_every + 1; n_steps: the maximum "
+            "length of mlmd.run_length)",
+        ),
+        (
             GOOD.replace(
                 "  structure: li3ticl6",
                 "  structure: li3ticl6\n  supercell:\n    n_atoms: 10000000",

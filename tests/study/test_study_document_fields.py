@@ -287,3 +287,34 @@ def test_dataset_material_from_the_written_systems(tmp_path: Path) -> None:
         "formula_pretty": None,
         "chemsys": "Cl-In-Li-Ti",
     }
+
+
+def test_transport_documents_say_why_the_md_stopped() -> None:
+    """The run-length verdicts of the LAMMPS document reach the transport document."""
+    from litcl_flows.makers.study import analyze_run
+    from litcl_flows.schemas.lammps import RunLengthRecord
+
+    def run(**md: object) -> TransportRunDocument:
+        md_doc = LammpsMDDocument.model_construct(
+            completed=False, n_steps_done=10, n_steps_requested=100, **md
+        )
+        return analyze_run.original(md_doc, "m", "s", {"Ti": 4.0}, 600.0, None, 600.0, "Li", {})
+
+    verdicts = [
+        RunLengthRecord(step=600, length_ps=0.4, reason="continue", explanation="too short"),
+        RunLengthRecord(
+            step=1000, length_ps=0.8, reason="converged", explanation="converged at 0.8 ps: …"
+        ),
+    ]
+    converged = run(run_length=verdicts, stop_reason="converged")
+    assert converged.stop_reason == "converged"
+    assert converged.stop_explanation == "converged at 0.8 ps: …"
+    assert (converged.stop_length_ps, converged.n_run_length_verdicts) == (0.8, 2)
+    fixed = run()
+    assert (fixed.stop_reason, fixed.stop_explanation, fixed.n_run_length_verdicts) == (
+        "fixed_length",
+        None,
+        0,
+    )
+    lost = analyze_run.original(None, "m", "s", {"Ti": 4.0}, 600.0, None, 600.0, "Li", {})
+    assert lost.stop_reason is None

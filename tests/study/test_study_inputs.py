@@ -218,6 +218,13 @@ def test_demo_spec_writes_chgnet_settings(tmp_path):
         assert aimd["n_steps"] == spec.aimd.n_steps
         assert aimd["ensemble"] == "nvt"
     assert len(list(tmp_path.glob("04_mlmd_U_Ti4_*K/in.lammps"))) == len(spec.mlmd.temperatures_K)
+    # the demo's length is set by D's error: the first chunk runs to the first verdict,
+    # 200 steps of equilibration + 2200
+    for in_lammps in tmp_path.glob("04_mlmd_U_Ti4_*K/in.lammps"):
+        assert "run 2400 upto" in in_lammps.read_text()
+    readme = (tmp_path / "README.txt").read_text()
+    assert "in.lammps runs to step 2400, the first run-length verdict" in readme
+    assert "2200 steps at a time until D_self is known or step 3000" in readme
     neb = json.loads((tmp_path / "05_neb_010" / "neb.json").read_text())
     assert neb["engine"] == "chgnet"
     assert len(list((tmp_path / "05_neb_010" / "neb").glob("*/POSCAR"))) == spec.neb.num_images + 2

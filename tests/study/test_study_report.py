@@ -35,6 +35,23 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TEMPERATURES_K = (600.0, 700.0, 800.0)
 FAILED_K = 500.0
 EA_eV, HAVEN = 0.30, 1.5
+#: Why each run stopped, as the transport documents carry it from their ML-MD runs.
+STOPS: dict[float, dict[str, Any]] = {
+    600.0: {
+        "stop_reason": "converged",
+        "stop_explanation": "converged at 1200 ps: D_self error ≤ 10.0 %, MSD exponent 0.97, "
+        "6.2 hops per ion",
+        "stop_length_ps": 1200.0,
+        "n_run_length_verdicts": 3,
+    },
+    700.0: {
+        "stop_reason": "max_length",
+        "stop_explanation": "stopped at the maximum length 5450 ps: D_self error 14.0 % > 10.0 %",
+        "stop_length_ps": 5450.0,
+        "n_run_length_verdicts": 11,
+    },
+    800.0: {"stop_reason": "fixed_length"},
+}
 TRAINING_DATA = ["learning_curve", "parity", "frozen_model_blob", "compressed_model_blob"]
 ANALYSIS_DATA = ["msd", "rdf", "hop_traces"]
 
@@ -77,6 +94,7 @@ def _run(t: float, completed: bool = True) -> TransportRunDocument:
         n_frames=101,
         n_blocks=5,
         warnings=["coarse frames"] if t == 800.0 else [],
+        **STOPS[t],
     )
 
 
@@ -459,6 +477,20 @@ def test_transport_table_and_failures(written) -> None:
         assert f"{value:.4g} ± {stderr:.4g}" in text
     assert text.count("LAMMPS stopped: walltime") == 3  # run table, Arrhenius, failures
     assert "coarse frames" in text
+
+
+def test_transport_table_says_why_each_run_stopped(written) -> None:
+    _, _, text = written
+    rows = {
+        float(m.group(1)): m.group(0)
+        for m in re.finditer(r'<tr><td class="num">(\d+)</td>.*?</tr>', text, flags=re.S)
+    }
+    assert "converged at 1200 ps<br><small>converged at 1200 ps: D_self error ≤ 10.0 %" in rows[600]
+    assert "(3 verdicts)" in rows[600]
+    assert "max length at 5450 ps<br><small>stopped at the maximum length 5450 ps" in rows[700]
+    assert "(11 verdicts)" in rows[700]
+    assert "<td>fixed length</td>" in rows[800]
+    assert "<td>–</td>" in rows[FAILED_K]  # no ML-MD document: no reason known
 
 
 def test_cli_writes_the_report_from_the_embedded_store(litcl_home: Path, tmp_path: Path) -> None:
