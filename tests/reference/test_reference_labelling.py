@@ -179,7 +179,6 @@ def test_no_structures_give_an_empty_document(memory_job_store, tmp_path: Path) 
     assert doc.objects == {} and doc.energies_eV == []
 
 
-@pytest.mark.slow
 def test_chgnet_labels_match_chgnet_and_feed_the_dataset(
     unit_cell: Structure, memory_job_store, tmp_path: Path
 ) -> None:
