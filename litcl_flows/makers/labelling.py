@@ -7,7 +7,7 @@ through :class:`~litcl_flows.makers.deepmd.DeepmdDatasetMaker`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jobflow import Flow, Maker, OnMissing, Response, job
@@ -27,9 +27,7 @@ COLLECT_JOB_NAME = "collect labels"
 
 
 @job(data=[Trajectory], output_schema=LabelledFramesDocument)
-def collect_labels(
-    task_docs: list[Any], reference_engine: str, n_frames_requested: int | None = None
-) -> LabelledFramesDocument:
+def collect_labels(task_docs: list[Any], reference_engine: str) -> LabelledFramesDocument:
     """The labelled frames of ``task_docs`` (None where a single point failed) as one document.
 
     Parameters
@@ -40,15 +38,13 @@ def collect_labels(
         (``on_missing_references = OnMissing.NONE``).
     reference_engine
         Engine name recorded in the document.
-    n_frames_requested
-        Structures asked for (default: ``len(task_docs)``).
     """
     labelled = labels_to_trajectory(task_docs)
     trajectory = labelled.trajectory
     engine = get_reference_engine(reference_engine)
     return LabelledFramesDocument(
         reference_engine=engine.name,
-        n_frames_requested=len(task_docs) if n_frames_requested is None else n_frames_requested,
+        n_frames_requested=len(task_docs),
         n_frames_labelled=len(labelled.frame_indices),
         n_labels_failed=len(labelled.failed_indices),
         n_frames_scf_unconverged=labelled.n_scf_unconverged,
@@ -85,7 +81,7 @@ class LabelFramesMaker(Maker):
 
     name: str = "label frames"
     reference_engine: ReferenceEngineName = "vasp"
-    static_maker: Maker | None = field(default=None)
+    static_maker: Maker | None = None
 
     def single_point_maker(self) -> Maker:
         """``static_maker``, or the engine's with the study's U."""

@@ -1,4 +1,5 @@
-"""Reference-engine (DFT-level) relaxation and AIMD Makers: VASP DFT+U, or CHGNet as stand-in.
+"""Reference-engine (DFT-level) relaxation, AIMD and single-point Makers: VASP DFT+U, or
+CHGNet as stand-in.
 
 The Makers are atomate2's (``RelaxMaker``/``DoubleRelaxMaker``, ``MDMaker``/``MultiMDMaker``,
 ``ForceFieldRelaxMaker``/``ForceFieldMDMaker``); each job's ``make`` runs atomate2's own body and
