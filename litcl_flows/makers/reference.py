@@ -1,4 +1,5 @@
-"""Reference-engine (DFT-level) relaxation and AIMD Makers: VASP DFT+U, or CHGNet as stand-in.
+"""Reference-engine (DFT-level) relaxation, AIMD and single-point Makers: VASP DFT+U, or
+CHGNet as stand-in.
 
 The Makers are atomate2's (``RelaxMaker``/``DoubleRelaxMaker``, ``MDMaker``/``MultiMDMaker``,
 ``ForceFieldRelaxMaker``/``ForceFieldMDMaker``); each job's ``make`` runs atomate2's own body and
@@ -26,13 +27,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 from atomate2.ase.md import MDEnsemble
 from atomate2.ase.schemas import convert_stress_from_voigt_to_symm
-from atomate2.forcefields.jobs import ForceFieldRelaxMaker
+from atomate2.forcefields.jobs import ForceFieldRelaxMaker, ForceFieldStaticMaker
 from atomate2.forcefields.md import ForceFieldMDMaker
 from atomate2.forcefields.utils import _FORCEFIELD_DATA_OBJECTS
 from atomate2.vasp.flows.core import DoubleRelaxMaker
 from atomate2.vasp.flows.md import MultiMDMaker
 from atomate2.vasp.jobs.base import _DATA_OBJECTS, BaseVaspMaker
-from atomate2.vasp.jobs.core import RelaxMaker
+from atomate2.vasp.jobs.core import RelaxMaker, StaticMaker
 from atomate2.vasp.jobs.md import MDMaker
 from atomate2.vasp.sets.base import VaspInputGenerator
 from emmet.core.types.enums import VaspObject
@@ -45,6 +46,7 @@ from litcl_flows.engines.vasp.sets import (
     STUDY_TIME_STEP_fs,
     md_set_generator,
     relax_set_generator,
+    static_set_generator,
 )
 from litcl_flows.engines.vasp.validation import (
     ReferenceInputError,
@@ -75,6 +77,8 @@ ReferenceEngineName = Literal["vasp", "chgnet"]
 
 #: Job name of AIMD runs (queries select on it; mock VASP looks reference folders up by name).
 AIMD_JOB_NAME = "aimd"
+#: Job name of the single points that label frames for a training set.
+LABEL_JOB_NAME = "label"
 #: VASP settings that choose the k-points; the AIMD takes the relaxation's unless it sets one.
 KPOINT_SETTINGS = frozenset({"kpoint_length_A", "kpoint_mesh_override"})
 #: Nosé–Hoover thermostat time of the CHGNet stand-in, fs (the study's LAMMPS Tdamp).
@@ -392,6 +396,15 @@ class ReferenceEngine(ABC):
         """The NVT MD Maker at one temperature (parameters: :func:`reference_aimd_maker`)."""
 
     @abstractmethod
+    def static_maker(self, hubbard_u_eV: Mapping[str, float], **vasp_settings: Any) -> Maker:
+        """The single-point Maker (energy, forces, stress of one structure) that labels frames.
+
+        ``hubbard_u_eV`` and ``vasp_settings`` (those of
+        :func:`~litcl_flows.engines.vasp.sets.static_set_generator`) should be the AIMD's, so
+        the labels join its frames.
+        """
+
+    @abstractmethod
     def steps_per_frame(self, traj_interval: int) -> int:
         """MD steps between two stored trajectory frames."""
 
@@ -485,6 +498,13 @@ class VaspReferenceEngine(ReferenceEngine):
             return segment()
         return MultiMDMaker(
             name=f"{AIMD_JOB_NAME} segments", md_makers=[segment() for _ in range(n_segments)]
+        )
+
+    def static_maker(self, hubbard_u_eV: Mapping[str, float], **vasp_settings: Any) -> StaticMaker:
+        """atomate2 ``StaticMaker`` with the AIMD's electronic settings (no dynamics)."""
+        return StaticMaker(
+            name=LABEL_JOB_NAME,
+            input_set_generator=static_set_generator(hubbard_u_eV=hubbard_u_eV, **vasp_settings),
         )
 
     def steps_per_frame(self, traj_interval: int) -> int:
@@ -582,6 +602,13 @@ class ChgnetReferenceEngine(ReferenceEngine):
             hubbard_u_eV=dict(hubbard_u_eV),
             mb_velocity_seed=velocity_seed,
         )
+
+    def static_maker(
+        self, hubbard_u_eV: Mapping[str, float], **vasp_settings: Any
+    ) -> ForceFieldStaticMaker:
+        """atomate2 ``ForceFieldStaticMaker`` with CHGNet; U is not applied (``vasp_settings``:
+        VASP only)."""
+        return ForceFieldStaticMaker(name=LABEL_JOB_NAME, force_field_name=self.force_field_name)
 
     def steps_per_frame(self, traj_interval: int) -> int:
         """``traj_interval``: the MD stores every this many steps."""

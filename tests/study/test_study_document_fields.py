@@ -21,6 +21,7 @@ import litcl_flows
 import litcl_flows.schemas
 from litcl_flows.schemas.base import material_fields
 from litcl_flows.schemas.deepmd import DeepmdDatasetDocument, DeepmdTrainingDocument
+from litcl_flows.schemas.labelling import LabelledFramesDocument
 from litcl_flows.schemas.lammps import LammpsMDDocument
 from litcl_flows.schemas.neb import HopBarrierDoc, NebBarrierTable
 from litcl_flows.schemas.reference import ForceFieldReferenceTaskDoc, VaspReferenceTaskDoc
@@ -39,6 +40,7 @@ STORED_DOCUMENTS: tuple[type[BaseModel], ...] = (
     ForceFieldReferenceTaskDoc,
     DeepmdDatasetDocument,
     DeepmdTrainingDocument,
+    LabelledFramesDocument,
     LammpsMDDocument,
     HopBarrierDoc,
     NebBarrierTable,

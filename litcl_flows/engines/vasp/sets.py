@@ -15,6 +15,10 @@ R_k = 50 Å gives the study's meshes: 4×2×4 for the 160-atom 2×2×2 cell and 
 320-atom 2×2×4 cell of Li3TiCl6. The AIMD uses the relaxation's rule (or mesh) too, so the
 training forces have the k-point convergence the study chose for that cell; Γ only is an
 option, cheaper by the k-point count (:func:`n_kpoints_time_reversal`: 20 for 4×2×4).
+
+Single points that label frames for a training set (:func:`static_set_generator`) are the AIMD
+set with the dynamics taken out, so their labels have the electronic settings of the AIMD
+frames they join.
 """
 
 from __future__ import annotations
@@ -213,6 +217,29 @@ class StudyMDSetGenerator(MDSetGenerator):
         return Kpoints.gamma_automatic(kpoint_mesh(self.structure, self.kpoint_length_A))
 
 
+#: INCAR keys of the MD set that describe the dynamics; a single point drops them.
+MD_ONLY_INCAR_KEYS = frozenset(
+    {"MDALGO", "SMASS", "ANDERSEN_PROB", "LANGEVIN_GAMMA", "LANGEVIN_GAMMA_L", "PMASS",
+     "PSTRESS", "TEBEG", "TEEND", "POTIM", "KBLOCK", "MAXMIX"}
+)  # fmt: skip
+
+
+@dataclass
+class StudyStaticSetGenerator(StudyMDSetGenerator):
+    """The study's AIMD set as a single point: same electronic settings, no dynamics.
+
+    Precision, smearing, mixing, symmetry (off), k-points, MAGMOM and POTCARs are the AIMD's,
+    so a relabelled frame and the AIMD frames are labels of one potential-energy surface.
+    Build it with :func:`static_set_generator`, which also writes IBRION and ISIF.
+    """
+
+    @property
+    def incar_updates(self) -> dict[str, Any]:
+        """The MD updates without :data:`MD_ONLY_INCAR_KEYS` and with NSW 0."""
+        updates = {k: v for k, v in super().incar_updates.items() if k not in MD_ONLY_INCAR_KEYS}
+        return {**updates, "NSW": 0, "IBRION": -1, "ISIF": 2}
+
+
 def relax_set_generator(
     hubbard_u_eV: Mapping[str, float] = STUDY_HUBBARD_U_eV,
     encut_eV: float = STUDY_ENCUT_eV,
@@ -298,6 +325,39 @@ def md_set_generator(
         end_temp=temperature_K,
         nsteps=n_steps,
         time_step=time_step_fs,
+        user_incar_settings=incar,
+        user_kpoints_settings=(
+            Kpoints.gamma_automatic(kpoint_mesh_override) if kpoint_mesh_override else {}
+        ),
+        user_potcar_settings=dict(potcar_settings or {}),
+        kpoint_length_A=kpoint_length_A,
+        magmom_muB=dict(magmom_muB if magmom_muB is not None else default_magmom(hubbard_u_eV)),
+    )
+
+
+def static_set_generator(
+    hubbard_u_eV: Mapping[str, float] = STUDY_HUBBARD_U_eV,
+    encut_eV: float = STUDY_ENCUT_eV,
+    ediff_eV: float = STUDY_EDIFF_eV,
+    kpoint_length_A: float | None = STUDY_KPOINT_LENGTH_A,
+    kpoint_mesh_override: tuple[int, int, int] | None = None,
+    magmom_muB: Mapping[str, float] | None = None,
+    potcar_settings: Mapping[str, str] | None = None,
+    incar_overrides: Mapping[str, Any] | None = None,
+) -> StudyStaticSetGenerator:
+    """Single point (energy, forces, stress) with the AIMD's electronic settings.
+
+    Parameters
+    ----------
+    hubbard_u_eV, encut_eV, ediff_eV, kpoint_length_A, kpoint_mesh_override, magmom_muB,
+    potcar_settings, incar_overrides
+        As in :func:`md_set_generator`; give the AIMD's values so the labels join its frames.
+    """
+    # pymatgen drops IBRION and ISIF from an NSW = 0 INCAR unless the user settings name them;
+    # written out, the INCAR says what VASP does: no ionic step, stress tensor computed (ISIF 2).
+    incar = {**study_incar_settings(hubbard_u_eV, encut_eV, ediff_eV), "IBRION": -1, "ISIF": 2}
+    incar.update(incar_overrides or {})
+    return StudyStaticSetGenerator(
         user_incar_settings=incar,
         user_kpoints_settings=(
             Kpoints.gamma_automatic(kpoint_mesh_override) if kpoint_mesh_override else {}
