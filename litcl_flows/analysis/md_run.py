@@ -17,6 +17,7 @@ from litcl_flows.analysis.hops import (
     count_hops,
     host_positions_A,
 )
+from litcl_flows.analysis.msd import MSD
 from litcl_flows.analysis.rdf import RDF, RDFAccumulator, max_rdf_radius_A, rdf_similarity
 from litcl_flows.analysis.trajectory import MobileTrajectory, collect_mobile
 from litcl_flows.analysis.transport import (
@@ -242,30 +243,10 @@ def analyze_md_run(
         )
         rdf = rdf_comparison(all_frames, reference_frames, rdf_pairs) if rdf_pairs else []
         host = all_frames[0] if all_frames else None
-        hops, traces = None, None
-        try:
-            result = layer_hops(trajectory, host, mobile, stacking_hkl)
-        except ValueError as error:
-            warnings.warn(f"hops not counted: {error}", stacklevel=1)
-        else:
-            hops = result.to_json_dict()
-            time_ps = (trajectory.steps - trajectory.steps[0]) * time_step_fs / 1000
-            traced = np.argsort(result.hops_per_ion)[::-1][:N_TRACED_IONS]
-            traces = {
-                "time_ps": time_ps.tolist(),
-                "ions": traced.tolist(),
-                "layer_index": result.layer_index[:, traced].T.tolist(),
-            }
-    msd = transport.msd
-    msd_record = {
-        "time_ps": msd.time_ps.tolist(),
-        "self_A2": msd.self_sum_A2.tolist(),
-        "total_A2": msd.total_sum_A2.tolist(),
-        "distinct_A2": (msd.total_sum_A2 - msd.self_sum_A2).tolist(),
-    }
+        hops, traces = _hops_and_traces(trajectory, host, mobile, stacking_hkl, time_step_fs)
     return MDRunAnalysis(
         transport=transport,
-        msd=msd_record,
+        msd=_msd_record(transport.msd),
         rdf=rdf,
         hops=hops,
         hop_traces=traces,
@@ -274,3 +255,37 @@ def analyze_md_run(
         if len(all_frames) > 1
         else None,
     )
+
+
+def _hops_and_traces(
+    trajectory: MobileTrajectory,
+    host: Frame | None,
+    mobile: str,
+    stacking_hkl: tuple[int, int, int] | None,
+    time_step_fs: float,
+) -> tuple[dict | None, dict[str, list] | None]:
+    """Layer hops and the layer index against time of the :data:`N_TRACED_IONS` most hopping
+    ions; None for both, with a warning, when the layers cannot be found."""
+    try:
+        result = layer_hops(trajectory, host, mobile, stacking_hkl)
+    except ValueError as error:
+        warnings.warn(f"hops not counted: {error}", stacklevel=1)
+        return None, None
+    time_ps = (trajectory.steps - trajectory.steps[0]) * time_step_fs / 1000
+    traced = np.argsort(result.hops_per_ion)[::-1][:N_TRACED_IONS]
+    traces = {
+        "time_ps": time_ps.tolist(),
+        "ions": traced.tolist(),
+        "layer_index": result.layer_index[:, traced].T.tolist(),
+    }
+    return result.to_json_dict(), traces
+
+
+def _msd_record(msd: MSD) -> dict[str, list[float]]:
+    """Self, total and distinct MSD against time, as stored."""
+    return {
+        "time_ps": msd.time_ps.tolist(),
+        "self_A2": msd.self_sum_A2.tolist(),
+        "total_A2": msd.total_sum_A2.tolist(),
+        "distinct_A2": (msd.total_sum_A2 - msd.self_sum_A2).tolist(),
+    }

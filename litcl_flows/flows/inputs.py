@@ -325,12 +325,22 @@ def _readme(
     aimd_mesh: tuple[int, int, int] | None = None,
 ) -> str:
     """What each folder holds and where the dry run differs from the submitted flow."""
-    from litcl_flows.engines.vasp.sets import n_kpoints_time_reversal
-    from litcl_flows.makers.deepmd import DATASET_FOLDER
-    from litcl_flows.makers.neb import VaspHopNebMaker
+    lines = [
+        *_cell_lines(spec, structure, cell_summary),
+        "",
+        "Folders (<U>: the U set's label, U(Ti)=4 as U_Ti4, U=0 as U0; <T>: temperature):",
+        *_folder_lines(spec, hop_maker, aimd_mesh),
+        "",
+        "Where the submitted flow differs:",
+        *_difference_lines(spec, first_label, model_file, hop_maker),
+    ]
+    return "\n".join(lines) + "\n"
 
-    vasp = spec.engine.writes_vasp_inputs
-    engine = spec.engine.display_name
+
+def _cell_lines(
+    spec: StudySpec, structure: Structure, cell_summary: dict[str, Any] | None
+) -> list[str]:
+    """The README's heading and the ordered cell, with the occupancies of its partial sites."""
     order = f"ordering seed {cell_summary['seed']}" if cell_summary else "majority order"
     lines = [
         f"Dry run of study {spec.name!r} (profile {spec.profile}, reference engine "
@@ -345,11 +355,15 @@ def _readme(
         for row in (cell_summary or {}).get("occupancies", [])
         if row["target_occupancy"] < 1
     ]
-    lines += [
-        "",
-        "Folders (<U>: the U set's label, U(Ti)=4 as U_Ti4, U=0 as U0; <T>: temperature):",
-    ]
-    if vasp:
+    return lines
+
+
+def _folder_lines(
+    spec: StudySpec, hop_maker: HopNebMaker | None, aimd_mesh: tuple[int, int, int] | None
+) -> list[str]:
+    """One entry per step folder the dry run wrote."""
+    lines = []
+    if spec.engine.writes_vasp_inputs:
         twice = ", run twice, the second from the first's cell" if spec.relax.double_relax else ""
         lines += [
             f"  01_relax_<U>/       VASP relaxation (ISIF 3{twice}).",
@@ -358,28 +372,7 @@ def _readme(
     else:
         lines.append("  01_relax_<U>/       CHGNet relaxation settings and the cell (POSCAR).")
     if spec.runs("aimd"):
-        lines.append(
-            f"  02_aimd_<U>_<T>K/   {engine} NVT MD" + (" inputs." if vasp else " settings.")
-        )
-        if aimd_mesh is not None:
-            n_k = n_kpoints_time_reversal(aimd_mesh)
-            source = {"relax": "the relaxation's", "gamma": "Γ only"}.get(
-                str(spec.aimd.kpoint_mesh), "aimd.kpoint_mesh"
-            )
-            cost = (
-                f",\n                      about {n_k}× the cost of a Γ-only step"
-                if n_k > 1
-                else ""
-            )
-            lines.append(
-                f"                      k-points {'×'.join(map(str, aimd_mesh))} Γ-centred "
-                f"({source}): {n_k} with ISYM = 0{cost}."
-            )
-        if vasp and spec.aimd.n_segments > 1:
-            lines.append(
-                f"                      {spec.aimd.n_segments} segments of NSW steps run in "
-                "turn, each restarting from the last."
-            )
+        lines += _aimd_folder_lines(spec, aimd_mesh)
     if spec.runs("train"):
         lines.append("  03_deepmd_<U>/      DeePMD-kit input.json (dp --tf train input.json).")
     if spec.runs("mlmd"):
@@ -394,22 +387,66 @@ def _readme(
             how = ["MD cell: the ordered cell tiled (a superlattice of one ordering)."]
         lines += [f"                      {line}" for line in how]
     if hop_maker is not None:
+        lines += _neb_folder_lines(hop_maker)
+    return lines
+
+
+def _aimd_folder_lines(spec: StudySpec, aimd_mesh: tuple[int, int, int] | None) -> list[str]:
+    """The AIMD folder: engine, k-points and their cost, segments."""
+    from litcl_flows.engines.vasp.sets import n_kpoints_time_reversal
+
+    vasp = spec.engine.writes_vasp_inputs
+    lines = [
+        f"  02_aimd_<U>_<T>K/   {spec.engine.display_name} NVT MD"
+        + (" inputs." if vasp else " settings.")
+    ]
+    if aimd_mesh is not None:
+        n_k = n_kpoints_time_reversal(aimd_mesh)
+        source = {"relax": "the relaxation's", "gamma": "Γ only"}.get(
+            str(spec.aimd.kpoint_mesh), "aimd.kpoint_mesh"
+        )
+        cost = f",\n                      about {n_k}× the cost of a Γ-only step" if n_k > 1 else ""
+        lines.append(
+            f"                      k-points {'×'.join(map(str, aimd_mesh))} Γ-centred "
+            f"({source}): {n_k} with ISYM = 0{cost}."
+        )
+    if vasp and spec.aimd.n_segments > 1:
+        lines.append(
+            f"                      {spec.aimd.n_segments} segments of NSW steps run in "
+            "turn, each restarting from the last."
+        )
+    return lines
+
+
+def _neb_folder_lines(hop_maker: HopNebMaker) -> list[str]:
+    """The NEB folder, and what a VASP NEB adds to it."""
+    from litcl_flows.makers.neb import VaspHopNebMaker
+
+    lines = [
+        "  05_neb_<uvw>/       One elementary hop: neb.json (direction in the cell of "
+        "material.structure,",
+        "                      end site, length, layers, path clearance, the study's label "
+        "of the same",
+        "                      geometry), neb/00 … neb/NN/POSCAR.",
+    ]
+    if isinstance(hop_maker, VaspHopNebMaker):
         lines += [
-            "  05_neb_<uvw>/       One elementary hop: neb.json (direction in the cell of "
-            "material.structure,",
-            "                      end site, length, layers, path clearance, the study's label "
-            "of the same",
-            "                      geometry), neb/00 … neb/NN/POSCAR.",
+            "                      neb/ is a VASP NEB folder; relax_start|end/ relax the "
+            "endpoints with the",
+            "                      images' electronic settings (PREC, EDIFF, ISYM = 0, "
+            "NELECT: a Li+ vacancy",
+            "                      has NELECT = default + 1).",
         ]
-        if isinstance(hop_maker, VaspHopNebMaker):
-            lines += [
-                "                      neb/ is a VASP NEB folder; relax_start|end/ relax the "
-                "endpoints with the",
-                "                      images' electronic settings (PREC, EDIFF, ISYM = 0, "
-                "NELECT: a Li+ vacancy",
-                "                      has NELECT = default + 1).",
-            ]
-    lines += ["", "Where the submitted flow differs:"]
+    return lines
+
+
+def _difference_lines(
+    spec: StudySpec, first_label: str, model_file: str, hop_maker: HopNebMaker | None
+) -> list[str]:
+    """Where the submitted flow feeds a step what the dry run stands in for."""
+    from litcl_flows.makers.deepmd import DATASET_FOLDER
+
+    lines = []
     if spec.runs("aimd"):
         lines.append(
             "  - Later steps start from the relaxed cell of their U set (NEB: the first set),"
@@ -437,4 +474,4 @@ def _readme(
             f"  - NEB images join the relaxed endpoints (in the {first_label} cell), "
             "not the unrelaxed ones."
         )
-    return "\n".join(lines) + "\n"
+    return lines

@@ -336,6 +336,22 @@ def _whole_atom_counts(
     return {pair: int(n) for pair, n in zip(pairs, best, strict=True)}
 
 
+def _supercell_positions(
+    structure: Structure, orbits: Sequence[SiteOrbit], matrix: np.ndarray
+) -> Structure:
+    """The supercell's sites, each with the index of its orbit (site property ``orbit``)."""
+    orbit_of_site = np.empty(len(structure), dtype=int)
+    for o, orbit in enumerate(orbits):
+        orbit_of_site[list(orbit.indices)] = o
+    # Only positions matter here: a placeholder element carries them through make_supercell.
+    return Structure(
+        structure.lattice,
+        ["H"] * len(structure),
+        structure.frac_coords,
+        site_properties={"orbit": orbit_of_site.tolist()},
+    ).make_supercell(matrix, in_place=False)
+
+
 class _ArrangementSpace:
     """Arrangements of whole atoms on the candidate sites of a supercell, and their energies.
 
@@ -355,16 +371,7 @@ class _ArrangementSpace:
         charges: Mapping[str, float],
     ) -> None:
         n_cells = round(abs(np.linalg.det(matrix)))
-        orbit_of_site = np.empty(len(structure), dtype=int)
-        for o, orbit in enumerate(orbits):
-            orbit_of_site[list(orbit.indices)] = o
-        # Only positions matter here: a placeholder element carries them through make_supercell.
-        positions = Structure(
-            structure.lattice,
-            ["H"] * len(structure),
-            structure.frac_coords,
-            site_properties={"orbit": orbit_of_site.tolist()},
-        ).make_supercell(matrix, in_place=False)
+        positions = _supercell_positions(structure, orbits, matrix)
         self.lattice = positions.lattice
         self.frac_coords = positions.frac_coords
         orbit_ids = np.array(positions.site_properties["orbit"])
@@ -390,12 +397,18 @@ class _ArrangementSpace:
             placed = [code_of[sp] for sp in self.species for _ in range(counts.get((o, sp), 0))]
             n_vacant = len(orbits[o].indices) * n_cells - len(placed)
             self.templates.append(np.array(placed + [0] * n_vacant, dtype=np.int8))
+        self._set_energy_terms(charges)
+        self.same_orbit = self.candidate_orbit[:, None] == self.candidate_orbit[None, :]
+        self.permutations = self._symmetry_permutations(orbit_ids)
 
+    def _set_energy_terms(self, charges: Mapping[str, float]) -> None:
+        """Φ between candidate sites, their coupling to the fixed sites and the fixed sites'
+        own energy, from one EwaldSummation with unit charges."""
         unit = Structure(
             self.lattice,
-            ["H"] * len(positions),
+            ["H"] * len(self.frac_coords),
             self.frac_coords,
-            site_properties={"charge": [1.0] * len(positions)},
+            site_properties={"charge": [1.0] * len(self.frac_coords)},
         )
         phi = EwaldSummation(unit).total_energy_matrix
         q_fixed = np.array([charges[sp] for sp in self.fixed_species])
@@ -405,8 +418,6 @@ class _ArrangementSpace:
         diagonal = np.diag(self.phi)
         # Energy change of swapping sites i and j is d (g_i - g_j) + d² curvature_ij.
         self.curvature = diagonal[:, None] + diagonal[None, :] - 2 * self.phi
-        self.same_orbit = self.candidate_orbit[:, None] == self.candidate_orbit[None, :]
-        self.permutations = self._symmetry_permutations(orbit_ids)
 
     def _symmetry_permutations(self, orbit_ids: np.ndarray) -> np.ndarray:
         """Each symmetry operation of the disordered supercell as a permutation of candidates.

@@ -240,6 +240,25 @@ class StudyStaticSetGenerator(StudyMDSetGenerator):
         return {**updates, "NSW": 0, "IBRION": -1, "ISIF": 2}
 
 
+def _kpoints_potcar_magmom(
+    hubbard_u_eV: Mapping[str, float],
+    kpoint_length_A: float | None,
+    kpoint_mesh_override: tuple[int, int, int] | None,
+    magmom_muB: Mapping[str, float] | None,
+    potcar_settings: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    """The relaxation's and the MD's shared set arguments: k-points (an explicit mesh wins over
+    the length rule), POTCAR overrides and MAGMOM (default :func:`default_magmom`)."""
+    return {
+        "user_kpoints_settings": (
+            Kpoints.gamma_automatic(kpoint_mesh_override) if kpoint_mesh_override else {}
+        ),
+        "user_potcar_settings": dict(potcar_settings or {}),
+        "kpoint_length_A": kpoint_length_A,
+        "magmom_muB": dict(magmom_muB if magmom_muB is not None else default_magmom(hubbard_u_eV)),
+    }
+
+
 def relax_set_generator(
     hubbard_u_eV: Mapping[str, float] = STUDY_HUBBARD_U_eV,
     encut_eV: float = STUDY_ENCUT_eV,
@@ -277,12 +296,9 @@ def relax_set_generator(
     incar.update(incar_overrides or {})
     return StudyRelaxSetGenerator(
         user_incar_settings=incar,
-        user_kpoints_settings=(
-            Kpoints.gamma_automatic(kpoint_mesh_override) if kpoint_mesh_override else {}
+        **_kpoints_potcar_magmom(
+            hubbard_u_eV, kpoint_length_A, kpoint_mesh_override, magmom_muB, potcar_settings
         ),
-        user_potcar_settings=dict(potcar_settings or {}),
-        kpoint_length_A=kpoint_length_A,
-        magmom_muB=dict(magmom_muB if magmom_muB is not None else default_magmom(hubbard_u_eV)),
     )
 
 
@@ -326,12 +342,9 @@ def md_set_generator(
         nsteps=n_steps,
         time_step=time_step_fs,
         user_incar_settings=incar,
-        user_kpoints_settings=(
-            Kpoints.gamma_automatic(kpoint_mesh_override) if kpoint_mesh_override else {}
+        **_kpoints_potcar_magmom(
+            hubbard_u_eV, kpoint_length_A, kpoint_mesh_override, magmom_muB, potcar_settings
         ),
-        user_potcar_settings=dict(potcar_settings or {}),
-        kpoint_length_A=kpoint_length_A,
-        magmom_muB=dict(magmom_muB if magmom_muB is not None else default_magmom(hubbard_u_eV)),
     )
 
 
@@ -359,10 +372,7 @@ def static_set_generator(
     incar.update(incar_overrides or {})
     return StudyStaticSetGenerator(
         user_incar_settings=incar,
-        user_kpoints_settings=(
-            Kpoints.gamma_automatic(kpoint_mesh_override) if kpoint_mesh_override else {}
+        **_kpoints_potcar_magmom(
+            hubbard_u_eV, kpoint_length_A, kpoint_mesh_override, magmom_muB, potcar_settings
         ),
-        user_potcar_settings=dict(potcar_settings or {}),
-        kpoint_length_A=kpoint_length_A,
-        magmom_muB=dict(magmom_muB if magmom_muB is not None else default_magmom(hubbard_u_eV)),
     )
