@@ -40,6 +40,18 @@ def _trajectory_of(item: Any) -> Any:
     return item
 
 
+def _stress_unit_of(labelled: list[Any]) -> Literal["eV/A3", "kBar"]:
+    """The one stress convention of labelled-frame documents (``stress_unit``; kBar if unset)."""
+    units = {
+        (item.get("stress_unit") if isinstance(item, dict) else getattr(item, "stress_unit", None))
+        or "kBar"
+        for item in labelled
+    }
+    if len(units) > 1:
+        raise ValueError(f"labelled frames in several stress units {sorted(units)}")
+    return units.pop() if units else "kBar"
+
+
 @dataclass
 class DeepmdDatasetMaker(Maker):
     """Convert labelled trajectories into a deepmd/npy training and validation set.
@@ -112,6 +124,7 @@ class DeepmdDatasetMaker(Maker):
             gap_fs=self.gap_fs,
             stress_unit=self.stress_unit,
             labelled=[_trajectory_of(item) for item in labelled or []],
+            labelled_stress_unit=_stress_unit_of(labelled or []),
         )
         return DeepmdDatasetDocument(
             dir_name=str(folder),

@@ -231,3 +231,48 @@ def test_chgnet_labels_match_chgnet_and_feed_the_dataset(
     direct_s = np.asarray(model.predict_structure(frames[0])["s"])
     expected = -direct_s * units.GPa * frames[0].volume
     np.testing.assert_allclose(virial[0], expected, atol=1e-4)
+
+
+def test_labelled_frames_keep_their_stress_units_beside_a_force_field_run(
+    tmp_path, unit_cell, memory_job_store
+) -> None:
+    """A CHGNet reference run stores stress in eV/Å³ (ASE's sign), labels come in kBar (VASP's
+    sign): in one dataset both give DeePMD's virial −σ·V, worked out from CHGNet directly."""
+    from ase import units
+    from chgnet.model import CHGNet
+    from pymatgen.core.trajectory import Trajectory
+
+    model = CHGNet.load(verbose=False)
+    frames = _frames(unit_cell, 4)
+    direct = [model.predict_structure(frame) for frame in frames]
+    reference = Trajectory.from_structures(
+        frames[:3],
+        frame_properties=[
+            {"energy": float(p["e"]) * len(f), "forces": p["f"], "stress": p["s"] * units.GPa}
+            for f, p in zip(frames[:3], direct[:3], strict=True)
+        ],
+        constant_lattice=False,
+    )
+    label = LabelFramesMaker(reference_engine="chgnet", static_maker=CHGNET.static_maker({})).make(
+        frames[3:]
+    )
+    dataset = DeepmdDatasetMaker(
+        type_map=["Li", "Ti", "Cl"], valid_fraction=0.34, frame_stride_fs=0.0, gap_fs=0.0
+    ).make([reference], labelled=[label.output])
+    run_locally(
+        Flow([label, dataset]),
+        store=memory_job_store,
+        create_folders=True,
+        root_dir=tmp_path,
+        ensure_success=True,
+    )
+    data = memory_job_store.get_output(dataset.uuid, load=True)
+    assert data["n_frames_labelled"] == 1
+    folder = Path(data["dir_name"])
+    expected = -np.asarray(direct[3]["s"]) * units.GPa * frames[3].volume
+    labelled_system = folder / data["train_systems"][-1]
+    virial = np.load(labelled_system / "set.000" / "virial.npy").reshape(-1, 3, 3)
+    np.testing.assert_allclose(virial[0], expected, atol=1e-4)
+    reference_virial = np.load(folder / data["train_systems"][0] / "set.000" / "virial.npy")
+    first = -np.asarray(direct[0]["s"]) * units.GPa * frames[0].volume
+    np.testing.assert_allclose(reference_virial.reshape(-1, 3, 3)[0], first, atol=1e-4)

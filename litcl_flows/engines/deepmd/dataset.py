@@ -272,6 +272,7 @@ def trajectories_to_deepmd(
     gap_fs: float = 0.0,
     stress_unit: Literal["eV/A3", "kBar"] = "eV/A3",
     labelled: Sequence[Any] = (),
+    labelled_stress_unit: Literal["eV/A3", "kBar"] = "kBar",
 ) -> DatasetReport:
     """Write a DeePMD-kit training and validation set (deepmd/npy) from labelled trajectories.
 
@@ -316,6 +317,9 @@ def trajectories_to_deepmd(
         join the training set whole (no stride, no split) after the same drop of bad or
         repeated frames, so that the validation set stays the reference runs' own and the
         validation errors of successive models compare.
+    labelled_stress_unit
+        Stress convention of ``labelled`` (kBar, VASP's sign: what the labelling job gives for
+        every engine).
 
     Returns
     -------
@@ -329,7 +333,7 @@ def trajectories_to_deepmd(
         trajectories, type_map, frame_interval_fs, frame_stride_fs, uses_time, stress_unit
     )
     parts = _split_frames(selection.pairs, split, valid_fraction, seed, gap_fs)
-    added = _labelled_systems(labelled, selection, stress_unit)
+    added = _labelled_systems(labelled, selection, labelled_stress_unit)
     parts.train.extend(added)
     report = _write_dataset(Path(out_dir), selection, parts, split, seed, valid_fraction, gap_fs)
     report.n_frames_labelled = sum(system.get_nframes() for system in added)
