@@ -153,7 +153,8 @@ class ConcurrentLearningMaker(Maker):
         flow = Flow([dataset, ensemble, *explorations, decide], output=decide.output)
         return Response(replace=flow)
 
-    @job(output_schema=ConcurrentLearningDocument)
+    # no output_schema: a decision to go on returns a reference to the next iteration's
+    @job
     def decide(
         self,
         structure: Structure,

@@ -1,0 +1,129 @@
+"""Concurrent learning end to end on the embedded engines: CHGNet reference MD, a DeePMD
+ensemble of two, LAMMPS exploration with model deviation, CHGNet relabelling, retraining."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from jobflow import Flow, run_locally
+
+from litcl_flows.engines.deepmd.inputs import DeepmdTrainingInput
+from litcl_flows.engines.deepmd.trust import TrustLevels
+from litcl_flows.makers.deepmd import DeepmdDatasetMaker, DeepmdEnsembleMaker, DeepmdTrainMaker
+from litcl_flows.makers.labelling import LabelFramesMaker
+from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
+from litcl_flows.makers.learning import ConcurrentLearningMaker
+from litcl_flows.makers.reference import CHGNET
+from litcl_flows.structures.library import load_structure, order_by_majority_occupancy
+
+#: The project venv's ``dp`` and ``lmp`` (CI does not put the venv on PATH).
+VENV_BIN = Path(sys.executable).parent
+DP_CMD = str(VENV_BIN / "dp") if (VENV_BIN / "dp").is_file() else "dp"
+LMP_CMD = str(VENV_BIN / "lmp") if (VENV_BIN / "lmp").is_file() else "lmp"
+THREADS_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+}
+
+
+def _loop(**changes) -> ConcurrentLearningMaker:
+    # under-trained on purpose: 300 steps of a tiny net on 22 frames of a 60-step run
+    tiny = DeepmdTrainingInput.demo(
+        rcut_A=4.5,
+        embedding_neurons=[4, 8],
+        fitting_neurons=[8, 8],
+        numb_steps=300,
+        decay_steps=50,
+        disp_freq=50,
+        save_freq=100,
+    )
+    settings = dict(
+        label_maker=LabelFramesMaker(
+            reference_engine="chgnet", static_maker=CHGNET.static_maker({})
+        ),
+        dataset_maker=DeepmdDatasetMaker(
+            valid_fraction=0.3, frame_stride_fs=0.0, gap_fs=0.0, stress_unit="eV/A3"
+        ),
+        ensemble_maker=DeepmdEnsembleMaker(
+            train_maker=DeepmdTrainMaker(
+                training_input=tiny, dp_cmd=DP_CMD, compress=False, threads=1
+            ),
+            n_models=2,
+        ),
+        explore_maker=LammpsDeepmdMDMaker(
+            name="exploration",
+            n_steps=100,
+            equilibration_steps=0,
+            minimize=False,
+            thermo_every=10,
+            dump_mobile_every=10,
+            dump_all_every=10,
+            restart_every=100,
+            lmp_cmd=LMP_CMD,
+            lmp_env=THREADS_ENV,
+            polling_time_s=1,
+        ),
+        temperatures_K=(600.0,),
+        trust_levels=TrustLevels(level_f_lo_eV_A=0.05, level_f_hi_eV_A=2.0),
+        max_labelled=10,
+        converged_fraction=0.0,
+        max_iterations=2,
+    )
+    settings.update(changes)
+    return ConcurrentLearningMaker(**settings)
+
+
+def test_loop_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="at least 2 models"):
+        _loop(ensemble_maker=DeepmdEnsembleMaker(n_models=1))
+    with pytest.raises(ValueError, match="converged_fraction"):
+        _loop(converged_fraction=1.5)
+    with pytest.raises(ValueError, match="multiple of dump_all_every"):
+        _loop(explore_maker=LammpsDeepmdMDMaker(dump_all_every=10, deviation_every=15))
+    with pytest.raises(ValueError, match="label_maker"):
+        _loop(label_maker=None).make(None, [])
+
+
+@pytest.mark.slow
+def test_an_under_trained_ensemble_is_caught_and_retrained(
+    tmp_path, monkeypatch, memory_job_store
+) -> None:
+    for key, value in THREADS_ENV.items():
+        monkeypatch.setenv(key, value)
+    cell = order_by_majority_occupancy(load_structure("li3ticl6"))
+    reference = CHGNET.aimd_maker(
+        temperature_K=600.0,
+        n_steps=60,
+        time_step_fs=1.0,
+        hubbard_u_eV={},
+        n_segments=1,
+        walltime_s=None,
+        traj_interval=2,
+        velocity_seed=1,
+    ).make(cell)
+    loop = _loop().make(cell, [reference.output])
+    run_locally(
+        Flow([reference, loop]),
+        store=memory_job_store,
+        create_folders=True,
+        root_dir=tmp_path,
+        ensure_success=True,
+    )
+    doc = memory_job_store.get_output(loop.jobs[0].uuid, load=True)
+    doc = doc if isinstance(doc, dict) else doc.model_dump()
+    first, second = doc["iterations"]
+    # caught: most explored frames lie at or above the lower level, and some were labelled
+    assert first["decision"] == "label and retrain"
+    assert first["accurate_fraction"] < 0.5 and first["n_picked"] > 0
+    assert first["n_frames_explored"] == 11  # steps 0, 10, ..., 100
+    # the picked frames joined training only; the validation set is the reference's own
+    assert second["n_labelled_frames"] == first["n_picked"]
+    assert second["n_training_frames"] == first["n_training_frames"] + first["n_picked"]
+    # retrained on them, the ensemble agrees better on what it explores
+    assert second["max_devi_f_mean_eV_A"] < first["max_devi_f_mean_eV_A"]
+    assert second["decision"] == "max_iterations" and not doc["converged"]
+    assert "not converged after 2 iteration(s)" in doc["stop_reason"]
+    assert len(doc["model_paths"]) == 2
