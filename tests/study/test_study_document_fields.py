@@ -23,6 +23,7 @@ from litcl_flows.schemas.base import material_fields
 from litcl_flows.schemas.deepmd import DeepmdDatasetDocument, DeepmdTrainingDocument
 from litcl_flows.schemas.labelling import LabelledFramesDocument
 from litcl_flows.schemas.lammps import LammpsMDDocument
+from litcl_flows.schemas.learning import ConcurrentLearningDocument
 from litcl_flows.schemas.neb import HopBarrierDoc, NebBarrierTable
 from litcl_flows.schemas.reference import ForceFieldReferenceTaskDoc, VaspReferenceTaskDoc
 from litcl_flows.schemas.study import (
@@ -41,6 +42,7 @@ STORED_DOCUMENTS: tuple[type[BaseModel], ...] = (
     DeepmdDatasetDocument,
     DeepmdTrainingDocument,
     LabelledFramesDocument,
+    ConcurrentLearningDocument,
     LammpsMDDocument,
     HopBarrierDoc,
     NebBarrierTable,
