@@ -513,8 +513,8 @@ class LammpsDeepmdMDMaker(Maker):
         """The ensemble's force deviation over the run after equilibration, by trust level."""
         if not params.deviation_models:
             return None
-        files = [Path(d) / DEVIATION_FILE for d in dirs]
-        deviation = read_model_deviation([f for f in files if f.is_file()])
+        files = [f for d in dirs if (f := Path(d) / DEVIATION_FILE).is_file()]
+        deviation = read_model_deviation(files)
         after = deviation.max_devi_f_eV_A[deviation.steps >= self.equilibration_steps]
         if not len(after):
             return None
@@ -531,7 +531,7 @@ class LammpsDeepmdMDMaker(Maker):
             out_of_domain_fraction=selection.out_of_domain_fraction,
             max_devi_f_mean_eV_A=float(after.mean()),
             max_devi_f_max_eV_A=float(after.max()),
-            files=[str(f) for f in files if f.is_file()],
+            files=[str(f) for f in files],
         )
 
     def _chunk(self, directory: Path, log: LammpsLog, first_step: int) -> LammpsChunk:

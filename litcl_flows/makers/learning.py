@@ -16,7 +16,6 @@ the validation errors stored for successive iterations compare.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -202,12 +201,13 @@ class ConcurrentLearningMaker(Maker):
         history = [*history, record]
         if converged or last or not len(selection.picked_indices):
             return self._result(history, trainings, dataset, converged)
-        offsets = np.cumsum([0, *(len(d.steps) for d in deviations)])
+        # picked indices run over the runs' frames in order: split them back per run
+        run_of = np.concatenate([np.full(len(d.steps), k) for k, d in enumerate(deviations)])
+        steps = np.concatenate([d.steps for d in deviations])
         structures = []
-        for run, deviation, start in zip(explorations, deviations, offsets, strict=False):
-            picked = selection.picked_indices
-            mine = picked[(picked >= start) & (picked < start + len(deviation.steps))] - start
-            structures += frames_at_steps(run, set(deviation.steps[mine].tolist()))
+        for k, run in enumerate(explorations):
+            picked = selection.picked_indices[run_of[selection.picked_indices] == k]
+            structures += frames_at_steps(run, set(steps[picked].tolist()))
         label = self.label_maker.make(structures)
         label.name = f"{self.name} {index} label"
         follow = self.iteration(
@@ -254,7 +254,7 @@ def frames_at_steps(run: LammpsMDDocument, steps: set[int]) -> list[Structure]:
     """The whole-cell frames of ``run``'s all-atom dumps at ``steps``, as structures."""
     from litcl_flows.io import iter_frames
 
-    paths = [str(Path(f.path)) for f in run.dump_files if f.kind == "all"]
+    paths = [f.path for f in run.dump_files if f.kind == "all"]
     found: dict[int, Structure] = {}
     for frame in iter_frames(paths, "lammps-dump", run.elements):
         if frame.step in steps and frame.step not in found:
