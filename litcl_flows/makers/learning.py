@@ -178,6 +178,7 @@ class ConcurrentLearningMaker(Maker):
         record = LearningIteration(
             iteration=index,
             n_models=len(trainings),
+            model_paths=[t.model_path for t in trainings],
             n_training_frames=dataset.n_frames_train,
             n_labelled_frames=dataset.n_frames_labelled,
             validation_energy_rmse_eV_per_atom=float(

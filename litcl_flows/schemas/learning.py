@@ -12,6 +12,10 @@ class LearningIteration(BaseModel):
 
     iteration: int = Field(description="Index of the iteration, 0 first.")
     n_models: int = Field(description="Models in the ensemble.")
+    model_paths: list[str] = Field(
+        description="Deployed models of this iteration's ensemble (the first drives its "
+        "exploration)."
+    )
     n_training_frames: int = Field(description="Training frames of the ensemble.")
     n_labelled_frames: int = Field(
         description="Of them, frames labelled in earlier iterations of this loop."
