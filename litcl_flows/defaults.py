@@ -16,3 +16,16 @@ DEFAULT_N_BLOCKS = 5
 #: A fit window whose MSD exponent d ln MSD / d ln t lies further than this from 1 is flagged
 #: as not diffusive (0.25: the vibrational offset is still over a quarter of the MSD).
 DEFAULT_MAX_EXPONENT_DEVIATION = 0.25
+
+#: Force trust levels of a DeePMD ensemble's max_devi_f, eV/Å (DP-GEN's examples use these).
+DEFAULT_LEVEL_F_LO_EV_A = 0.05
+DEFAULT_LEVEL_F_HI_EV_A = 0.15
+#: Concurrent learning (makers/learning.py): exploration steps per temperature and the
+#: interval at which frames are evaluated and dumped whole; frames labelled per iteration, the
+#: fraction of untrusted frames at which the loop stops, most iterations, ensemble size.
+LEARNING_EXPLORATION_STEPS = 5_000
+LEARNING_EXPLORATION_EVERY = 50
+LEARNING_MAX_LABELLED = 50
+LEARNING_CONVERGED_FRACTION = 0.05
+LEARNING_MAX_ITERATIONS = 3
+LEARNING_N_MODELS = 4

@@ -12,8 +12,11 @@ from typing import TYPE_CHECKING, Any
 from litcl_flows.flows.spec import StudySpec
 
 if TYPE_CHECKING:
+    from litcl_flows.engines.deepmd.trust import TrustLevels
     from litcl_flows.flows.study import TransportStudyMaker
+    from litcl_flows.makers.deepmd import DeepmdDatasetMaker, DeepmdTrainMaker
     from litcl_flows.makers.lammps import LammpsDeepmdMDMaker, RunLengthControl
+    from litcl_flows.makers.learning import ConcurrentLearningMaker
     from litcl_flows.makers.neb import HopNebMaker, NebBarriersMaker
     from litcl_flows.makers.reference import ReferenceDataMaker
 
@@ -141,6 +144,60 @@ def mlmd_maker(
         lmp_cmd=lmp_cmd,
         walltime_s=spec.resources.mlmd.walltime_s,
         run_length=run_length_control(spec),
+        trust_levels=trust_levels(spec),
+    )
+
+
+def trust_levels(spec: StudySpec) -> TrustLevels:
+    """The force trust levels of ``learning``: the loop's and each production run's."""
+    from litcl_flows.engines.deepmd.trust import TrustLevels
+
+    learning = spec.learning
+    return TrustLevels(
+        level_f_lo_eV_A=learning.level_f_lo_eV_A,
+        level_f_hi_eV_A=learning.level_f_hi_eV_A,
+        adaptive_min_frames=learning.adaptive_min_frames,
+        adaptive_rate=learning.adaptive_rate,
+    )
+
+
+def learning_maker(
+    spec: StudySpec, dataset_maker: DeepmdDatasetMaker, train_maker: DeepmdTrainMaker
+) -> ConcurrentLearningMaker:
+    """The concurrent-learning loop of ``learning``: ensembles of ``train_maker``'s model
+    on ``dataset_maker``'s sets, explored with the ML-MD's thermostat and time step in the
+    relaxed reference cell, frames labelled by the reference engine's static Maker."""
+    from litcl_flows.makers.deepmd import DeepmdEnsembleMaker
+    from litcl_flows.makers.labelling import LabelFramesMaker
+    from litcl_flows.makers.learning import ConcurrentLearningMaker, exploration_maker
+
+    learning, md = spec.learning, spec.mlmd
+    temperatures = learning.temperatures_K or sorted(
+        {min(md.temperatures_K), max(md.temperatures_K)}
+    )
+    return ConcurrentLearningMaker(
+        # the U of each branch is set by TransportStudyMaker
+        label_maker=LabelFramesMaker(
+            reference_engine=spec.reference_engine, vasp_settings=aimd_vasp_settings(spec)
+        ),
+        dataset_maker=dataset_maker,
+        ensemble_maker=DeepmdEnsembleMaker(train_maker=train_maker, n_models=learning.n_models),
+        explore_maker=exploration_maker(
+            learning.n_steps,
+            learning.every_steps,
+            time_step_fs=md.time_step_fs,
+            tdamp_fs=md.tdamp_fs,
+            seed=md.seed,
+            minimize=False,
+            mobile_species=(spec.material.mobile_species,),
+            walltime_s=spec.resources.mlmd.walltime_s,
+        ),
+        temperatures_K=tuple(temperatures),
+        trust_levels=trust_levels(spec),
+        max_labelled=learning.max_labelled,
+        converged_fraction=learning.converged_fraction,
+        max_iterations=learning.max_iterations,
+        seed=learning.seed,
     )
 
 
@@ -210,6 +267,9 @@ def study_maker(spec: StudySpec) -> TransportStudyMaker:
             threads=spec.deepmd.threads,
             walltime_s=spec.resources.train.walltime_s,
         )
+        if spec.learning.enabled:
+            maker.learning_maker = learning_maker(spec, maker.dataset_maker, maker.train_maker)
+            maker.learning_maker.routing = routing
     if spec.runs("mlmd"):
         maker.mlmd_maker = LammpsTemperatureSweepMaker(
             md_maker=mlmd_maker(spec), temperatures_K=tuple(spec.mlmd.temperatures_K)

@@ -27,6 +27,14 @@ from pydantic_core import PydanticCustomError
 
 from litcl_flows.analysis.run_length import DEFAULT_MIN_HOPS_PER_ION, DEFAULT_TARGET_REL_STDERR
 from litcl_flows.defaults import (
+    DEFAULT_LEVEL_F_HI_EV_A,
+    DEFAULT_LEVEL_F_LO_EV_A,
+    LEARNING_CONVERGED_FRACTION,
+    LEARNING_EXPLORATION_EVERY,
+    LEARNING_EXPLORATION_STEPS,
+    LEARNING_MAX_ITERATIONS,
+    LEARNING_MAX_LABELLED,
+    LEARNING_N_MODELS,
     MD_DUMP_ALL_EVERY,
     MD_DUMP_MOBILE_EVERY,
     MD_RESTART_EVERY,
@@ -303,6 +311,78 @@ class DeepmdSpec(_Strict):
         }
 
 
+class LearningSpec(_Strict):
+    """Concurrent learning (DP-GEN's loop, makers/learning.py) in place of the one training.
+
+    Per U: train an ensemble on the reference MD, explore the relaxed cell with LAMMPS at
+    ``temperatures_K`` while the other models give the force deviation, label the frames
+    between the trust levels with the reference engine, retrain; until at most
+    ``converged_fraction`` of the explored frames reach the lower level, or
+    ``max_iterations``. The production ML-MD then runs the last ensemble: its first model
+    drives, the others give each run's fraction of frames out of domain.
+    """
+
+    enabled: bool = Field(False, description="Run the loop; False: one model, no deviation.")
+    n_models: int = Field(
+        LEARNING_N_MODELS, ge=2, description="Models per ensemble (DP-GEN uses 4)."
+    )
+    temperatures_K: list[PositiveFloat] | None = Field(
+        None,
+        description="Exploration temperatures, K; None: the lowest and highest of "
+        "mlmd.temperatures_K.",
+    )
+    n_steps: PositiveInt = Field(
+        LEARNING_EXPLORATION_STEPS,
+        description="Exploration MD steps per temperature, in the relaxed reference cell (so "
+        "that the reference engine can label its frames).",
+    )
+    every_steps: PositiveInt = Field(
+        LEARNING_EXPLORATION_EVERY,
+        description="Steps between two evaluated (and whole-dumped) exploration frames.",
+    )
+    level_f_lo_eV_A: PositiveFloat = Field(
+        DEFAULT_LEVEL_F_LO_EV_A,
+        description="Lower trust level of max_devi_f, eV/Å: frames below it are trusted.",
+    )
+    level_f_hi_eV_A: PositiveFloat = Field(
+        DEFAULT_LEVEL_F_HI_EV_A,
+        description="Upper trust level, eV/Å: frames at or above it failed (not labelled).",
+    )
+    adaptive_min_frames: int = Field(
+        0,
+        ge=0,
+        description="Adaptive lower level (dpgen2): label at least this many non-failed frames "
+        "of largest deviation; 0 (and adaptive_rate 0): fixed levels.",
+    )
+    adaptive_rate: float = Field(
+        0.0, ge=0, le=1, description="Or this fraction of the explored frames, if more."
+    )
+    max_labelled: PositiveInt = Field(
+        LEARNING_MAX_LABELLED, description="Most frames labelled per iteration."
+    )
+    converged_fraction: float = Field(
+        LEARNING_CONVERGED_FRACTION,
+        ge=0,
+        lt=1,
+        description="The loop stops when at most this fraction of explored frames is at or "
+        "above the lower level.",
+    )
+    max_iterations: PositiveInt = Field(
+        LEARNING_MAX_ITERATIONS, description="Most ensembles trained."
+    )
+    seed: int = Field(0, ge=0, le=MAX_NUMPY_SEED, description="Seed of the frames picked.")
+
+    @model_validator(mode="after")
+    def _levels_ordered(self) -> LearningSpec:
+        if self.level_f_lo_eV_A >= self.level_f_hi_eV_A:
+            raise PydanticCustomError(
+                "trust_levels",
+                "level_f_lo_eV_A {lo} must be below level_f_hi_eV_A {hi}",
+                {"lo": self.level_f_lo_eV_A, "hi": self.level_f_hi_eV_A},
+            )
+        return self
+
+
 class RunLengthSpec(_Strict):
     """When an ML-MD run has run long enough: the rule of :mod:`litcl_flows.analysis.run_length`.
 
@@ -553,6 +633,10 @@ class ResourcesSpec(_Strict):
     relax: StepResources = Field(default_factory=StepResources)
     aimd: StepResources = Field(default_factory=StepResources)
     train: StepResources = Field(default_factory=StepResources)
+    label: StepResources = Field(
+        default_factory=StepResources,
+        description="Concurrent learning's labelling of explored frames (reference engine).",
+    )
     mlmd: StepResources = Field(default_factory=StepResources)
     analysis: StepResources = Field(default_factory=StepResources)
     neb: StepResources = Field(default_factory=StepResources)
@@ -590,6 +674,7 @@ class StudySpec(_Strict):
     relax: RelaxSpec = Field(default_factory=RelaxSpec)
     aimd: AimdSpec = Field(default_factory=AimdSpec)
     deepmd: DeepmdSpec = Field(default_factory=DeepmdSpec)
+    learning: LearningSpec = Field(default_factory=LearningSpec)
     mlmd: MlmdSpec = Field(default_factory=MlmdSpec)
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     neb: NebSpec = Field(default_factory=NebSpec)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from litcl_flows.makers.deepmd import DeepmdDatasetMaker, DeepmdTrainMaker
     from litcl_flows.makers.lammps import LammpsTemperatureSweepMaker
+    from litcl_flows.makers.learning import ConcurrentLearningMaker
     from litcl_flows.makers.neb import NebBarriersMaker
     from litcl_flows.makers.reference import ReferenceDataMaker
 
@@ -61,6 +62,7 @@ class _Branch:
     aimd: Flow | None = None
     dataset: Job | None = None
     train: Job | None = None
+    learning: Flow | None = None
     analyses: list[Job] = field(default_factory=list)
     arrhenius: Job | None = None
 
@@ -89,7 +91,17 @@ class _Branch:
                 }
                 for job in _aimd_jobs(self.aimd.jobs)
             ]
-        if self.train is not None and self.dataset is not None:
+        if self.learning is not None:
+            loop = self.learning.output
+            inputs["learning_uuid"] = self.learning.jobs[0].uuid
+            inputs["train_uuid"] = loop.training_uuid  # the deployed model's training job
+            inputs["train"] = {
+                "validation": loop.validation,
+                "numb_steps": loop.numb_steps,
+                "n_frames": {"train": loop.n_frames_train, "valid": loop.n_frames_valid},
+            }
+            inputs["learning"] = loop
+        elif self.train is not None and self.dataset is not None:
             inputs["train_uuid"] = self.train.uuid
             inputs["train"] = {
                 "validation": self.train.output.validation,
@@ -124,6 +136,9 @@ class TransportStudyMaker(Maker):
         Relaxation and AIMD per U set (its ``hubbard_u_sets_eV`` are the study's branches).
     dataset_maker, train_maker
         DeePMD training set from a branch's AIMD trajectories, and its model.
+    learning_maker
+        Concurrent learning in place of the one training (its ensemble's first model drives
+        the ML-MD, the others give each run's model deviation); None: one model.
     mlmd_maker
         LAMMPS with a branch's model at each temperature; each run is analysed and the
         branch's runs fitted (Arrhenius).
@@ -137,14 +152,16 @@ class TransportStudyMaker(Maker):
         The spec the study document records (``StudySpec.model_dump(mode="json")``); None:
         no study document.
     routing
-        Step (``relax``, ``aimd``, ``train``, ``mlmd``, ``analysis``, ``neb``) → FireWorks
-        ``manager_config`` of its jobs (``_category``, ``_fworker``).
+        Step (``relax``, ``aimd``, ``train``, ``label``, ``mlmd``, ``analysis``, ``neb``) →
+        FireWorks ``manager_config`` of its jobs (``_category``, ``_fworker``); the loop's
+        jobs take theirs from ``learning_maker.routing``.
     """
 
     name: str = "transport study"
     reference_maker: ReferenceDataMaker | None = None
     dataset_maker: DeepmdDatasetMaker | None = None
     train_maker: DeepmdTrainMaker | None = None
+    learning_maker: ConcurrentLearningMaker | None = None
     mlmd_maker: LammpsTemperatureSweepMaker | None = None
     neb_maker: NebBarriersMaker | None = None
     mobile_species: str = "Li"
@@ -165,7 +182,7 @@ class TransportStudyMaker(Maker):
             raise ValueError(f"{self.name}: no reference_maker")
         if self.mlmd_maker is not None and self.train_maker is None:
             raise ValueError(f"{self.name}: mlmd_maker needs train_maker")
-        if self.train_maker is not None and (
+        if (self.train_maker is not None or self.learning_maker is not None) and (
             self.dataset_maker is None or self.reference_maker.aimd_maker is None
         ):
             raise ValueError(f"{self.name}: train_maker needs dataset_maker and AIMD")
@@ -232,15 +249,39 @@ class TransportStudyMaker(Maker):
         self._route(aimd, "aimd")
         nodes: list[Job | Flow] = [relax, aimd]
         label = u_label(hubbard_u_eV)
-        dataset = train = arrhenius = None
+        dataset = train = learning = arrhenius = None
         analyses: list[Job] = []
-        if self.train_maker is not None:
+        if self.learning_maker is not None:
+            learning = self._learning(hubbard_u_eV, relax, aimd, label)
+            nodes.append(learning)
+            models = learning.output
+            deviation_models = models.deviation_model_paths
+        elif self.train_maker is not None:
             dataset, train = self._potential(aimd, label)
             nodes += [dataset, train]
-        if self.mlmd_maker is not None and train is not None:
-            runs, analyses, arrhenius = self._mlmd(hubbard_u_eV, label, relax, aimd, train)
+            models, deviation_models = train.output, None
+        if self.mlmd_maker is not None and (train or learning) is not None:
+            runs, analyses, arrhenius = self._mlmd(
+                hubbard_u_eV, label, relax, aimd, models, deviation_models
+            )
             nodes += [*runs, *analyses, arrhenius]
-        return nodes, _Branch(hubbard_u_eV, relax, aimd, dataset, train, analyses, arrhenius)
+        branch = _Branch(hubbard_u_eV, relax, aimd, dataset, train, learning, analyses, arrhenius)
+        return nodes, branch
+
+    def _learning(
+        self, hubbard_u_eV: dict[str, float], relax: Job | Flow, aimd: Flow, label: str
+    ) -> Flow:
+        """Concurrent learning from the branch's AIMD, exploring its relaxed cell; the
+        frames are labelled with the branch's U."""
+        assert self.learning_maker is not None
+        loop = self.learning_maker
+        loop = replace(
+            loop,
+            name=f"{loop.name} {label}",
+            label_maker=loop.label_maker
+            and replace(loop.label_maker, hubbard_u_eV=dict(hubbard_u_eV)),
+        )
+        return loop.make(relax.output.structure, aimd.output["trajectories"])
 
     def _potential(self, aimd: Flow, label: str) -> tuple[Job, Job]:
         """Dataset from every AIMD trajectory of a branch, then one DeePMD model."""
@@ -258,10 +299,12 @@ class TransportStudyMaker(Maker):
         label: str,
         relax: Job | Flow,
         aimd: Flow,
-        train: Job,
+        models: Any,
+        deviation_models: Any,
     ) -> tuple[list[Job], list[Job], Job]:
-        """LAMMPS at each temperature with the branch's model, each run analysed on its own,
-        then the branch's Arrhenius fit."""
+        """LAMMPS at each temperature with the branch's model (``models``: the output of its
+        training or of its loop; ``deviation_models``: the loop's further models), each run
+        analysed on its own, then the branch's Arrhenius fit."""
         from jobflow import OnMissing
 
         from litcl_flows.makers.study import analyze_run, fit_branch_arrhenius
@@ -269,7 +312,9 @@ class TransportStudyMaker(Maker):
         assert self.mlmd_maker is not None and self.reference_maker is not None
         assert self.reference_maker.aimd_maker is not None
         sweep = replace(self.mlmd_maker, md_maker=_labelled(self.mlmd_maker.md_maker, label))
-        runs = sweep.runs(relax.output.structure, train.output.model_path, train.output.type_map)
+        runs = sweep.runs(
+            relax.output.structure, models.model_path, models.type_map, deviation_models
+        )
         aimd_temperatures = list(self.reference_maker.aimd_maker.temperatures_K)
         aimd_trajectories = aimd.output["trajectories"]
         settings = self.analysis

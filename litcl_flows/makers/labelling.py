@@ -7,7 +7,7 @@ through :class:`~litcl_flows.makers.deepmd.DeepmdDatasetMaker`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jobflow import Flow, Maker, OnMissing, Response, job
@@ -75,19 +75,27 @@ class LabelFramesMaker(Maker):
         recorded in the document.
     static_maker
         Single-point Maker; None: the engine's
-        (:meth:`~litcl_flows.makers.reference.ReferenceEngine.static_maker`) with the study's
-        U. Give the AIMD's U and VASP settings so the labels join its frames.
+        (:meth:`~litcl_flows.makers.reference.ReferenceEngine.static_maker`) with
+        ``hubbard_u_eV`` and ``vasp_settings``, which should be the AIMD's so that the labels
+        join its frames.
+    hubbard_u_eV
+        U_eff set of the engine's single points; None: the reference study's.
+    vasp_settings
+        Keyword arguments of the VASP static input set (the AIMD's cut-off and k-points).
     """
 
     name: str = "label frames"
     reference_engine: ReferenceEngineName = "vasp"
     static_maker: Maker | None = None
+    hubbard_u_eV: dict[str, float] | None = None
+    vasp_settings: dict[str, Any] = field(default_factory=dict)
 
     def single_point_maker(self) -> Maker:
-        """``static_maker``, or the engine's with the study's U."""
+        """``static_maker``, or the engine's with ``hubbard_u_eV`` and ``vasp_settings``."""
         if self.static_maker is not None:
             return self.static_maker
-        return get_reference_engine(self.reference_engine).static_maker(STUDY_HUBBARD_U_eV)
+        u = STUDY_HUBBARD_U_eV if self.hubbard_u_eV is None else self.hubbard_u_eV
+        return get_reference_engine(self.reference_engine).static_maker(u, **self.vasp_settings)
 
     # No output_schema: this job's uuid ends up holding a reference to the collection's output
     # (jobflow's replace), which the schema would refuse.

@@ -582,12 +582,19 @@ class LammpsTemperatureSweepMaker(Maker):
     temperatures_K: tuple[float, ...] = PAPER_TEMPERATURES_K
 
     def runs(
-        self, structure: Structure, model_path: str, type_map: list[str] | None = None
+        self,
+        structure: Structure,
+        model_path: str,
+        type_map: list[str] | None = None,
+        deviation_models: list[str] | None = None,
     ) -> list[Job]:
-        """One MD job per temperature, in the order of ``temperatures_K``."""
+        """One MD job per temperature, in the order of ``temperatures_K``; with
+        ``deviation_models`` each run records the ensemble's force deviation."""
         jobs = []
         for temperature in self.temperatures_K:
-            md = self.md_maker.make(structure, model_path, temperature, type_map)
+            md = self.md_maker.make(
+                structure, model_path, temperature, type_map, deviation_models=deviation_models
+            )
             md.name = f"{self.md_maker.name} {temperature:g}K"
             jobs.append(md)
         return jobs

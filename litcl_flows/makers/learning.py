@@ -19,9 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from jobflow import Flow, Maker, Response, job
+from jobflow import Flow, Job, Maker, Response, job
 from pymatgen.core import Lattice, Structure
 
+from litcl_flows.defaults import (
+    LEARNING_CONVERGED_FRACTION,
+    LEARNING_EXPLORATION_EVERY,
+    LEARNING_EXPLORATION_STEPS,
+    LEARNING_MAX_ITERATIONS,
+    LEARNING_MAX_LABELLED,
+)
 from litcl_flows.engines.deepmd.trust import TrustLevels, read_model_deviation, select_frames
 from litcl_flows.makers.deepmd import DeepmdDatasetMaker, DeepmdEnsembleMaker
 from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
@@ -30,20 +37,24 @@ from litcl_flows.schemas.deepmd import DeepmdDatasetDocument, DeepmdTrainingDocu
 from litcl_flows.schemas.lammps import LammpsMDDocument
 from litcl_flows.schemas.learning import ConcurrentLearningDocument, LearningIteration
 
-#: Default exploration: short NVT runs evaluated every 50 steps.
-EXPLORATION_STEPS = 5_000
-EXPLORATION_EVERY = 50
 
-
-def _exploration_maker() -> LammpsDeepmdMDMaker:
+def exploration_maker(
+    n_steps: int = LEARNING_EXPLORATION_STEPS,
+    every_steps: int = LEARNING_EXPLORATION_EVERY,
+    **settings: Any,
+) -> LammpsDeepmdMDMaker:
+    """Short NVT runs of the cell as given (no equilibration left out), every evaluated frame
+    dumped whole so that it can be labelled; ``settings``: further Maker fields."""
     return LammpsDeepmdMDMaker(
         name="exploration",
-        n_steps=EXPLORATION_STEPS,
+        n_atoms=None,
+        n_steps=n_steps,
         equilibration_steps=0,
-        dump_mobile_every=EXPLORATION_EVERY,
-        dump_all_every=EXPLORATION_EVERY,
-        thermo_every=EXPLORATION_EVERY,
-        restart_every=EXPLORATION_STEPS,
+        dump_mobile_every=every_steps,
+        dump_all_every=every_steps,
+        thermo_every=every_steps,
+        restart_every=n_steps,
+        **settings,
     )
 
 
@@ -77,19 +88,25 @@ class ConcurrentLearningMaker(Maker):
         Most iterations (ensembles trained).
     seed
         Seed of the subset of candidates picked.
+    routing
+        Step → FireWorks ``manager_config`` of the loop's jobs: ``train`` (the ensemble),
+        ``mlmd`` (exploration), ``label`` (the reference engine), ``analysis`` (dataset,
+        iteration and decision jobs). Set on each job the loop makes, since jobflow would pass
+        one job's manager config on to every job it replaces itself with.
     """
 
     name: str = "concurrent learning"
     label_maker: Maker | None = None
     dataset_maker: DeepmdDatasetMaker = field(default_factory=DeepmdDatasetMaker)
     ensemble_maker: DeepmdEnsembleMaker = field(default_factory=DeepmdEnsembleMaker)
-    explore_maker: LammpsDeepmdMDMaker = field(default_factory=_exploration_maker)
+    explore_maker: LammpsDeepmdMDMaker = field(default_factory=exploration_maker)
     temperatures_K: tuple[float, ...] = (600.0,)
     trust_levels: TrustLevels = field(default_factory=TrustLevels)
-    max_labelled: int = 50
-    converged_fraction: float = 0.05
-    max_iterations: int = 3
+    max_labelled: int = LEARNING_MAX_LABELLED
+    converged_fraction: float = LEARNING_CONVERGED_FRACTION
+    max_iterations: int = LEARNING_MAX_ITERATIONS
     seed: int = 0
+    routing: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.ensemble_maker.n_models < 2:
@@ -111,6 +128,7 @@ class ConcurrentLearningMaker(Maker):
         if self.label_maker is None:
             raise ValueError("label_maker: the loop needs a reference engine to label frames")
         first = self.iteration(structure, trajectories, [], [], 0)
+        self._route(first, "analysis", own=True)
         return Flow([first], output=first.output, name=self.name)
 
     @job
@@ -125,7 +143,9 @@ class ConcurrentLearningMaker(Maker):
         """Train the ensemble, explore with it, and hand the outcome to :meth:`decide`."""
         dataset = self.dataset_maker.make(trajectories, labelled)
         dataset.name = f"{self.dataset_maker.name} {index}"
+        self._route(dataset, "analysis")
         ensemble = self.ensemble_maker.make(dataset.output)
+        self._route(ensemble, "train")
         models = [training.model_path for training in ensemble.output]
         explorations = []
         for temperature_K in self.temperatures_K:
@@ -137,6 +157,7 @@ class ConcurrentLearningMaker(Maker):
                 deviation_models=models[1:],
             )
             run.name = f"{self.explore_maker.name} {index} {temperature_K:g}K"
+            self._route(run, "mlmd")
             explorations.append(run)
         decide = self.decide(
             structure,
@@ -147,8 +168,10 @@ class ConcurrentLearningMaker(Maker):
             dataset.output,
             ensemble.output,
             [run.output for run in explorations],
+            [training.uuid for training in ensemble.jobs],
         )
         decide.name = f"{self.name} {index} decide"
+        self._route(decide, "analysis", own=True)
         flow = Flow([dataset, ensemble, *explorations, decide], output=decide.output)
         return Response(replace=flow)
 
@@ -164,6 +187,7 @@ class ConcurrentLearningMaker(Maker):
         dataset: DeepmdDatasetDocument,
         trainings: list[DeepmdTrainingDocument],
         explorations: list[LammpsMDDocument],
+        training_uuids: list[str],
     ) -> Response | ConcurrentLearningDocument:
         """Sort the explored frames; stop, or label the least trusted and iterate."""
         deviations = [
@@ -179,6 +203,7 @@ class ConcurrentLearningMaker(Maker):
             iteration=index,
             n_models=len(trainings),
             model_paths=[t.model_path for t in trainings],
+            training_uuids=training_uuids,
             n_training_frames=dataset.n_frames_train,
             n_labelled_frames=dataset.n_frames_labelled,
             validation_energy_rmse_eV_per_atom=float(
@@ -211,11 +236,22 @@ class ConcurrentLearningMaker(Maker):
             structures += frames_at_steps(run, set(steps[picked].tolist()))
         label = self.label_maker.make(structures)
         label.name = f"{self.name} {index} label"
+        self._route(label, "label")
         follow = self.iteration(
             structure, trajectories, [*labelled, label.output], history, index + 1
         )
         follow.name = f"{self.name} {index + 1}"
+        self._route(follow, "analysis", own=True)
         return Response(replace=Flow([label, follow], output=follow.output))
+
+    def _route(self, node: Job | Flow, step: str, own: bool = False) -> None:
+        """Send ``node``'s jobs to the workers of ``step``; ``own``: a job that makes jobs,
+        which keep their own routing rather than inheriting its."""
+        if step in self.routing:
+            node.update_config({"manager_config": dict(self.routing[step])}, dynamic=False)
+        if own:
+            assert isinstance(node, Job)
+            node.config.pass_manager_config = False
 
     def _result(
         self,
@@ -247,6 +283,13 @@ class ConcurrentLearningMaker(Maker):
             converged_fraction=self.converged_fraction,
             type_map=dataset.type_map,
             model_paths=[t.model_path for t in trainings],
+            model_path=trainings[0].model_path,
+            training_uuid=history[-1].training_uuids[0],
+            deviation_model_paths=[t.model_path for t in trainings[1:]],
+            validation=trainings[0].validation,
+            numb_steps=trainings[0].numb_steps,
+            n_frames_train=dataset.n_frames_train,
+            n_frames_valid=dataset.n_frames_valid,
             iterations=history,
         )
 

@@ -22,6 +22,7 @@ from litcl_flows.analysis.arrhenius import fit_arrhenius, upper_limit_mS_cm
 from litcl_flows.schemas.barriers import BarrierTableRow
 from litcl_flows.schemas.deepmd import DeepmdErrorMetrics
 from litcl_flows.schemas.lammps import LammpsMDDocument
+from litcl_flows.schemas.learning import ConcurrentLearningDocument
 from litcl_flows.schemas.neb import NebBarrierTable
 from litcl_flows.schemas.study import (
     EXPERIMENT_VALUES,
@@ -145,7 +146,7 @@ def analyze_run(
         return TransportRunDocument(
             **base, completed=False, failure_reason="the ML-MD job did not finish"
         )
-    base |= TransportRunDocument.stop_fields(md)
+    base |= TransportRunDocument.stop_fields(md) | TransportRunDocument.deviation_fields(md)
     if not md.completed:
         return TransportRunDocument(
             **base,
@@ -340,6 +341,8 @@ class StudyBranchInputs(BaseModel):
     aimd: list[AimdRunInputs] = Field(default_factory=list)
     train_uuid: str | None = None
     train: TrainInputs | None = None
+    learning_uuid: str | None = None
+    learning: ConcurrentLearningDocument | None = None
     analyses: list[TransportRunDocument | None] = Field(default_factory=list)
     analysis_uuids: list[str] = Field(default_factory=list)
     arrhenius: ArrheniusDocument | None = None
@@ -458,6 +461,8 @@ def _summarize_branch(
         train_uuid=branch.train_uuid,
         deepmd_validation=train.validation,
         deepmd_n_frames=train.n_frames,
+        learning_uuid=branch.learning_uuid,
+        learning=branch.learning,
         runs=light_runs,
         analysis_uuids=branch.analysis_uuids,
         arrhenius=branch.arrhenius,

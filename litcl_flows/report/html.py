@@ -16,6 +16,7 @@ from typing import Any
 
 from litcl_flows.labels import u_label
 from litcl_flows.report import figures
+from litcl_flows.schemas.learning import ConcurrentLearningDocument
 from litcl_flows.schemas.study import (
     BranchSummary,
     ComparisonRow,
@@ -171,6 +172,7 @@ def _runs_table(page: _Page, branch: BranchSummary) -> None:
                 _e(_fmt(run.conductivity_self_mS_cm)),
                 _e(_exponents(run)),
                 _e(_fmt(run.n_frames)),
+                _e(_percent(run.out_of_domain_fraction)),
                 _stopped(run),
                 status + (f"<br><small>{_e(notes)}</small>" if notes else ""),
             ]
@@ -184,6 +186,7 @@ def _runs_table(page: _Page, branch: BranchSummary) -> None:
         "σ_self (mS/cm)",
         "MSD exponent self / total",
         "frames",
+        "out of domain",
         "stopped",
         "status",
     ]
@@ -197,10 +200,15 @@ def _runs_table(page: _Page, branch: BranchSummary) -> None:
         + "; the MSD exponent d ln MSD / d ln t over the fit window is 1 for diffusion "
         "(a run flagged not diffusive carries a warning). <i>stopped</i>: why the run ended: "
         "its D_self met the run-length target with the guards (converged), it reached "
-        "mlmd.n_steps first (max length), or its length was fixed; below it, the last verdict."
-        "</p>\n"
+        "mlmd.n_steps first (max length), or its length was fixed; below it, the last verdict. "
+        "<i>out of domain</i>: share of the run's frames whose force deviation across the "
+        "ensemble reaches the lower trust level (– : one model, no deviation).</p>\n"
     )
-    page.add(_table(headers, rows, numeric=set(range(8))))
+    page.add(_table(headers, rows, numeric=set(range(9))))
+
+
+def _percent(fraction: float | None) -> str:
+    return "–" if fraction is None else f"{100 * fraction:.1f} %"
 
 
 def _stopped(run: TransportRunDocument) -> str:
@@ -234,6 +242,8 @@ def _deepmd(page: _Page, branch: BranchSummary, data: ReportData, slug: str) -> 
             if isinstance(value, int | float)
         ]
         page.add(_table(["validation error", "value"], rows, numeric={1}))
+    if branch.learning is not None:
+        _learning(page, branch.learning)
     training = data.trainings.get(branch.train_uuid or "")
     if training is None:
         page.add("<p>No training output stored.</p>\n")
@@ -249,6 +259,50 @@ def _deepmd(page: _Page, branch: BranchSummary, data: ReportData, slug: str) -> 
         stem = page.directory / f"fig1_learning_curve_{slug}"
         paths = figures.learning_curve_figure(training["learning_curve"], stem)
         page.figure(paths, "Fig. 1b: DeePMD learning curve (lcurve.out).")
+
+
+def _learning(page: _Page, learning: ConcurrentLearningDocument) -> None:
+    """The concurrent-learning iterations: data, errors, trust levels and decisions."""
+    rows = [
+        [
+            _e(str(it.iteration)),
+            _e(f"{it.n_training_frames} ({it.n_labelled_frames})"),
+            _e(_fmt(it.validation_force_rmse_eV_A)),
+            _e(_fmt(it.validation_energy_rmse_eV_per_atom)),
+            _e(str(it.n_frames_explored)),
+            _e(_percent(it.accurate_fraction)),
+            _e(_percent(it.candidate_fraction)),
+            _e(_percent(it.failed_fraction)),
+            _e(_fmt(it.max_devi_f_mean_eV_A)),
+            _e(str(it.n_picked)),
+            _e(it.decision),
+        ]
+        for it in learning.iterations
+    ]
+    headers = [
+        "iteration",
+        "training frames (labelled)",
+        "force RMSE (eV/Å)",
+        "energy RMSE (eV/atom)",
+        "frames explored",
+        "accurate",
+        "candidate",
+        "failed",
+        "mean max_devi_f (eV/Å)",
+        "labelled",
+        "decision",
+    ]
+    first = learning.iterations[0]
+    page.add("<h3>Concurrent learning</h3>\n")
+    page.add(
+        f"<p>{_e(learning.stop_reason)}. Each iteration trains {first.n_models} models, explores "
+        f"at {_e(', '.join(f'{t:g}' for t in first.exploration_temperatures_K))} K with the "
+        "first while the others give the force deviation max_devi_f, and labels the "
+        f"candidates (trust levels {first.level_f_lo_eV_A:g}–{first.level_f_hi_eV_A:g} eV/Å) "
+        "with the reference engine. RMSE: mean over the ensemble on the reference runs' "
+        "validation set (the same every iteration).</p>\n"
+    )
+    page.add(_table(headers, rows, numeric=set(range(10))))
 
 
 _RunArrays = tuple[TransportRunDocument, dict[str, Any]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from litcl_flows.schemas.base import DocumentMeta, MaterialMeta
+from litcl_flows.schemas.deepmd import DeepmdErrorMetrics
 
 
 class LearningIteration(BaseModel):
@@ -16,6 +17,7 @@ class LearningIteration(BaseModel):
         description="Deployed models of this iteration's ensemble (the first drives its "
         "exploration)."
     )
+    training_uuids: list[str] = Field(description="Training jobs of those models, same order.")
     n_training_frames: int = Field(description="Training frames of the ensemble.")
     n_labelled_frames: int = Field(
         description="Of them, frames labelled in earlier iterations of this loop."
@@ -59,4 +61,15 @@ class ConcurrentLearningDocument(MaterialMeta, DocumentMeta):
         description="Deployed models of the last ensemble; the first drives production MD, "
         "the others give its model deviation."
     )
+    model_path: str = Field(description="The first of model_paths: the model that drives MD.")
+    training_uuid: str = Field(description="Training job of model_path (its parity, lcurve).")
+    deviation_model_paths: list[str] = Field(
+        description="The others: LAMMPS evaluates their force deviation from model_path."
+    )
+    validation: DeepmdErrorMetrics = Field(
+        description="dp test errors of model_path on the validation set (the reference runs')."
+    )
+    numb_steps: int = Field(description="Training steps of each model.")
+    n_frames_train: int = Field(description="Training frames of the last ensemble.")
+    n_frames_valid: int = Field(description="Validation frames (the reference runs').")
     iterations: list[LearningIteration] = Field(description="Every iteration, in order.")

@@ -19,6 +19,7 @@ from litcl_flows.analysis.transport_numbers import TransportNumbers
 from litcl_flows.schemas.barriers import BarrierTableRow
 from litcl_flows.schemas.base import DocumentMeta, MaterialMeta, fill_material, package_versions
 from litcl_flows.schemas.deepmd import DeepmdErrorMetrics
+from litcl_flows.schemas.learning import ConcurrentLearningDocument
 
 if TYPE_CHECKING:
     from litcl_flows.analysis.md_run import MDRunAnalysis
@@ -157,6 +158,18 @@ class TransportRunDocument(TransportNumberFields, MaterialMeta, DocumentMeta):
     n_run_length_verdicts: int = Field(
         0, description="Run-length verdicts taken during the run (0: fixed length)."
     )
+    out_of_domain_fraction: float | None = Field(
+        None,
+        description="Fraction of the run's frames (after equilibration) whose force deviation "
+        "across the ensemble reaches the lower trust level: where the potential is not "
+        "trusted (None: one model, no deviation).",
+    )
+    max_devi_f_mean_eV_A: float | None = Field(
+        None, description="Mean over those frames of the largest atomic force deviation, eV/Å."
+    )
+    deviation_level_f_lo_eV_A: float | None = Field(
+        None, description="The lower trust level of out_of_domain_fraction, eV/Å."
+    )
 
     @staticmethod
     def stop_fields(md: LammpsMDDocument) -> dict[str, Any]:
@@ -169,6 +182,18 @@ class TransportRunDocument(TransportNumberFields, MaterialMeta, DocumentMeta):
             "stop_explanation": last.explanation,
             "stop_length_ps": last.length_ps,
             "n_run_length_verdicts": len(md.run_length),
+        }
+
+    @staticmethod
+    def deviation_fields(md: LammpsMDDocument) -> dict[str, Any]:
+        """The fraction out of domain of an ML-MD run's model deviation (none: one model)."""
+        deviation = md.model_deviation
+        if deviation is None:
+            return {}
+        return {
+            "out_of_domain_fraction": deviation.out_of_domain_fraction,
+            "max_devi_f_mean_eV_A": deviation.max_devi_f_mean_eV_A,
+            "deviation_level_f_lo_eV_A": deviation.level_f_lo_eV_A,
         }
 
     @classmethod
@@ -315,6 +340,12 @@ class BranchSummary(BaseModel):
         None, description="dp test errors on validation."
     )
     deepmd_n_frames: dict[str, int] | None = Field(None, description="train / valid frames.")
+    learning_uuid: str | None = Field(
+        None, description="Concurrent-learning loop (its first job; None: one model trained)."
+    )
+    learning: ConcurrentLearningDocument | None = Field(
+        None, description="The loop's iterations and why it ended (None: no loop)."
+    )
     runs: list[TransportRunDocument] = Field(
         description="Per temperature (without the data-store arrays)."
     )

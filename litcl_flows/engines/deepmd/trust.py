@@ -25,9 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: Force trust levels, eV/Å: DP-GEN's examples use 0.05 and 0.15.
-DEFAULT_LEVEL_F_LO_EV_A: float = 0.05
-DEFAULT_LEVEL_F_HI_EV_A: float = 0.15
+from litcl_flows.defaults import DEFAULT_LEVEL_F_HI_EV_A, DEFAULT_LEVEL_F_LO_EV_A
 
 
 @dataclass(frozen=True)
