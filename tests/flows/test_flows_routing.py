@@ -13,6 +13,8 @@ import yaml
 from litcl_flows.flows.spec import load_spec
 from litcl_flows.flows.study import build_study_workflow
 
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+
 
 def test_steps_carry_their_category_in_the_firework_spec(smoke_spec: Path, tmp_path) -> None:
     (firework,) = build_study_workflow(load_spec(smoke_spec)).fws
@@ -93,3 +95,35 @@ def test_no_launch_command_is_frozen_into_the_fireworks(litcl_home: Path, monkey
         ("DeepmdTrainMaker", "dp_cmd"): None,
         ("LammpsDeepmdMDMaker", "lmp_cmd"): None,
     }
+
+
+def test_learning_routes_training_and_exploration_to_gpu_and_labels_to_cpu(
+    memory_job_store, monkeypatch, tmp_path: Path
+) -> None:
+    """The loop's jobs are made while it runs: each keeps the category of its step."""
+    from litcl_flows.flows.study import ordered_cell
+
+    monkeypatch.setenv("LITCL_HOME", str(tmp_path))
+    spec = load_spec(WORKFLOWS / "li3ticl6_paper.yaml")
+    routing = {"train": "gpu", "mlmd": "gpu", "label": "cpu", "analysis": "cpu"}
+    assert {step: getattr(spec.resources, step).category for step in routing} == routing
+    loop = spec.to_maker().learning_maker
+    structure, _ = ordered_cell(spec)
+    (first,) = loop.make(structure, []).jobs
+    assert first.config.manager_config == {"_category": "cpu"}
+    # what the first iteration makes (dataset, ensemble, explorations, decision)
+    made = {
+        job.name: job.config.manager_config
+        for job, _ in first.run(memory_job_store).replace.iterflow()
+    }
+    assert made.pop("store_inputs") == {}
+    expected = {
+        "deepmd dataset 0": "cpu",
+        **{f"deepmd train {i}": "gpu" for i in range(4)},
+        "exploration 0 298K": "gpu",
+        "exploration 0 373K": "gpu",
+        "concurrent learning 0 decide": "cpu",
+    }
+    assert made == {name: {"_category": category} for name, category in expected.items()}
+    # the labelling job a decision makes goes to the label step's workers
+    assert loop.routing["label"] == {"_category": "cpu"}

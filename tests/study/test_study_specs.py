@@ -116,7 +116,7 @@ def test_template_shows_every_key_at_its_default() -> None:
             {
                 "relax": "cpu",
                 "aimd": "cpu",
-                "deepmd train": "gpu",
+                "concurrent learning": "cpu",  # its training jobs: test_learning_routing
                 "lammps": "gpu",
                 "transport": "cpu",
                 "arrhenius": "cpu",
