@@ -170,7 +170,8 @@ class ConcurrentLearningMaker(Maker):
             [run.output for run in explorations],
             [training.uuid for training in ensemble.jobs],
         )
-        decide.name = f"{self.name} {index} decide"
+        base = self.name.removesuffix(f" {index}") if index else self.name
+        decide.name = f"{base} {index} decide"
         self._route(decide, "analysis", own=True)
         flow = Flow([dataset, ensemble, *explorations, decide], output=decide.output)
         return Response(replace=flow)
@@ -235,12 +236,14 @@ class ConcurrentLearningMaker(Maker):
             picked = selection.picked_indices[run_of[selection.picked_indices] == k]
             structures += frames_at_steps(run, set(steps[picked].tolist()))
         label = self.label_maker.make(structures)
-        label.name = f"{self.name} {index} label"
+        # jobflow renames a job's Maker after the job: take this job's suffix off
+        base = self.name.removesuffix(f" {index} decide")
+        label.name = f"{base} {index} label"
         self._route(label, "label")
         follow = self.iteration(
             structure, trajectories, [*labelled, label.output], history, index + 1
         )
-        follow.name = f"{self.name} {index + 1}"
+        follow.name = f"{base} {index + 1}"
         self._route(follow, "analysis", own=True)
         return Response(replace=Flow([label, follow], output=follow.output))
 

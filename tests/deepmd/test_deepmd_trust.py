@@ -21,12 +21,12 @@ LAMMPS_HEADER = (
 )
 
 
-def lammps_file(path: Path, steps: list[int], devi_f: list[float]) -> Path:
+def lammps_file(path: Path, steps: list[int], devi_f: list[float], header: bool = True) -> Path:
     rows = "".join(
         f"{step:12d} {0.0:18.6e} {0.0:18.6e} {0.0:18.6e} {f:18.6e} {f / 10:18.6e} {f / 2:18.6e}\n"
         for step, f in zip(steps, devi_f, strict=True)
     )
-    path.write_text(LAMMPS_HEADER + rows)
+    path.write_text(LAMMPS_HEADER * header + rows)
     return path
 
 
@@ -45,10 +45,13 @@ def test_reads_what_deepmd_kit_writes(tmp_path: Path) -> None:
 
 def test_chunks_of_a_restarted_run_join_without_the_repeated_step(tmp_path: Path) -> None:
     first = lammps_file(tmp_path / "a.out", [0, 100, 200], [0.01, 0.02, 0.03])
-    second = lammps_file(tmp_path / "b.out", [200, 300], [0.99, 0.04])
+    # LAMMPS writes no header in a run that starts from a restart (LAMMPS 22 Jul 2025)
+    second = lammps_file(tmp_path / "b.out", [200, 300], [0.99, 0.04], header=False)
     read = read_model_deviation([first, second])
     assert read.steps.tolist() == [0, 100, 200, 300]
     np.testing.assert_allclose(read.max_devi_f_eV_A, [0.01, 0.02, 0.03, 0.04])
+    with pytest.raises(ValueError, match="max_devi_f"):
+        read_model_deviation([second, first])
 
 
 def test_a_file_without_the_force_column_is_refused(tmp_path: Path) -> None:

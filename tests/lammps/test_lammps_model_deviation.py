@@ -109,3 +109,47 @@ def test_md_document_reports_the_fraction_out_of_domain(
     assert record.failed_fraction == np.mean(devi >= 0.5)
     assert record.out_of_domain_fraction == np.mean(devi >= 0.02)
     assert record.max_devi_f_max_eV_A == devi.max()
+
+
+@pytest.mark.slow
+def test_deviation_goes_on_in_every_chunk_of_a_continued_run(
+    tmp_path, monkeypatch, li7p3s11, model_ensemble, lmp_cmd, memory_job_store
+) -> None:
+    """A run the run-length rule continues keeps its ensemble: each chunk writes its own
+    model_devi.out and the record covers them all."""
+    from jobflow import run_locally
+
+    from litcl_flows.analysis.run_length import RunLengthTarget
+    from litcl_flows.makers.lammps import LammpsDeepmdMDMaker, RunLengthControl
+
+    monkeypatch.chdir(tmp_path)
+    maker = LammpsDeepmdMDMaker(
+        n_steps=60,
+        equilibration_steps=0,
+        minimize=False,
+        thermo_every=10,
+        dump_mobile_every=2,
+        dump_all_every=10,
+        restart_every=30,
+        lmp_cmd=lmp_cmd,
+        lmp_env=THREADS_ENV,
+        polling_time_s=1,
+        # a verdict at step 30 that cannot stop the run (a tiny error target): a second chunk
+        run_length=RunLengthControl(
+            fit_window_ps=(0.004, 0.01),
+            target=RunLengthTarget(rel_stderr_D_self=1e-9),
+            check_every_steps=30,
+            n_blocks=2,
+        ),
+    )
+    job = maker.make(
+        li7p3s11, str(model_ensemble[0]), 600.0, deviation_models=[str(model_ensemble[1])]
+    )
+    responses = run_locally(job, store=memory_job_store, create_folders=True, ensure_success=True)
+    document = responses[job.uuid][max(responses[job.uuid])].output
+    assert document.n_steps_done == 60 and document.run_length[0].reason == "continue"
+    assert document.stop_reason == "max_length"
+    record = document.model_deviation
+    assert len(record.files) == 2
+    steps = np.concatenate([np.loadtxt(path)[:, 0] for path in record.files])
+    assert sorted(set(steps.tolist())) == [0, 10, 20, 30, 40, 50, 60]

@@ -40,11 +40,14 @@ def read_model_deviation(paths: Sequence[str | Path]) -> ModelDeviation:
     """Steps and ``max_devi_f`` of the files in order; a step already read is skipped.
 
     A run continued from a restart evaluates its first step again; the earlier row is kept.
+    LAMMPS writes the header only when a run starts at step 0: a continued chunk's file has
+    none and takes the columns of the file before it.
     """
     steps: list[np.ndarray] = []
     devi: list[np.ndarray] = []
+    columns: list[str] = []
     for path in paths:
-        columns = _header(Path(path))
+        columns = _header(Path(path)) or columns
         if "step" not in columns or "max_devi_f" not in columns:
             raise ValueError(f"{path}: no 'step' and 'max_devi_f' columns in its header")
         table = np.loadtxt(path, ndmin=2)
