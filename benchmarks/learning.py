@@ -143,7 +143,7 @@ def main() -> None:
                 "ensemble training",
                 f"{args.models} × {args.train_steps} steps",
                 s_train,
-                f"{steps_per_s:.0f} steps/s per model (dp's own)",
+                f"{steps_per_s:.0f} steps/s per model by dp; the rest: start, freeze, test",
             )
         )
 
