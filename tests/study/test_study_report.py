@@ -16,6 +16,7 @@ from litcl_flows.analysis.arrhenius import fit_arrhenius
 from litcl_flows.cli.main import cli
 from litcl_flows.report import write_report
 from litcl_flows.schemas.deepmd import DeepmdErrorMetrics, DeepmdTrainingDocument, FileBlob
+from litcl_flows.schemas.learning import ConcurrentLearningDocument
 from litcl_flows.schemas.neb import BarrierTableRow, HopBarrierDoc, NebBarrierTable
 from litcl_flows.schemas.study import (
     ArrheniusDocument,
@@ -43,6 +44,7 @@ STOPS: dict[float, dict[str, Any]] = {
         "6.2 hops per ion",
         "stop_length_ps": 1200.0,
         "n_run_length_verdicts": 3,
+        "out_of_domain_fraction": 0.125,
     },
     700.0: {
         "stop_reason": "max_length",
@@ -222,6 +224,64 @@ def _hop(direction: str, barrier: float, length: float) -> HopBarrierDoc:
     )
 
 
+def _validation() -> DeepmdErrorMetrics:
+    return DeepmdErrorMetrics(
+        n_frames=20,
+        energy_mae_eV_per_atom=8e-4,
+        energy_rmse_eV_per_atom=1e-3,
+        force_mae_eV_A=0.04,
+        force_rmse_eV_A=0.05,
+        force_mae_per_element_eV_A={"Li": 0.03},
+        force_rmse_per_element_eV_A={"Li": 0.04},
+    )
+
+
+def _learning() -> ConcurrentLearningDocument:
+    """Two iterations: 30 % of 42 frames untrusted, 10 labelled, then 4.8 %."""
+    iterations = [
+        {
+            "iteration": k,
+            "n_models": 2,
+            "model_paths": [f"/m{k}a.pb", f"/m{k}b.pb"],
+            "training_uuids": [f"train-{k}a", f"train-{k}b"],
+            "n_training_frames": 180 + 10 * k,
+            "n_labelled_frames": 10 * k,
+            "validation_energy_rmse_eV_per_atom": 1e-3,
+            "validation_force_rmse_eV_A": 0.05,
+            "exploration_temperatures_K": [500.0, 650.0],
+            "n_frames_explored": 42,
+            "accurate_fraction": accurate,
+            "candidate_fraction": 1 - accurate,
+            "failed_fraction": 0.0,
+            "level_f_lo_eV_A": 0.05,
+            "level_f_hi_eV_A": 0.15,
+            "level_f_lo_used_eV_A": 0.05,
+            "max_devi_f_mean_eV_A": 0.04,
+            "n_picked": 10 * (1 - k),
+            "decision": decision,
+        }
+        for k, (accurate, decision) in enumerate([(0.7, "label and retrain"), (0.952, "converged")])
+    ]
+    return ConcurrentLearningDocument.model_validate(
+        {
+            "converged": True,
+            "stop_reason": "converged after 2 iteration(s): 4.8 % of explored frames at or above "
+            "0.05 eV/Å (≤ 5 %)",
+            "converged_fraction": 0.05,
+            "type_map": ["Li", "Ti", "Cl"],
+            "model_paths": ["/m1a.pb", "/m1b.pb"],
+            "model_path": "/m1a.pb",
+            "training_uuid": "train",
+            "deviation_model_paths": ["/m1b.pb"],
+            "validation": _validation(),
+            "numb_steps": 1000,
+            "n_frames_train": 190,
+            "n_frames_valid": 20,
+            "iterations": iterations,
+        }
+    )
+
+
 def _arrhenius() -> ArrheniusDocument:
     sigma = np.array([_conductivity(t) for t in TEMPERATURES_K]) * [1.03, 0.97, 1.02]
     fit = fit_arrhenius(np.array(TEMPERATURES_K), sigma, 0.1 * sigma)
@@ -290,16 +350,10 @@ def study_documents(tmp: Path) -> list[tuple[dict[str, Any], dict[str, list[str]
         conventional_lattice={"a_A": 6.40, "b_A": 10.95, "c_A": 6.38, "beta_deg": 110.8},
         aimd_uuids=["aimd-600"],
         train_uuid="train",
-        deepmd_validation=DeepmdErrorMetrics(
-            n_frames=20,
-            energy_mae_eV_per_atom=8e-4,
-            energy_rmse_eV_per_atom=1e-3,
-            force_mae_eV_A=0.04,
-            force_rmse_eV_A=0.05,
-            force_mae_per_element_eV_A={"Li": 0.03},
-            force_rmse_per_element_eV_A={"Li": 0.04},
-        ),
+        deepmd_validation=_validation(),
         deepmd_n_frames={"train": 180, "valid": 20},
+        learning_uuid="loop",
+        learning=_learning(),
         runs=runs,
         analysis_uuids=analysis_uuids,
         arrhenius=arrhenius,
@@ -491,6 +545,26 @@ def test_transport_table_says_why_each_run_stopped(written) -> None:
     assert "(11 verdicts)" in rows[700]
     assert "<td>fixed length</td>" in rows[800]
     assert "<td>–</td>" in rows[FAILED_K]  # no ML-MD document: no reason known
+    assert '<td class="num">12.5 %</td>' in rows[600]  # its frames out of domain
+    assert '<td class="num">–</td>' in rows[700]  # one model: no deviation
+
+
+def test_concurrent_learning_iterations_are_shown(written) -> None:
+    _, _, text = written
+    section = text[text.index("<h3>Concurrent learning</h3>") :]
+    section = section[: section.index("</table>")]
+    assert "converged after 2 iteration(s)" in section
+    assert "trust levels 0.05–0.15 eV/Å" in section
+    assert "explores at 500, 650 K" in section
+    rows = re.findall(r"<tr>(.*?)</tr>", section, flags=re.S)[1:]
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows]
+    assert [row[0] for row in cells] == ["0", "1"]
+    assert cells[0][1:2] == ["180 (0)"] and cells[1][1:2] == ["190 (10)"]
+    assert [row[5:8] for row in cells] == [
+        ["70.0 %", "30.0 %", "0.0 %"],
+        ["95.2 %", "4.8 %", "0.0 %"],
+    ]
+    assert [row[-1] for row in cells] == ["label and retrain", "converged"]
 
 
 def test_cli_writes_the_report_from_the_embedded_store(litcl_home: Path, tmp_path: Path) -> None:
