@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from jobflow import Flow, Maker, Response, job
+from jobflow import Flow, JobConfig, Maker, Response, job
 
 from litcl_flows.engines.deepmd.dataset import trajectories_to_deepmd
 from litcl_flows.engines.deepmd.inputs import DeepmdTrainingInput
 from litcl_flows.engines.deepmd.outputs import error_metrics, read_lcurve, read_test_details
 from litcl_flows.engines.deepmd.run import run_deepmd_training
+from litcl_flows.makers.stored import fetch
 from litcl_flows.schemas.base import material_fields, package_versions
 from litcl_flows.schemas.deepmd import (
     DeepmdDatasetDocument,
@@ -94,7 +95,11 @@ class DeepmdDatasetMaker(Maker):
     gap_fs: float = 100.0
     stress_unit: Literal["eV/A3", "kBar"] = "eV/A3"
 
-    @job(data=["dataset_blob"], output_schema=DeepmdDatasetDocument)
+    @job(
+        data=["dataset_blob"],
+        output_schema=DeepmdDatasetDocument,
+        config=JobConfig(expose_store=True),  # to fetch StoredOutput items
+    )
     def make(
         self, trajectories: list[Any], labelled: list[Any] | None = None
     ) -> DeepmdDatasetDocument:
@@ -106,11 +111,13 @@ class DeepmdDatasetMaker(Maker):
             One item per MD run: a pymatgen ``Trajectory`` (energy/forces/stress in
             ``frame_properties``), a task document holding one in ``objects["trajectory"]``,
             a dpdata ``LabeledSystem``, or a list of these (consecutive segments of one run)
-            — or references to any of these.
+            — or references to any of these, or their
+            :class:`~litcl_flows.makers.stored.StoredOutput` addresses.
         labelled
             Frames labelled one by one (concurrent learning), the same kinds of item: they
             join the training set only (``trajectories_to_deepmd``'s ``labelled``).
         """
+        trajectories, labelled = fetch(trajectories), fetch(labelled)
         folder = Path.cwd() / DATASET_FOLDER
         report = trajectories_to_deepmd(
             [_trajectory_of(item) for item in trajectories],

@@ -11,6 +11,10 @@ converged) is at most ``converged_fraction``, or after ``max_iterations``.
 
 The validation set stays the reference runs' own (labelled frames join training only), so
 the validation errors stored for successive iterations compare.
+
+The reference trajectories and the labelled frames go from job to job as addresses in the
+JobStore (:mod:`litcl_flows.makers.stored`), fetched by the dataset job alone: the launchpad
+holds no copy of them.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from jobflow import Flow, Job, Maker, Response, job
+from jobflow import CURRENT_JOB, Flow, Job, JobConfig, Maker, Response, job
+from jobflow.core.reference import find_and_resolve_references
 from pymatgen.core import Lattice, Structure
 
 from litcl_flows.defaults import (
@@ -32,6 +37,7 @@ from litcl_flows.defaults import (
 from litcl_flows.engines.deepmd.trust import TrustLevels, read_model_deviation, select_frames
 from litcl_flows.makers.deepmd import DeepmdDatasetMaker, DeepmdEnsembleMaker
 from litcl_flows.makers.lammps import LammpsDeepmdMDMaker
+from litcl_flows.makers.stored import detach
 from litcl_flows.schemas.base import package_versions
 from litcl_flows.schemas.deepmd import DeepmdDatasetDocument, DeepmdTrainingDocument
 from litcl_flows.schemas.lammps import LammpsMDDocument
@@ -131,7 +137,8 @@ class ConcurrentLearningMaker(Maker):
         self._route(first, "analysis", own=True)
         return Flow([first], output=first.output, name=self.name)
 
-    @job
+    # unresolved inputs: the trajectories and labels are handed on by address, not read here
+    @job(config=JobConfig(resolve_references=False, expose_store=True))
     def iteration(
         self,
         structure: Structure,
@@ -141,6 +148,8 @@ class ConcurrentLearningMaker(Maker):
         index: int,
     ) -> Response:
         """Train the ensemble, explore with it, and hand the outcome to :meth:`decide`."""
+        structure = find_and_resolve_references(structure, CURRENT_JOB.store)
+        trajectories, labelled = detach(trajectories), detach(labelled)
         dataset = self.dataset_maker.make(trajectories, labelled)
         dataset.name = f"{self.dataset_maker.name} {index}"
         self._route(dataset, "analysis")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from jobflow import Flow, run_locally
+from jobflow import Flow, job, run_locally
 from pymatgen.core.trajectory import Trajectory
 
 from litcl_flows.engines.deepmd.inputs import DeepmdTrainingInput
@@ -104,6 +104,30 @@ def test_loop_settings_are_checked() -> None:
         _loop(explore_maker=LammpsDeepmdMDMaker(dump_all_every=10, deviation_every=15))
     with pytest.raises(ValueError, match="label_maker"):
         _loop(label_maker=None).make(None, [])
+
+
+@job
+def _reference_run() -> dict:
+    return {"objects": {"trajectory": None}}
+
+
+def test_the_loop_hands_reference_data_on_by_address(memory_job_store) -> None:
+    # jobflow on FireWorks refuses a replacement flow whose jobs reference jobs outside it,
+    # and resolved, the reference trajectories would be copied into every job the loop
+    # makes: it hands them on as StoredOutput addresses, which only the dataset job reads
+    from jobflow.managers.fireworks import flow_to_workflow
+
+    from litcl_flows.makers.stored import StoredOutput
+
+    reference = _reference_run()
+    loop = _loop().make(load_structure("li3ticl6"), [reference.output])
+    response = loop.jobs[0].run(memory_job_store)
+    flow_to_workflow(response.replace, memory_job_store)  # what JobFiretask does with it
+    jobs = {j.name: j for j in response.replace.jobs}
+    dataset, decide = jobs["deepmd dataset 0"], jobs["concurrent learning 0 decide"]
+    for passed in (dataset.function_args[0], decide.function_args[1]):
+        assert passed == [StoredOutput(reference.uuid)]
+    assert dataset.config.expose_store
 
 
 @pytest.mark.slow
