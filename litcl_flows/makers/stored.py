@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jobflow import CURRENT_JOB, OutputReference
+from jobflow.core.reference import find_and_get_references, find_and_resolve_references
 from monty.json import MSONable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from jobflow import JobStore
 
 
@@ -33,33 +36,35 @@ class StoredOutput(MSONable):
     uuid: str
     attributes: tuple[tuple[str, Any], ...] = ()
 
-    def fetch(self, store: JobStore) -> Any:
-        """The output, read from ``store`` (references inside it resolved)."""
-        return OutputReference(self.uuid, tuple(map(tuple, self.attributes))).resolve(store)
+    @property
+    def reference(self) -> OutputReference:
+        """The reference to the output (attributes as tuples again after serialisation)."""
+        return OutputReference(self.uuid, tuple(map(tuple, self.attributes)))
+
+
+def _replace(value: Any, kind: type, convert: Callable[[Any], Any]) -> Any:
+    """``value`` with each item of ``kind`` in it (in lists, tuples, dicts) converted."""
+    if isinstance(value, kind):
+        return convert(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_replace(item, kind, convert) for item in value)
+    if isinstance(value, dict):
+        return {key: _replace(item, kind, convert) for key, item in value.items()}
+    return value
 
 
 def detach(value: Any) -> Any:
-    """``value`` with each ``OutputReference`` in it (in lists, tuples, dicts) replaced by
-    its :class:`StoredOutput`."""
-    if isinstance(value, OutputReference):
-        return StoredOutput(value.uuid, value.attributes)
-    if isinstance(value, list | tuple):
-        return type(value)(detach(item) for item in value)
-    if isinstance(value, dict):
-        return {key: detach(item) for key, item in value.items()}
-    return value
+    """``value`` with each ``OutputReference`` in it replaced by its :class:`StoredOutput`."""
+    return _replace(value, OutputReference, lambda ref: StoredOutput(ref.uuid, ref.attributes))
 
 
 def fetch(value: Any, store: JobStore | None = None) -> Any:
-    """``value`` with each :class:`StoredOutput` in it fetched from ``store`` (None: the
-    running job's, which needs ``expose_store``)."""
-    if isinstance(value, StoredOutput):
-        store = store or CURRENT_JOB.store
-        if store is None:
-            raise RuntimeError("a StoredOutput is fetched by a job with expose_store=True")
-        return value.fetch(store)
-    if isinstance(value, list | tuple):
-        return type(value)(fetch(item, store) for item in value)
-    if isinstance(value, dict):
-        return {key: fetch(item, store) for key, item in value.items()}
-    return value
+    """``value`` with each :class:`StoredOutput` in it read from ``store`` (None: the running
+    job's, which needs ``expose_store``) by jobflow's own resolver."""
+    references = _replace(value, StoredOutput, lambda stored: stored.reference)
+    if not find_and_get_references(references):
+        return value
+    store = store or CURRENT_JOB.store
+    if store is None:
+        raise RuntimeError("a StoredOutput is fetched by a job with expose_store=True")
+    return find_and_resolve_references(references, store)
