@@ -15,7 +15,8 @@ the library lacks:
   damaged one is refused in one line that says how to restore the last good copy;
 - a check that the home is writable before a writer starts (:func:`ensure_writable`);
 - one client per file and process, saved explicitly after each change (:func:`save`);
-- read-only opening (no lock, never written back) for status displays beside a worker.
+- read-only opening (no lock, never written back) for status displays beside a worker;
+- no ping thread for its launches (:func:`_start_ping_unless_embedded`).
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ import os
 import shutil
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from threading import Event
+
     from fireworks import LaunchPad
 
 CONCURRENCY_HINT = "concurrent workers need MongoDB (litcl init --mode mongodb)"
@@ -170,13 +174,36 @@ def _use_mongomock(db_file: Path) -> None:
     # replace its writer before any client exists, since each client's exit hook binds it.
     ServerStore._to_file = _atomic_to_file
     import fireworks.core.launchpad as fw_launchpad
+    import fireworks.core.rocket as fw_rocket
     import fireworks.fw_config as fw_config
+
+    if fw_rocket.start_ping_launch is not _start_ping_unless_embedded:
+        global _fireworks_start_ping_launch
+        _fireworks_start_ping_launch = fw_rocket.start_ping_launch
+        fw_rocket.start_ping_launch = _start_ping_unless_embedded
 
     if fw_launchpad.MongoClient is not mongomock_persistence.MongoClient:
         fw_config.MONGOMOCK_SERVERSTORE_FILE = str(db_file)
         fw_config.MongoClient = mongomock_persistence.MongoClient
         fw_launchpad.MongoClient = mongomock_persistence.MongoClient
         enable_gridfs_integration()
+
+
+_fireworks_start_ping_launch: Callable[[LaunchPad, int], Event | None] | None = None
+
+
+def _start_ping_unless_embedded(launchpad: LaunchPad | None, launch_id: int) -> Event | None:
+    """FireWorks' ping thread for a MongoDB launchpad, none for an embedded one.
+
+    The thread pings once more as its job ends, racing ``complete_launch``, whose replace
+    mongomock does in place (clear, then refill): the ping may find no launch and print
+    "No Launch exists" into the worker's output. Nothing reads an embedded launchpad's
+    pings: one process owns it, and its lost runs are found by the lock.
+    """
+    if launchpad is not None and is_embedded(launchpad):
+        return None
+    assert _fireworks_start_ping_launch is not None
+    return _fireworks_start_ping_launch(launchpad, launch_id)
 
 
 def _json_kind(value: Any) -> str:
@@ -314,11 +341,16 @@ def open_embedded_launchpad(
     return launchpad
 
 
+def is_embedded(launchpad: LaunchPad) -> bool:
+    """Whether ``launchpad`` lives in a mongomock-persistence file (not a MongoDB server)."""
+    server_store = getattr(launchpad.connection, "_store", None)
+    return server_store is not None and bool(getattr(server_store, "_filename", None))
+
+
 def save(launchpad: LaunchPad) -> None:
     """Write the embedded launchpad to its file now (atomically); no-op for MongoDB."""
-    server_store = getattr(launchpad.connection, "_store", None)
-    if server_store is not None and getattr(server_store, "_filename", None):
-        _atomic_to_file(server_store)
+    if is_embedded(launchpad):
+        _atomic_to_file(launchpad.connection._store)
 
 
 def run_fireworks_command(

@@ -118,3 +118,29 @@ def test_sigkill_during_saves_never_leaves_a_torn_file(
     assert names == ["saved-0", "saved-1", "saved-2"]
     payloads = [doc["spec"]["payload"] for _, doc in database["litcl"]["fireworks"]["documents"]]
     assert [len(payload) for payload in payloads] == [2_000_000] * 3
+
+
+def test_no_ping_thread_for_an_embedded_launchpad(litcl_home: Path) -> None:
+    """FireWorks' last ping races the launch's completion on mongomock (the replaced
+    document is empty for an instant: "No Launch exists" printed into the worker's output);
+    an embedded launchpad starts no ping thread, a MongoDB one still does."""
+    from unittest import mock
+
+    import fireworks.core.rocket as fw_rocket
+
+    from litcl_flows.settings import load_settings
+    from litcl_flows.store.launchpad import open_launchpad
+
+    embedded_launchpad = open_launchpad(load_settings())
+    assert fw_rocket.start_ping_launch(embedded_launchpad, 1) is None
+
+    server_launchpad = mock.MagicMock()  # a pymongo client has no mongomock store
+    server_launchpad.connection._store = None
+    stop = fw_rocket.start_ping_launch(server_launchpad, 7)
+    assert stop is not None and not stop.is_set()
+    stop.set()  # FireWorks' thread pings once more on its way out, as it does after a job
+    for _ in range(100):
+        if server_launchpad.ping_launch.called:
+            break
+        time.sleep(0.05)
+    server_launchpad.ping_launch.assert_called_with(7)
