@@ -33,6 +33,31 @@ def _run_note(run: dict[str, Any]) -> str:
     return ""
 
 
+def _percent(fraction: float | None) -> str:
+    return "" if fraction is None else f"{100 * fraction:.1f} %"
+
+
+def _learning_table(
+    learning: dict[str, Any], u: str
+) -> tuple[str, list[dict[str, Any]], list[str]]:
+    """The concurrent-learning iterations of one branch, titled with why the loop stopped."""
+    rows = [
+        {
+            "iteration": it["iteration"],
+            "training_frames": f"{it['n_training_frames']} ({it['n_labelled_frames']} labelled)",
+            "force_rmse_eV_A": _pm(it["validation_force_rmse_eV_A"], None),
+            "accurate": _percent(it["accurate_fraction"]),
+            "candidate": _percent(it["candidate_fraction"]),
+            "failed": _percent(it["failed_fraction"]),
+            "labelled_next": it["n_picked"],
+            "decision": it["decision"],
+        }
+        for it in learning["iterations"]
+    ]
+    title = f"Concurrent learning, U_eff {u}: {learning['stop_reason']}"
+    return title, rows, list(rows[0]) if rows else []
+
+
 def _stopped(run: dict[str, Any]) -> str:
     """Why the ML-MD run stopped, for runs whose length the run-length rule set."""
     length = run.get("stop_length_ps")
@@ -60,6 +85,7 @@ def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]],
                 "conductivity_self_mS_cm": _pm(
                     run["conductivity_self_mS_cm"], run["conductivity_self_stderr_mS_cm"]
                 ),
+                "out_of_domain": _percent(run.get("out_of_domain_fraction")),
                 "stopped": _stopped(run),
                 "note": _run_note(run),
             }
@@ -73,12 +99,16 @@ def summary_tables(doc: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]],
             "conductivity_mS_cm",
             "conductivity_self_mS_cm",
         ]
-        columns += [key for key in ("stopped", "note") if any(row[key] for row in runs)]
+        columns += [
+            key for key in ("out_of_domain", "stopped", "note") if any(row[key] for row in runs)
+        ]
         fitted = (branch.get("arrhenius") or {}).get("conductivity")
         fit_note = f"; Arrhenius fit of the σ from D_{fitted}" if fitted else ""
         tables.append(
             (f"Li transport per temperature, U_eff {u}{stand_in}{fit_note}", runs, columns)
         )
+        if branch.get("learning"):
+            tables.append(_learning_table(branch["learning"], u))
     rows = []
     for row in doc["comparison"]:
         u = row["hubbard_u_eV"] or {}

@@ -567,6 +567,26 @@ def test_concurrent_learning_iterations_are_shown(written) -> None:
     assert [row[-1] for row in cells] == ["label and retrain", "converged"]
 
 
+def test_terminal_summary_shows_the_loop_and_each_runs_frames_out_of_domain(written) -> None:
+    from litcl_flows.cli.demo import summary_tables
+
+    data, _, _ = written
+    tables = summary_tables(data.study.model_dump(mode="json"))
+    (runs_title, runs, columns), (title, iterations, _) = tables[:2]
+    assert runs_title.startswith("Li transport per temperature")
+    assert "out_of_domain" in columns
+    by_t = {row["T_K"]: row["out_of_domain"] for row in runs}
+    assert by_t["600"] == "12.5 %" and by_t["700"] == ""  # one model: no deviation
+    assert (
+        title == "Concurrent learning, U_eff Ti 4 eV: converged after 2 iteration(s): 4.8 % "
+        "of explored frames at or above 0.05 eV/Å (≤ 5 %)"
+    )
+    assert [(row["candidate"], row["labelled_next"], row["decision"]) for row in iterations] == [
+        ("30.0 %", 10, "label and retrain"),
+        ("4.8 %", 0, "converged"),
+    ]
+
+
 def test_cli_writes_the_report_from_the_embedded_store(litcl_home: Path, tmp_path: Path) -> None:
     from litcl_flows.settings import load_settings
     from litcl_flows.store.config import job_store
