@@ -1,6 +1,6 @@
 """The demo study end to end, for real (CHGNet, dp, lmp), checked against independent math.
 
-One ``litcl demo`` run per session (fixture ``demo_run``, about 10 minutes on 2 cores).
+One ``litcl demo`` run per session (fixture ``demo_run``, about 20 minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -159,3 +159,57 @@ def test_query_by_property(demo_run: dict) -> None:
     assert result.returncode == 0, result.stderr
     (branch,) = demo_run["document"]["branches"]
     assert str(branch["arrhenius"]["activation_energy_eV"])[:8] in result.stdout
+
+
+def test_the_potential_comes_from_concurrent_learning(demo_run: dict) -> None:
+    """The demo's loop (2 models, 1000 steps at 500 and 650 K evaluated every 50, ≤ 10
+    frames labelled, ≤ 2 iterations): counts that add up, the last ensemble deployed."""
+    (branch,) = demo_run["document"]["branches"]
+    learning = branch["learning"]
+    iterations = learning["iterations"]
+    assert 1 <= len(iterations) <= 2
+    labelled = 0
+    for iteration in iterations:
+        fractions = [iteration[f"{k}_fraction"] for k in ("accurate", "candidate", "failed")]
+        assert sum(fractions) == pytest.approx(1.0)
+        assert iteration["n_frames_explored"] == 2 * (1000 // 50 + 1)  # steps 0, 50, …, 1000
+        assert iteration["n_labelled_frames"] == labelled  # CHGNet labels every frame
+        assert iteration["n_picked"] <= 10 and len(iteration["model_paths"]) == 2
+        labelled += iteration["n_picked"]
+    assert iterations[-1]["decision"] in ("converged", "max_iterations")
+    assert learning["model_paths"] == iterations[-1]["model_paths"]
+    assert learning["model_path"] == learning["model_paths"][0]
+    assert branch["train_uuid"] == learning["training_uuid"]
+    assert branch["deepmd_validation"] == learning["validation"]
+
+
+def test_each_run_reports_its_frames_out_of_domain(demo_run: dict) -> None:
+    """The fraction stored with each transport number, recomputed from the model_devi.out
+    files LAMMPS wrote: rows after equilibration at or above the lower trust level."""
+    result = run_litcl(
+        demo_run["home"],
+        "query",
+        "--study",
+        "li3ticl6-demo",
+        "--where",
+        "output.model_deviation.n_models==2",
+        "--field",
+        "output.model_deviation.files",
+        "--field",
+        "output.equilibration_steps",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    by_uuid = {record["uuid"]: record for record in json.loads(result.stdout)}
+    runs = _finished_runs(demo_run["document"])
+    assert runs
+    for run in runs:
+        md = by_uuid[run["md_uuid"]]
+        table = np.concatenate(
+            [np.loadtxt(path, ndmin=2) for path in md["output.model_deviation.files"]]
+        )
+        steps, first = np.unique(table[:, 0], return_index=True)
+        devi = table[first, 4][steps >= md["output.equilibration_steps"]]
+        assert run["deviation_level_f_lo_eV_A"] == 0.05
+        assert run["out_of_domain_fraction"] == pytest.approx(np.mean(devi >= 0.05))
+        assert run["max_devi_f_mean_eV_A"] == pytest.approx(devi.mean())

@@ -20,7 +20,8 @@ from tests.e2e.conftest import DEMO_SPEC, REPO, run_litcl, study_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-#: Changes to the demo spec that keep every step but make each one short.
+#: Changes to the demo spec that keep every step but make each one short (the one training
+#: in place of the demo's concurrent learning, which test_e2e_demo covers).
 SHRINK = {
     "name": "li3ticl6-recover",
     "relax": {"fmax_eV_A": 0.2, "max_steps": 30},
@@ -32,6 +33,7 @@ SHRINK = {
         "frame_stride_fs": 5.0,
         "gap_fs": 20.0,
     },
+    "learning": {"enabled": False},
     "mlmd": {
         "n_atoms": 160,
         "temperatures_K": [800, 1000, 1200],

@@ -79,18 +79,20 @@ def test_no_launch_command_is_frozen_into_the_fireworks(litcl_home: Path, monkey
     workflow = build_study_workflow(load_spec(demo))
     serialised = json.dumps(workflow.to_dict(), default=str)
     assert "SUBMIT-HOST" not in serialised
-    makers = [
-        task["job"]["function"]["@bound"]
-        for firework in workflow.to_dict()["fws"]
-        for task in firework["spec"]["_tasks"]
-        if task["job"]["function"].get("@bound")
-    ]
-    commands = {
-        (maker["@class"], key): maker[key]
-        for maker in makers
-        for key in ("dp_cmd", "lmp_cmd")
-        if key in maker
-    }
+    commands: dict[tuple[str, str], object] = {}
+
+    def collect(node: object) -> None:  # every Maker, the loop's nested ones included
+        if isinstance(node, dict):
+            for key in ("dp_cmd", "lmp_cmd"):
+                if key in node:
+                    commands[node["@class"], key] = node[key]
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(workflow.to_dict()["fws"])
     assert commands == {
         ("DeepmdTrainMaker", "dp_cmd"): None,
         ("LammpsDeepmdMDMaker", "lmp_cmd"): None,

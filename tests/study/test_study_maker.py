@@ -16,9 +16,10 @@ from litcl_flows.makers.reference import AimdTemperaturesMaker
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
-# Recorded from build_study_flow before the study became a Maker (issue 17).
+# Recorded from build_study_flow before the study became a Maker (issue 17), when the demo
+# trained once.
 SMOKE_JOBS = ["relax U=0"]
-DEMO_JOBS = [
+DEMO_ONE_TRAINING_JOBS = [
     "relax U(Ti)=4",
     "aimd 700 K U(Ti)=4",
     "aimd 1000 K U(Ti)=4",
@@ -29,6 +30,13 @@ DEMO_JOBS = [
     "arrhenius U(Ti)=4",
     "hop barriers",
     "transport study",
+]
+# The demo as shipped: the concurrent-learning loop (one job that makes the rest as it runs)
+# in place of the dataset and the one training.
+DEMO_JOBS = [
+    *DEMO_ONE_TRAINING_JOBS[:3],
+    "concurrent learning U(Ti)=4",
+    *DEMO_ONE_TRAINING_JOBS[5:],
 ]
 
 
@@ -41,11 +49,25 @@ def demo() -> StudySpec:
     return load_spec(WORKFLOWS / "li3ticl6_demo.yaml")
 
 
-@pytest.mark.parametrize(("spec_name", "expected"), [("smoke", SMOKE_JOBS), ("demo", DEMO_JOBS)])
+@pytest.mark.parametrize(
+    ("spec_name", "expected"),
+    [
+        ("smoke", SMOKE_JOBS),
+        ("demo", DEMO_JOBS),
+        ("demo, one training", DEMO_ONE_TRAINING_JOBS),
+    ],
+)
 def test_the_maker_makes_the_same_jobs_as_before(
     spec_name: str, expected: list[str], demo: StudySpec
 ) -> None:
-    spec = demo if spec_name == "demo" else load_spec(WORKFLOWS / "smoke.yaml")
+    specs = {
+        "smoke": load_spec(WORKFLOWS / "smoke.yaml"),
+        "demo": demo,
+        "demo, one training": demo.model_copy(
+            update={"learning": demo.learning.model_copy(update={"enabled": False})}
+        ),
+    }
+    spec = specs[spec_name]
     maker = spec.to_maker()
     assert isinstance(maker, TransportStudyMaker)
     flow = maker.make(*ordered_cell(spec))

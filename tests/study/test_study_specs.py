@@ -128,7 +128,7 @@ def test_template_shows_every_key_at_its_default() -> None:
             {
                 "relax": "cpu",
                 "aimd": "cpu",
-                "deepmd train": "cpu",
+                "concurrent learning": "cpu",
                 "lammps": "cpu",
                 "transport": "cpu",
                 "hop barriers": "cpu",
