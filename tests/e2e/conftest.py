@@ -45,7 +45,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """``litcl demo --json`` on a fresh home: {home, report_dir, document, report}."""
     root = tmp_path_factory.mktemp("demo")
     home, report_dir = root / "home", root / "report"
-    result = run_litcl(home, "demo", "--json", "--report-dir", str(report_dir))
+    # about 20 minutes alone: the limit only guards against a hang
+    result = run_litcl(home, "demo", "--json", "--report-dir", str(report_dir), timeout=3600)
     assert result.returncode == 0, result.stderr[-3000:]
     printed = json.loads(result.stdout)
     return {
